@@ -13,6 +13,10 @@ internal sealed class FileReport
     private readonly DiagnosticBag _bag;
     private readonly string _tooManyCode;
     private int _errors;
+    private int _notes;
+
+    /// <summary>The number of warnings and notes reported before further ones are dropped.</summary>
+    public const int MaxNotes = 200;
 
     public FileReport(DiagnosticBag bag, string file, string tooManyCode)
     {
@@ -49,7 +53,7 @@ internal sealed class FileReport
 
     public void Warning(string code, int line, int column, string message, string? hint = null)
     {
-        if (!Stopped)
+        if (Note())
         {
             _bag.Warning(code, File, line, column, message, hint);
         }
@@ -57,9 +61,23 @@ internal sealed class FileReport
 
     public void Info(string code, int line, int column, string message)
     {
-        if (!Stopped)
+        if (Note())
         {
             _bag.Info(code, File, line, column, message);
         }
+    }
+
+    private bool Note()
+    {
+        if (Stopped || _notes > MaxNotes)
+        {
+            return false;
+        }
+        if (++_notes > MaxNotes)
+        {
+            _bag.Info(_tooManyCode, File, 0, 0, $"more than {MaxNotes} warnings and notes; the rest are not shown");
+            return false;
+        }
+        return true;
     }
 }

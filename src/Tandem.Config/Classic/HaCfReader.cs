@@ -66,6 +66,13 @@ public static class HaCfReader
         private readonly List<FenceDeviceSpec> _fencing = [];
         private readonly List<RespawnSpec> _respawn = [];
         private readonly List<string> _ignoredLocal = [];
+        // Lookups by key keep a file of a million repeated lines linear (fuzzers write such files).
+        private readonly HashSet<string> _nodeNames = new(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<(string Kind, string Interface, int Port), PendingLink> _linkIndex = [];
+        private readonly HashSet<(string Kind, string Interface, int Port, string Address)> _endpoints = [];
+        private readonly HashSet<string> _pingGroups = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _fenceNames = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _fenceCounts = new(StringComparer.Ordinal);
         private int _udpPort = DefaultUdpPort;
         private int _baud = DefaultBaud;
         private string _name = "linux-ha";
@@ -571,13 +578,13 @@ public static class HaCfReader
                     continue;
                 }
                 var iface = args[0].Text;
-                var group = _links.Find(l => l.Kind == d.Text && l.Interface == iface && l.Port == _udpPort);
-                if (group is null)
+                if (!_linkIndex.TryGetValue((d.Text, iface, _udpPort), out var group))
                 {
                     group = new PendingLink(d.Text, iface) { Port = _udpPort };
                     _links.Add(group);
+                    _linkIndex[(d.Text, iface, _udpPort)] = group;
                 }
-                if (group.Endpoints.Exists(e => e.Address == address.ToString()))
+                if (!_endpoints.Add((d.Text, iface, _udpPort, address.ToString())))
                 {
                     Report.Warning("HACF042", a.Line, a.Column, $"{d.Text} {iface} {a.Text} is listed twice; the repeat is ignored",
                         "remove the duplicate line");
@@ -599,13 +606,14 @@ public static class HaCfReader
                 {
                     continue;
                 }
-                if (_links.Exists(l => l.Kind == "bcast" && l.Interface == a.Text && l.Port == _udpPort))
+                var link = new PendingLink("bcast", a.Text) { Port = _udpPort };
+                if (!_linkIndex.TryAdd(("bcast", a.Text, _udpPort), link))
                 {
                     Report.Warning("HACF042", a.Line, a.Column, $"bcast on {a.Text} is listed twice; the repeat is ignored",
                         "remove the duplicate");
                     continue;
                 }
-                _links.Add(new PendingLink("bcast", a.Text) { Port = _udpPort });
+                _links.Add(link);
             }
         }
 
@@ -696,7 +704,7 @@ public static class HaCfReader
                         "a node name is what 'uname -n' prints on that node");
                     continue;
                 }
-                if (_nodes.Exists(n => string.Equals(n.Name, a.Text, StringComparison.OrdinalIgnoreCase)))
+                if (!_nodeNames.Add(a.Text))
                 {
                     Report.Warning("HACF033", a.Line, a.Column, $"node '{a.Text}' is listed twice (names compare without case); the repeat is ignored",
                         "remove the duplicate");
@@ -748,7 +756,7 @@ public static class HaCfReader
                     addresses.Add(a.Text);
                 }
             }
-            if (_ping.Exists(p => p.Name == args[0].Text))
+            if (!_pingGroups.Add(args[0].Text))
             {
                 Report.Error("HACF026", args[0].Line, args[0].Column, $"ping group '{ClassicNames.Quote(args[0].Text)}' is defined twice",
                     "give each ping_group its own name, or merge the addresses into one line");
@@ -826,10 +834,12 @@ public static class HaCfReader
         private string UniqueFenceName(string type)
         {
             var name = $"stonith-{type}";
-            var candidate = name;
-            for (var n = 2; _fencing.Exists(f => f.Name == candidate); n++)
+            var n = _fenceCounts[name] = _fenceCounts.GetValueOrDefault(name) + 1;
+            var candidate = n == 1 ? name : $"{name}-{n}";
+            while (!_fenceNames.Add(candidate))
             {
-                candidate = $"{name}-{n}";
+                candidate = $"{name}-{++n}";
+                _fenceCounts[name] = n;
             }
             return candidate;
         }

@@ -153,3 +153,51 @@ public sealed class ClassicPropertyTests
         }, iter: 500);
     }
 }
+
+public sealed class ClassicLargeInputTests
+{
+    private static string Repeat(Func<int, string> line, int bytes)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (var i = 0; sb.Length < bytes; i++)
+        {
+            sb.Append(line(i)).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    public static TheoryData<string> Shapes => new("node", "ucast", "bcast", "stonith", "ping_group", "illegal", "noted");
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Four_megabytes_of_repeated_ha_cf_lines_read_in_linear_time(string shape)
+    {
+        var text = Repeat(i => shape switch
+        {
+            "node" => $"node n{i} n{i}",
+            "ucast" => $"ucast eth{i % 3} 10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}",
+            "bcast" => $"bcast eth{i % 50}",
+            "stonith" => "stonith_host * external/ssh a b",
+            "ping_group" => $"ping_group g{i % 1000} 10.0.0.1",
+            "illegal" => "bogus line",
+            _ => "debug 1",
+        }, 4 * 1024 * 1024);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var bag = new DiagnosticBag();
+        HaCfReader.Parse(text, "ha.cf", ClassicTestFiles.NothingLocal, bag);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"{shape}: {watch.Elapsed}");
+        Assert.True(bag.Items.Count < 1000, $"{shape}: {bag.Items.Count} diagnostics");
+    }
+
+    [Fact]
+    public void Four_megabytes_of_haresources_and_authkeys_read_in_linear_time()
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var bag = new DiagnosticBag();
+        HaResourcesReader.Parse(Repeat(i => $"ovz-node1 drbddisk::r{i} script{i % 500} 10.0.{i / 256 % 256}.{i % 256} \\", 4 * 1024 * 1024),
+            "haresources", ClassicTestFiles.SeedNodes, ["/nonexistent"], bag);
+        AuthKeysReader.Parse(Repeat(i => $"{i % 16} sha1 k{i}", 4 * 1024 * 1024), "authkeys", false, bag);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), watch.Elapsed.ToString());
+        Assert.True(bag.Items.Count < 1000, $"{bag.Items.Count} diagnostics");
+    }
+}
