@@ -68,6 +68,7 @@ public static class AuthKeysReader
         var report = new FileReport(diagnostics, fileName, Codes.TooManyErrors);
         var keys = new List<AuthKey>();
         var keyLines = new Dictionary<int, int>();
+        var refused = new HashSet<int>(); // keys with an error of their own: 'auth N' naming them adds nothing
         int? active = null;
         Token activeAt = default;
         var insecure = false;
@@ -120,6 +121,7 @@ public static class AuthKeysReader
                     "number the keys from 1; Heartbeat allows at most 16");
                 continue;
             }
+            refused.Add(keyIndex); // until the line is accepted below
             if (tokens.Count < 2)
             {
                 report.Error("AUTH007", number, first.Column + first.Text.Length, $"key {keyIndex} has no method: expected 'N METHOD KEY'",
@@ -166,6 +168,7 @@ public static class AuthKeysReader
                     $"key {keyIndex} uses crc (allowed by --allow-insecure-auth): cluster messages are not authenticated",
                     $"switch to '{keyIndex} sha1 SECRET' (or sha256) on every node");
                 insecure = true;
+                refused.Remove(keyIndex);
                 keyLines[keyIndex] = number;
                 keys.Add(new AuthKey(keyIndex, method, ""));
                 continue;
@@ -183,6 +186,7 @@ public static class AuthKeysReader
                     $"key {keyIndex}: text after the key is ignored (a key is one word; Heartbeat uses only the first word too)",
                     "remove the spaces from the secret, or remove the trailing text");
             }
+            refused.Remove(keyIndex);
             keyLines[keyIndex] = number;
             keys.Add(new AuthKey(keyIndex, method, tokens[2].Text));
         }
@@ -195,7 +199,7 @@ public static class AuthKeysReader
             report.Error("AUTH012", 0, 0, "no 'auth N' line: which key signs messages is not said",
                 keys.Count > 0 ? $"add 'auth {keys[0].Index}'" : "add 'auth 1' and '1 sha1 SECRET'");
         }
-        else if (!keyLines.ContainsKey(active.Value))
+        else if (!keyLines.ContainsKey(active.Value) && !refused.Contains(active.Value))
         {
             report.Error("AUTH016", activeAt.Line, activeAt.Column, $"'auth {active}' names key {active}, which is not defined"
                 + (keys.Count > 0 ? $" (defined: {string.Join(", ", keys.Select(k => k.Index))})" : ""),
