@@ -49,3 +49,28 @@ public sealed partial class CorpusTests
     [GeneratedRegex(@"^# expect: (\w+) (\d+)$", RegexOptions.Multiline)]
     private static partial Regex ExpectRegex();
 }
+
+public sealed partial class DiagnosticCodeDocsTests
+{
+    [Fact]
+    public void Every_code_the_readers_use_is_documented()
+    {
+        var root = Path.GetFullPath(Path.Combine(CorpusDirectory, "..", "..", "..", ".."));
+        var docs = Path.Combine(root, "docs", "configuration-classic-heartbeat.md");
+        var sources = Path.Combine(root, "src", "Tandem.Config", "Classic");
+        if (!File.Exists(docs) || !Directory.Exists(sources))
+        {
+            Assert.Skip($"needs the source tree ({docs})");
+        }
+        var documented = File.ReadAllText(docs);
+        var codes = Directory.EnumerateFiles(sources, "*.cs")
+            .Where(f => !Path.GetFileName(f).StartsWith("Drbd", StringComparison.Ordinal))
+            .SelectMany(f => CodeRegex().Matches(File.ReadAllText(f)).Select(m => m.Groups[1].Value))
+            .ToHashSet();
+        Assert.True(codes.Count > 60, $"found only {codes.Count} codes");
+        Assert.All(codes, c => Assert.Contains($"| {c} |", documented, StringComparison.Ordinal));
+    }
+
+    [GeneratedRegex("\"((?:HACF|AUTH|HARES)[0-9]{3})\"")]
+    private static partial Regex CodeRegex();
+}
