@@ -25,13 +25,13 @@ public static class AuthKeysReader
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(diagnostics);
-        if (!File.Exists(path))
+        if (!File.Exists(path) && !Directory.Exists(path))
         {
             diagnostics.Error("AUTH001", path, 0, 0, $"Heartbeat's authkeys '{path}' does not exist: cluster messages cannot be authenticated",
                 $"create it with 'auth 1' and '1 sha1 SECRET' (the same on every node), then 'chmod 600 {path}'");
             return null;
         }
-        if (!options.SkipKeyFileModeCheck && !OperatingSystem.IsWindows())
+        if (!options.SkipKeyFileModeCheck && !OperatingSystem.IsWindows() && File.Exists(path))
         {
             try
             {

@@ -48,7 +48,7 @@ public static class HaCfReader
             var tokens = ClassicText.Tokenize(ClassicText.StripComment(line), number);
             if (tokens.Count > 0)
             {
-                parser.Directive(line, tokens);
+                parser.Directive(tokens);
             }
         }
         return parser.Finish();
@@ -84,6 +84,9 @@ public static class HaCfReader
         private Token _failbackAt;
         private string _autojoin = "none";
         private Token _autojoinAt;
+        private (Token At, bool Used) _udpPortAt;
+        private (Token At, bool Used) _baudAt;
+        private readonly List<(string Device, Token From)> _stonithHosts = [];
 
         public Parser(FileReport report, Func<IPAddress, bool> isLocalAddress)
         {
@@ -93,7 +96,7 @@ public static class HaCfReader
 
         public FileReport Report { get; }
 
-        public void Directive(string line, List<Token> tokens)
+        public void Directive(List<Token> tokens)
         {
             var d = tokens[0];
             var args = tokens.GetRange(1, tokens.Count - 1);
@@ -127,6 +130,7 @@ public static class HaCfReader
                         if (ClassicNames.TryParseInt(port.Text, 1, 65535, out var p))
                         {
                             _udpPort = p;
+                            _udpPortAt = (port, false);
                         }
                         else
                         {
@@ -142,6 +146,7 @@ public static class HaCfReader
                         if (ClassicNames.TryParseInt(baud.Text, 1, int.MaxValue, out var b) && HaCfDirectives.BaudRates.Contains(b))
                         {
                             _baud = b;
+                            _baudAt = (baud, false);
                         }
                         else
                         {
@@ -295,6 +300,7 @@ public static class HaCfReader
         public HaCfDocument Finish()
         {
             var timing = Timing();
+            OrderWarnings();
             if (_nodes.Count == 0)
             {
                 Report.Error("HACF022", 0, 0, "no 'node' line: the cluster has no members",
@@ -342,6 +348,33 @@ public static class HaCfReader
                 AutojoinAt = (_autojoinAt.Line, _autojoinAt.Column),
                 FailbackAt = (_failbackAt.Line, _failbackAt.Column),
             };
+        }
+
+        private void OrderWarnings()
+        {
+            // udpport and baud apply only to the media lines after them; one placed after its
+            // media is a classic mistake that silently leaves the default in force.
+            if (_udpPortAt.At.Line > 0 && !_udpPortAt.Used && _links.Exists(l => l.Kind is "ucast" or "ucast6" or "bcast"))
+            {
+                Report.Warning("HACF043", _udpPortAt.At.Line, _udpPortAt.At.Column,
+                    $"udpport {_udpPortAt.At.Text} applies to no medium: it comes after every ucast/bcast line, which keep port {_links.First(l => l.Kind is "ucast" or "ucast6" or "bcast").Port}",
+                    "move the udpport line above the ucast and bcast lines it is meant for");
+            }
+            if (_baudAt.At.Line > 0 && !_baudAt.Used && _links.Exists(l => l.Kind == "serial"))
+            {
+                Report.Warning("HACF043", _baudAt.At.Line, _baudAt.At.Column,
+                    $"baud {_baudAt.At.Text} applies to no serial line: it comes after every serial line",
+                    "move the baud line above the serial lines it is meant for");
+            }
+            foreach (var (device, from) in _stonithHosts)
+            {
+                if (_nodes.Count > 0 && !_nodeNames.Contains(from.Text))
+                {
+                    Report.Warning("HACF044", from.Line, from.Column,
+                        $"stonith_host names '{from.Text}', which is not a node: device {device} will never be used",
+                        "the first value of stonith_host is the node that runs the device (or * for any)");
+                }
+            }
         }
 
         private TimingSpec Timing()
@@ -550,6 +583,7 @@ public static class HaCfReader
             {
                 return;
             }
+            _udpPortAt.Used = true;
             foreach (var a in args.Skip(1))
             {
                 IPAddress address;
@@ -590,7 +624,8 @@ public static class HaCfReader
                         "remove the duplicate line");
                     continue;
                 }
-                group.Endpoints.Add(new LinkEndpoint(address.ToString()));
+                // As written: an IPv6 %scope stays a name instead of becoming an index.
+                group.Endpoints.Add(new LinkEndpoint(ipv6 ? a.Text : address.ToString()));
             }
         }
 
@@ -607,6 +642,7 @@ public static class HaCfReader
                     continue;
                 }
                 var link = new PendingLink("bcast", a.Text) { Port = _udpPort };
+                _udpPortAt.Used = true;
                 if (!_linkIndex.TryAdd(("bcast", a.Text, _udpPort), link))
                 {
                     Report.Warning("HACF042", a.Line, a.Column, $"bcast on {a.Text} is listed twice; the repeat is ignored",
@@ -686,6 +722,7 @@ public static class HaCfReader
                     continue;
                 }
                 _links.Add(new PendingLink("serial", a.Text) { Baud = _baud });
+                _baudAt.Used = true;
             }
         }
 
@@ -823,7 +860,12 @@ public static class HaCfReader
                     "the first value names the node that runs this device, or * for every node");
                 return;
             }
-            _fencing.Add(new FenceDeviceSpec(UniqueFenceName(args[1].Text), FenceKind.Stonith, args[1].Text)
+            var name = UniqueFenceName(args[1].Text);
+            if (from.Text != "*")
+            {
+                _stonithHosts.Add((name, from));
+            }
+            _fencing.Add(new FenceDeviceSpec(name, FenceKind.Stonith, args[1].Text)
             {
                 RunsOn = from.Text == "*" ? null : from.Text,
                 // The parameters often hold a password: they go into the model, never into a message.

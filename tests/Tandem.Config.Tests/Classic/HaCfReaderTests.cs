@@ -458,3 +458,42 @@ public sealed class HaCfReaderTests
         Assert.Contains(dir.File("ha.cf"), d.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class HaCfOrderTests
+{
+    [Theory]
+    [InlineData("node a b\nucast eth0 10.0.0.2\nudpport 700\n", 3)]
+    [InlineData("node a b\nserial /dev/ttyS0\nbaud 9600\n", 3)]
+    public void A_udpport_or_baud_after_its_media_warns(string text, int line)
+    {
+        var bag = new DiagnosticBag();
+        ClassicTestFiles.ParseHaCf(text, bag);
+        var d = bag.Single("HACF043");
+        Assert.Equal((Severity.Warning, line), (d.Severity, d.Line));
+    }
+
+    [Fact]
+    public void A_udpport_before_its_media_does_not_warn()
+    {
+        var bag = new DiagnosticBag();
+        ClassicTestFiles.ParseHaCf("node a b\nudpport 700\nucast eth0 10.0.0.2\nbaud 9600\nserial /dev/ttyS0\n", bag);
+        Assert.DoesNotContain(bag.Items, d => d.Code == "HACF043");
+    }
+
+    [Fact]
+    public void Stonith_host_for_an_unknown_node_warns()
+    {
+        var bag = new DiagnosticBag();
+        ClassicTestFiles.ParseHaCf("node a b\nbcast eth0\nstonith_host c external/ssh a b\n", bag);
+        var d = bag.Single("HACF044");
+        Assert.Equal((3, 14), (d.Line, d.Column));
+    }
+
+    [Fact]
+    public void Ipv6_scopes_are_kept_as_written()
+    {
+        var bag = new DiagnosticBag();
+        var doc = ClassicTestFiles.ParseHaCf("node a b\nucast6 eth0 fe80::2%eth0\n", bag);
+        Assert.Equal("fe80::2%eth0", Assert.IsType<Tandem.Core.Model.UnicastLinkSpec>(Assert.Single(doc.Spec.Links)).Endpoints[0].Address);
+    }
+}
