@@ -121,3 +121,39 @@ public sealed class HeartbeatReaderTests
         Assert.Equal(3, bag.Single("HARES006").Line);
     }
 }
+
+public sealed class ClassicFileTests
+{
+    [Fact]
+    public void A_file_over_the_size_limit_is_refused_without_reading_it_all()
+    {
+        using var dir = new HaDirectory();
+        using (var f = File.Create(dir.File("ha.cf")))
+        {
+            f.SetLength(ClassicText.MaxFileBytes + 1);
+        }
+        var bag = new DiagnosticBag();
+        Assert.Null(HaCfReader.Read(dir.File("ha.cf"), ClassicTestFiles.NothingLocal, bag));
+        Assert.Contains("MiB", bag.Single("HACF001").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_directory_in_place_of_a_file_is_an_error()
+    {
+        using var dir = new HaDirectory();
+        Directory.CreateDirectory(dir.File("ha.cf"));
+        Directory.CreateDirectory(dir.File("authkeys"));
+        Directory.CreateDirectory(dir.File("haresources"));
+        var bag = new DiagnosticBag();
+        HeartbeatReader.Read(dir.Options(), bag);
+        Assert.Contains("is a directory", bag.Single("HACF001").Message, StringComparison.Ordinal);
+        Assert.Contains("is a directory", bag.Single("AUTH001").Message, StringComparison.Ordinal);
+        Assert.Contains("is a directory", bag.Single("HARES002").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_byte_order_mark_is_skipped()
+    {
+        Assert.Equal("node a", ClassicText.Decode([0xEF, 0xBB, 0xBF, .. "node a"u8]));
+    }
+}
