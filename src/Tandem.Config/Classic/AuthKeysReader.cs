@@ -10,7 +10,7 @@ namespace Tandem.Config.Classic;
 /// </summary>
 public static class AuthKeysReader
 {
-    internal static readonly TextCodes Codes = new("AUTH001", "AUTH003", "AUTH004", "AUTH018");
+    internal static readonly HbTextCodes Codes = new("AUTH001", "AUTH003", "AUTH004", "AUTH018");
 
     /// <summary>The highest key index (Heartbeat's MAXAUTH is 16).</summary>
     public const int MaxIndex = 15;
@@ -50,7 +50,7 @@ public static class AuthKeysReader
                 return null;
             }
         }
-        var text = ClassicText.TryRead(path, Codes, diagnostics, "Heartbeat's authkeys");
+        var text = HbText.TryRead(path, Codes, diagnostics, "Heartbeat's authkeys");
         return text is null ? null : Parse(text, path, options.AllowInsecureAuth, diagnostics);
     }
 
@@ -65,17 +65,17 @@ public static class AuthKeysReader
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentNullException.ThrowIfNull(diagnostics);
-        var report = new FileReport(diagnostics, fileName, Codes.TooManyErrors);
+        var report = new HbFileReport(diagnostics, fileName, Codes.TooManyErrors);
         var keys = new List<AuthKey>();
         var keyLines = new Dictionary<int, int>();
         var refused = new HashSet<int>(); // keys with an error of their own: 'auth N' naming them adds nothing
         int? active = null;
-        Token activeAt = default;
+        HbToken activeAt = default;
         var insecure = false;
-        foreach (var (number, line) in ClassicText.Lines(text, report, Codes))
+        foreach (var (number, line) in HbText.Lines(text, report, Codes))
         {
             // Heartbeat treats '#' as a comment only at the start of a line: a key may contain '#'.
-            var tokens = ClassicText.Tokenize(line, number);
+            var tokens = HbText.Tokenize(line, number);
             if (tokens.Count == 0 || tokens[0].Text.StartsWith('#'))
             {
                 continue;
@@ -90,10 +90,10 @@ public static class AuthKeysReader
                         "write 'auth 1' to sign with key 1");
                     continue;
                 }
-                if (!ClassicNames.TryParseInt(tokens[1].Text, 0, MaxIndex, out var index))
+                if (!HbNames.TryParseInt(tokens[1].Text, 0, MaxIndex, out var index))
                 {
                     report.Error("AUTH006", number, tokens[1].Column,
-                        $"'auth {ClassicNames.Quote(tokens[1].Text)}': the key index must be a number from 0 to {MaxIndex}",
+                        $"'auth {HbNames.Quote(tokens[1].Text)}': the key index must be a number from 0 to {MaxIndex}",
                         "write 'auth 1' to sign with key 1");
                     continue;
                 }
@@ -115,9 +115,9 @@ public static class AuthKeysReader
                     "each line is 'auth N', 'N sha1 SECRET' or a comment starting with '#'");
                 continue;
             }
-            if (!ClassicNames.TryParseInt(first.Text, 0, MaxIndex, out var keyIndex))
+            if (!HbNames.TryParseInt(first.Text, 0, MaxIndex, out var keyIndex))
             {
-                report.Error("AUTH006", number, first.Column, $"key index {ClassicNames.Quote(first.Text)} is out of range: expected 0 to {MaxIndex}",
+                report.Error("AUTH006", number, first.Column, $"key index {HbNames.Quote(first.Text)} is out of range: expected 0 to {MaxIndex}",
                     "number the keys from 1; Heartbeat allows at most 16");
                 continue;
             }

@@ -12,7 +12,7 @@ namespace Tandem.Config.Classic;
 /// </summary>
 public static class HaCfReader
 {
-    internal static readonly TextCodes Codes = new("HACF001", "HACF002", "HACF003", "HACF041");
+    internal static readonly HbTextCodes Codes = new("HACF001", "HACF002", "HACF003", "HACF041");
 
     private const int DefaultUdpPort = 694;
     private const int DefaultBaud = 19200;
@@ -26,7 +26,7 @@ public static class HaCfReader
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(diagnostics);
-        var text = ClassicText.TryRead(path, Codes, diagnostics, "Heartbeat's ha.cf");
+        var text = HbText.TryRead(path, Codes, diagnostics, "Heartbeat's ha.cf");
         return text is null ? null : Parse(text, path, isLocalAddress, diagnostics);
     }
 
@@ -42,10 +42,10 @@ public static class HaCfReader
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentNullException.ThrowIfNull(isLocalAddress);
         ArgumentNullException.ThrowIfNull(diagnostics);
-        var parser = new Parser(new FileReport(diagnostics, fileName, Codes.TooManyErrors), isLocalAddress);
-        foreach (var (number, line) in ClassicText.Lines(text, parser.Report, Codes))
+        var parser = new Parser(new HbFileReport(diagnostics, fileName, Codes.TooManyErrors), isLocalAddress);
+        foreach (var (number, line) in HbText.Lines(text, parser.Report, Codes))
         {
-            var tokens = ClassicText.Tokenize(ClassicText.StripComment(line), number);
+            var tokens = HbText.Tokenize(HbText.StripComment(line), number);
             if (tokens.Count > 0)
             {
                 parser.Directive(tokens);
@@ -59,7 +59,7 @@ public static class HaCfReader
     {
         private readonly Func<IPAddress, bool> _isLocalAddress;
         private readonly Dictionary<string, int> _singleSeen = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, (TimeSpan Value, Token At)> _times = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (TimeSpan Value, HbToken At)> _times = new(StringComparer.Ordinal);
         private readonly List<NodeSpec> _nodes = [];
         private readonly List<PendingLink> _links = [];
         private readonly List<PingSpec> _ping = [];
@@ -81,31 +81,31 @@ public static class HaCfReader
         private string? _debugFile;
         private FailbackMode? _autoFailback;
         private FailbackMode? _niceFailback;
-        private Token _failbackAt;
+        private HbToken _failbackAt;
         private string _autojoin = "none";
-        private Token _autojoinAt;
-        private (Token At, bool Used) _udpPortAt;
-        private (Token At, bool Used) _baudAt;
-        private readonly List<(string Device, Token From)> _stonithHosts = [];
+        private HbToken _autojoinAt;
+        private (HbToken At, bool Used) _udpPortAt;
+        private (HbToken At, bool Used) _baudAt;
+        private readonly List<(string Device, HbToken From)> _stonithHosts = [];
 
-        public Parser(FileReport report, Func<IPAddress, bool> isLocalAddress)
+        public Parser(HbFileReport report, Func<IPAddress, bool> isLocalAddress)
         {
             Report = report;
             _isLocalAddress = isLocalAddress;
         }
 
-        public FileReport Report { get; }
+        public HbFileReport Report { get; }
 
-        public void Directive(List<Token> tokens)
+        public void Directive(List<HbToken> tokens)
         {
             var d = tokens[0];
             var args = tokens.GetRange(1, tokens.Count - 1);
             if (!HaCfDirectives.IsKnown(d.Text))
             {
-                var suggestion = ClassicText.DidYouMean(d.Text, HaCfDirectives.All);
+                var suggestion = HbText.DidYouMean(d.Text, HaCfDirectives.All);
                 var caseOnly = suggestion is not null && string.Equals(suggestion, d.Text, StringComparison.OrdinalIgnoreCase);
                 Report.Error("HACF004", d.Line, d.Column,
-                    $"Illegal directive [{ClassicNames.Quote(d.Text)}]" + (caseOnly ? " (directive names are case-sensitive)" : ""),
+                    $"Illegal directive [{HbNames.Quote(d.Text)}]" + (caseOnly ? " (directive names are case-sensitive)" : ""),
                     suggestion is null
                         ? "see docs/configuration-classic-heartbeat.md for the directives ha.cf accepts"
                         : $"did you mean '{suggestion}'?");
@@ -127,7 +127,7 @@ public static class HaCfReader
                 case "udpport":
                     if (Single(d, args) is { } port)
                     {
-                        if (ClassicNames.TryParseInt(port.Text, 1, 65535, out var p))
+                        if (HbNames.TryParseInt(port.Text, 1, 65535, out var p))
                         {
                             _udpPort = p;
                             _udpPortAt = (port, false);
@@ -135,7 +135,7 @@ public static class HaCfReader
                         else
                         {
                             Report.Error("HACF014", port.Line, port.Column,
-                                $"udpport '{ClassicNames.Quote(port.Text)}' is not a UDP port: expected a number from 1 to 65535",
+                                $"udpport '{HbNames.Quote(port.Text)}' is not a UDP port: expected a number from 1 to 65535",
                                 "Heartbeat's port is 694 (IANA ha-cluster)");
                         }
                     }
@@ -143,7 +143,7 @@ public static class HaCfReader
                 case "baud":
                     if (Single(d, args) is { } baud)
                     {
-                        if (ClassicNames.TryParseInt(baud.Text, 1, int.MaxValue, out var b) && HaCfDirectives.BaudRates.Contains(b))
+                        if (HbNames.TryParseInt(baud.Text, 1, int.MaxValue, out var b) && HaCfDirectives.BaudRates.Contains(b))
                         {
                             _baud = b;
                             _baudAt = (baud, false);
@@ -151,7 +151,7 @@ public static class HaCfReader
                         else
                         {
                             Report.Error("HACF015", baud.Line, baud.Column,
-                                $"baud '{ClassicNames.Quote(baud.Text)}' is not a serial speed: expected one of {string.Join(", ", HaCfDirectives.BaudRates.Order())}",
+                                $"baud '{HbNames.Quote(baud.Text)}' is not a serial speed: expected one of {string.Join(", ", HaCfDirectives.BaudRates.Order())}",
                                 "19200 is Heartbeat's default");
                         }
                     }
@@ -188,7 +188,7 @@ public static class HaCfReader
                         else
                         {
                             Report.Error("HACF030", aj.Line, aj.Column,
-                                $"autojoin '{ClassicNames.Quote(aj.Text)}' is not a mode: expected none, other or any",
+                                $"autojoin '{HbNames.Quote(aj.Text)}' is not a mode: expected none, other or any",
                                 "Tandem's members are the node lines; write 'autojoin none' or remove the line");
                         }
                     }
@@ -200,14 +200,14 @@ public static class HaCfReader
                         {
                             _autoFailback = FailbackMode.Legacy;
                         }
-                        else if (ClassicNames.TryParseBool(af.Text, out var on))
+                        else if (HbNames.TryParseBool(af.Text, out var on))
                         {
                             _autoFailback = on ? FailbackMode.On : FailbackMode.Off;
                         }
                         else
                         {
                             Report.Error("HACF023", af.Line, af.Column,
-                                $"auto_failback '{ClassicNames.Quote(af.Text)}' is not a mode: expected on, off or legacy",
+                                $"auto_failback '{HbNames.Quote(af.Text)}' is not a mode: expected on, off or legacy",
                                 "'on' moves groups back to their preferred node when it returns, 'off' leaves them where they are");
                             break;
                         }
@@ -244,13 +244,13 @@ public static class HaCfReader
                     if (Single(d, args) is { } crm)
                     {
                         if (string.Equals(crm.Text, "respawn", StringComparison.OrdinalIgnoreCase)
-                            || (ClassicNames.TryParseBool(crm.Text, out var crmOn) && crmOn))
+                            || (HbNames.TryParseBool(crm.Text, out var crmOn) && crmOn))
                         {
                             Report.Error("HACF032", crm.Line, crm.Column,
-                                $"'{d.Text} {ClassicNames.Quote(crm.Text)}' asks for Pacemaker's resource manager; Tandem runs the haresources groups itself and does not run Pacemaker",
+                                $"'{d.Text} {HbNames.Quote(crm.Text)}' asks for Pacemaker's resource manager; Tandem runs the haresources groups itself and does not run Pacemaker",
                                 $"remove the line (or write '{d.Text} off') and describe the resources in haresources");
                         }
-                        else if (!ClassicNames.TryParseBool(crm.Text, out _))
+                        else if (!HbNames.TryParseBool(crm.Text, out _))
                         {
                             BadBool(crm);
                         }
@@ -265,9 +265,9 @@ public static class HaCfReader
                         }
                         else
                         {
-                            var s = ClassicText.DidYouMean(fac.Text, HaCfDirectives.Facilities);
+                            var s = HbText.DidYouMean(fac.Text, HaCfDirectives.Facilities);
                             Report.Error("HACF034", fac.Line, fac.Column,
-                                $"logfacility '{ClassicNames.Quote(fac.Text)}' is not a syslog facility: expected one of {string.Join(", ", HaCfDirectives.Facilities)}",
+                                $"logfacility '{HbNames.Quote(fac.Text)}' is not a syslog facility: expected one of {string.Join(", ", HaCfDirectives.Facilities)}",
                                 s is null ? "'daemon' is the usual choice" : $"did you mean '{s}'?");
                         }
                     }
@@ -379,7 +379,7 @@ public static class HaCfReader
 
         private TimingSpec Timing()
         {
-            (TimeSpan Value, Token At)? Get(string name) => _times.TryGetValue(name, out var v) ? v : null;
+            (TimeSpan Value, HbToken At)? Get(string name) => _times.TryGetValue(name, out var v) ? v : null;
             var keepalive = Get("keepalive");
             var deadtime = Get("deadtime");
             var ka = keepalive?.Value ?? TimeSpan.FromSeconds(1);
@@ -469,30 +469,30 @@ public static class HaCfReader
             return links;
         }
 
-        private void NotActedOn(Token d, List<Token> args, string why, ValueKind kind)
+        private void NotActedOn(HbToken d, List<HbToken> args, string why, HaCfValueKind kind)
         {
             foreach (var a in args)
             {
                 switch (kind)
                 {
-                    case ValueKind.Bool:
-                        if (!ClassicNames.TryParseBool(a.Text, out _))
+                    case HaCfValueKind.Bool:
+                        if (!HbNames.TryParseBool(a.Text, out _))
                         {
                             BadBool(a);
                             return;
                         }
                         break;
-                    case ValueKind.Time:
+                    case HaCfValueKind.Time:
                         if (Time(a) is null)
                         {
                             return;
                         }
                         break;
-                    case ValueKind.Integer:
-                        if (!ClassicNames.TryParseInt(a.Text, 0, int.MaxValue, out _))
+                    case HaCfValueKind.Integer:
+                        if (!HbNames.TryParseInt(a.Text, 0, int.MaxValue, out _))
                         {
                             Report.Error("HACF037", a.Line, a.Column,
-                                $"{d.Text} '{ClassicNames.Quote(a.Text)}' is not a whole number",
+                                $"{d.Text} '{HbNames.Quote(a.Text)}' is not a whole number",
                                 $"write a non-negative whole number, or remove the line (Tandem does not use {d.Text})");
                             return;
                         }
@@ -502,7 +502,7 @@ public static class HaCfReader
             Report.Info("HACF005", d.Line, d.Column, $"accepted, not acted on: {d.Text} ({why})");
         }
 
-        private Token? Single(Token d, List<Token> args)
+        private HbToken? Single(HbToken d, List<HbToken> args)
         {
             if (args.Count == 0)
             {
@@ -526,7 +526,7 @@ public static class HaCfReader
             return args[0];
         }
 
-        private TimeSpan? Time(Token t)
+        private TimeSpan? Time(HbToken t)
         {
             if (HeartbeatTime.TryParse(t.Text, out var value, out var error))
             {
@@ -537,9 +537,9 @@ public static class HaCfReader
             return null;
         }
 
-        private bool? Bool(Token t)
+        private bool? Bool(HbToken t)
         {
-            if (ClassicNames.TryParseBool(t.Text, out var value))
+            if (HbNames.TryParseBool(t.Text, out var value))
             {
                 return value;
             }
@@ -547,12 +547,12 @@ public static class HaCfReader
             return null;
         }
 
-        private void BadBool(Token t) =>
+        private void BadBool(HbToken t) =>
             Report.Error("HACF013", t.Line, t.Column,
-                $"'{ClassicNames.Quote(t.Text)}' is not a boolean: expected on/off (also true/false, yes/no, y/n, 1/0)",
+                $"'{HbNames.Quote(t.Text)}' is not a boolean: expected on/off (also true/false, yes/no, y/n, 1/0)",
                 "write on or off");
 
-        private bool NeedArgs(Token d, List<Token> args, int min, string code, string usage)
+        private bool NeedArgs(HbToken d, List<HbToken> args, int min, string code, string usage)
         {
             if (args.Count >= min)
             {
@@ -564,19 +564,19 @@ public static class HaCfReader
             return false;
         }
 
-        private bool Interface(Token t, string code, string directive)
+        private bool Interface(HbToken t, string code, string directive)
         {
-            if (ClassicNames.IsInterfaceName(t.Text))
+            if (HbNames.IsInterfaceName(t.Text))
             {
                 return true;
             }
             Report.Error(code, t.Line, t.Column,
-                $"'{ClassicNames.Quote(t.Text)}' is not a network interface name ({directive} expects the interface first)",
+                $"'{HbNames.Quote(t.Text)}' is not a network interface name ({directive} expects the interface first)",
                 "write the interface as 'ip link' shows it, for example eth0");
             return false;
         }
 
-        private void Ucast(Token d, List<Token> args, bool ipv6)
+        private void Ucast(HbToken d, List<HbToken> args, bool ipv6)
         {
             var usage = $"{d.Text} DEV PEER-IP";
             if (!NeedArgs(d, args, 2, "HACF016", usage) || !Interface(args[0], "HACF016", d.Text))
@@ -587,11 +587,11 @@ public static class HaCfReader
             foreach (var a in args.Skip(1))
             {
                 IPAddress address;
-                var ok = ipv6 ? ClassicNames.TryParseIPv6(a.Text, out address) : ClassicNames.TryParseIPv4(a.Text, out address);
+                var ok = ipv6 ? HbNames.TryParseIPv6(a.Text, out address) : HbNames.TryParseIPv4(a.Text, out address);
                 if (!ok)
                 {
                     Report.Error("HACF016", a.Line, a.Column,
-                        $"'{ClassicNames.Quote(a.Text)}' is not an {(ipv6 ? "IPv6" : "IPv4")} address; {d.Text} expects '{usage}'",
+                        $"'{HbNames.Quote(a.Text)}' is not an {(ipv6 ? "IPv6" : "IPv4")} address; {d.Text} expects '{usage}'",
                         ipv6 ? "write the peer's IPv6 address, optionally with %scope" : "write the peer's address as four numbers, for example 10.0.0.2; host names are not accepted");
                     continue;
                 }
@@ -629,7 +629,7 @@ public static class HaCfReader
             }
         }
 
-        private void Bcast(Token d, List<Token> args)
+        private void Bcast(HbToken d, List<HbToken> args)
         {
             if (!NeedArgs(d, args, 1, "HACF019", "bcast DEV [DEV...]"))
             {
@@ -653,7 +653,7 @@ public static class HaCfReader
             }
         }
 
-        private void Mcast(Token d, List<Token> args, bool ipv6)
+        private void Mcast(HbToken d, List<HbToken> args, bool ipv6)
         {
             var usage = $"{d.Text} DEV GROUP PORT {(ipv6 ? "HOPS" : "TTL")} LOOP";
             if (!NeedArgs(d, args, 5, "HACF018", usage))
@@ -673,40 +673,40 @@ public static class HaCfReader
             var g = args[1];
             IPAddress group;
             var isGroup = ipv6
-                ? ClassicNames.TryParseIPv6(g.Text, out group) && group.IsIPv6Multicast
-                : ClassicNames.TryParseIPv4(g.Text, out group) && (group.GetAddressBytes()[0] & 0xF0) == 0xE0;
+                ? HbNames.TryParseIPv6(g.Text, out group) && group.IsIPv6Multicast
+                : HbNames.TryParseIPv4(g.Text, out group) && (group.GetAddressBytes()[0] & 0xF0) == 0xE0;
             if (!isGroup)
             {
                 Report.Error("HACF018", g.Line, g.Column,
-                    $"'{ClassicNames.Quote(g.Text)}' is not an {(ipv6 ? "IPv6 multicast address (ff00::/8)" : "IPv4 multicast address (224.0.0.0 to 239.255.255.255)")}",
+                    $"'{HbNames.Quote(g.Text)}' is not an {(ipv6 ? "IPv6 multicast address (ff00::/8)" : "IPv4 multicast address (224.0.0.0 to 239.255.255.255)")}",
                     ipv6 ? "use a site-local group such as ff05::694" : "use an administratively scoped group in 239.192.0.0/14, for example 239.192.0.1");
                 return;
             }
-            if (!ClassicNames.TryParseInt(args[2].Text, 1, 65535, out var port))
+            if (!HbNames.TryParseInt(args[2].Text, 1, 65535, out var port))
             {
                 Report.Error("HACF018", args[2].Line, args[2].Column,
-                    $"mcast port '{ClassicNames.Quote(args[2].Text)}' is not a UDP port: expected 1 to 65535 (udpport does not apply to mcast)",
+                    $"mcast port '{HbNames.Quote(args[2].Text)}' is not a UDP port: expected 1 to 65535 (udpport does not apply to mcast)",
                     "694 is Heartbeat's port");
                 return;
             }
-            if (!ClassicNames.TryParseInt(args[3].Text, 1, 255, out var ttl))
+            if (!HbNames.TryParseInt(args[3].Text, 1, 255, out var ttl))
             {
                 Report.Error("HACF018", args[3].Line, args[3].Column,
-                    $"mcast {(ipv6 ? "hop limit" : "TTL")} '{ClassicNames.Quote(args[3].Text)}' must be a number from 1 to 255",
+                    $"mcast {(ipv6 ? "hop limit" : "TTL")} '{HbNames.Quote(args[3].Text)}' must be a number from 1 to 255",
                     "1 keeps heartbeats on the local network");
                 return;
             }
             if (args[4].Text is not ("0" or "1"))
             {
                 Report.Error("HACF018", args[4].Line, args[4].Column,
-                    $"mcast loop '{ClassicNames.Quote(args[4].Text)}' must be 0 or 1",
+                    $"mcast loop '{HbNames.Quote(args[4].Text)}' must be 0 or 1",
                     "0 is usual: a node does not need its own heartbeats back");
                 return;
             }
             _links.Add(new PendingLink(d.Text, args[0].Text) { Group = group.ToString(), Port = port, Ttl = ttl, Loop = args[4].Text == "1" });
         }
 
-        private void Serial(Token d, List<Token> args)
+        private void Serial(HbToken d, List<HbToken> args)
         {
             if (!NeedArgs(d, args, 1, "HACF020", "serial DEV [DEV...]"))
             {
@@ -717,7 +717,7 @@ public static class HaCfReader
                 if (!a.Text.StartsWith('/') || a.Text.EndsWith('/') || a.Text.Length > 4096)
                 {
                     Report.Error("HACF020", a.Line, a.Column,
-                        $"'{ClassicNames.Quote(a.Text)}' is not a serial device path",
+                        $"'{HbNames.Quote(a.Text)}' is not a serial device path",
                         "write the device's full path, for example /dev/ttyS0");
                     continue;
                 }
@@ -726,7 +726,7 @@ public static class HaCfReader
             }
         }
 
-        private void Node(Token d, List<Token> args)
+        private void Node(HbToken d, List<HbToken> args)
         {
             if (!NeedArgs(d, args, 1, "HACF006", "node NAME [NAME...]"))
             {
@@ -734,10 +734,10 @@ public static class HaCfReader
             }
             foreach (var a in args)
             {
-                if (!ClassicNames.IsHostName(a.Text))
+                if (!HbNames.IsHostName(a.Text))
                 {
                     Report.Error("HACF036", a.Line, a.Column,
-                        $"'{ClassicNames.Quote(a.Text)}' is not a node name: expected letters, digits, '.', '_' or '-' (at most 64)",
+                        $"'{HbNames.Quote(a.Text)}' is not a node name: expected letters, digits, '.', '_' or '-' (at most 64)",
                         "a node name is what 'uname -n' prints on that node");
                     continue;
                 }
@@ -751,20 +751,20 @@ public static class HaCfReader
             }
         }
 
-        private bool PingAddress(Token a, bool ipv6)
+        private bool PingAddress(HbToken a, bool ipv6)
         {
-            var ok = ipv6 ? ClassicNames.TryParseIPv6(a.Text, out _)
-                : ClassicNames.TryParseIPv4(a.Text, out _) || (ClassicNames.IsHostName(a.Text) && !a.Text.All(c => char.IsAsciiDigit(c) || c == '.'));
+            var ok = ipv6 ? HbNames.TryParseIPv6(a.Text, out _)
+                : HbNames.TryParseIPv4(a.Text, out _) || (HbNames.IsHostName(a.Text) && !a.Text.All(c => char.IsAsciiDigit(c) || c == '.'));
             if (!ok)
             {
                 Report.Error("HACF026", a.Line, a.Column,
-                    $"'{ClassicNames.Quote(a.Text)}' is not {(ipv6 ? "an IPv6 address" : "an IPv4 address or host name")} to ping",
+                    $"'{HbNames.Quote(a.Text)}' is not {(ipv6 ? "an IPv6 address" : "an IPv4 address or host name")} to ping",
                     "ping nodes are stable addresses outside the cluster, usually the default gateway");
             }
             return ok;
         }
 
-        private void Ping(Token d, List<Token> args)
+        private void Ping(HbToken d, List<HbToken> args)
         {
             if (!NeedArgs(d, args, 1, "HACF026", $"{d.Text} ADDRESS [ADDRESS...]"))
             {
@@ -779,7 +779,7 @@ public static class HaCfReader
             }
         }
 
-        private void PingGroup(Token d, List<Token> args)
+        private void PingGroup(HbToken d, List<HbToken> args)
         {
             if (!NeedArgs(d, args, 2, "HACF026", "ping_group NAME ADDRESS [ADDRESS...]"))
             {
@@ -788,14 +788,14 @@ public static class HaCfReader
             var addresses = new List<string>();
             foreach (var a in args.Skip(1))
             {
-                if (PingAddress(a, ipv6: ClassicNames.TryParseIPv6(a.Text, out _)))
+                if (PingAddress(a, ipv6: HbNames.TryParseIPv6(a.Text, out _)))
                 {
                     addresses.Add(a.Text);
                 }
             }
             if (!_pingGroups.Add(args[0].Text))
             {
-                Report.Error("HACF026", args[0].Line, args[0].Column, $"ping group '{ClassicNames.Quote(args[0].Text)}' is defined twice",
+                Report.Error("HACF026", args[0].Line, args[0].Column, $"ping group '{HbNames.Quote(args[0].Text)}' is defined twice",
                     "give each ping_group its own name, or merge the addresses into one line");
                 return;
             }
@@ -805,7 +805,7 @@ public static class HaCfReader
             }
         }
 
-        private void Respawn(Token d, List<Token> args)
+        private void Respawn(HbToken d, List<HbToken> args)
         {
             if (!NeedArgs(d, args, 2, "HACF029", "respawn USER /PATH/TO/PROGRAM [ARGS...]"))
             {
@@ -815,7 +815,7 @@ public static class HaCfReader
             if (!program.Text.StartsWith('/'))
             {
                 Report.Error("HACF029", program.Line, program.Column,
-                    $"respawn program '{ClassicNames.Quote(program.Text)}' is not an absolute path",
+                    $"respawn program '{HbNames.Quote(program.Text)}' is not an absolute path",
                     "write the program's full path, for example /usr/lib/heartbeat/ipfail");
                 return;
             }
@@ -828,7 +828,7 @@ public static class HaCfReader
             _respawn.Add(new RespawnSpec(args[0].Text, string.Join(' ', args.Skip(1).Select(a => a.Text))));
         }
 
-        private void Stonith(Token d, List<Token> args)
+        private void Stonith(HbToken d, List<HbToken> args)
         {
             if (!NeedArgs(d, args, 2, "HACF027", "stonith TYPE CONFIG-FILE"))
             {
@@ -846,17 +846,17 @@ public static class HaCfReader
             });
         }
 
-        private void StonithHost(Token d, List<Token> args)
+        private void StonithHost(HbToken d, List<HbToken> args)
         {
             if (!NeedArgs(d, args, 2, "HACF027", "stonith_host FROM-NODE|* TYPE [PARAMS...]"))
             {
                 return;
             }
             var from = args[0];
-            if (from.Text != "*" && !ClassicNames.IsHostName(from.Text))
+            if (from.Text != "*" && !HbNames.IsHostName(from.Text))
             {
                 Report.Error("HACF027", from.Line, from.Column,
-                    $"stonith_host '{ClassicNames.Quote(from.Text)}' is not a node name or '*'",
+                    $"stonith_host '{HbNames.Quote(from.Text)}' is not a node name or '*'",
                     "the first value names the node that runs this device, or * for every node");
                 return;
             }

@@ -10,7 +10,7 @@ namespace Tandem.Config.Classic;
 /// </summary>
 public static class HaResourcesReader
 {
-    internal static readonly TextCodes Codes = new("HARES002", "HARES003", "HARES004", "HARES015");
+    internal static readonly HbTextCodes Codes = new("HARES002", "HARES003", "HARES004", "HARES015");
 
     /// <summary>
     /// The agents Tandem drives itself (<see cref="AgentClass.BuiltIn"/>): they need no script on
@@ -31,7 +31,7 @@ public static class HaResourcesReader
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(diagnostics);
-        var text = ClassicText.TryRead(path, Codes, diagnostics, "Heartbeat's haresources");
+        var text = HbText.TryRead(path, Codes, diagnostics, "Heartbeat's haresources");
         return text is null ? null : Parse(text, path, nodes, scriptDirectories, diagnostics);
     }
 
@@ -49,23 +49,23 @@ public static class HaResourcesReader
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(scriptDirectories);
         ArgumentNullException.ThrowIfNull(diagnostics);
-        var report = new FileReport(diagnostics, fileName, Codes.TooManyErrors);
+        var report = new HbFileReport(diagnostics, fileName, Codes.TooManyErrors);
         var groups = new List<GroupSpec>();
         var keys = new Dictionary<string, int>(StringComparer.Ordinal);
         var scripts = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var logical = new List<Token>();
+        var logical = new List<HbToken>();
         var continued = false;
         var lastLine = 0;
-        foreach (var (number, line) in ClassicText.Lines(text, report, Codes))
+        foreach (var (number, line) in HbText.Lines(text, report, Codes))
         {
             lastLine = number;
-            var content = ClassicText.StripComment(line).TrimEnd(' ', '\t', '\r', '\v', '\f');
+            var content = HbText.StripComment(line).TrimEnd(' ', '\t', '\r', '\v', '\f');
             continued = content.EndsWith('\\');
             if (continued)
             {
                 content = content[..^1];
             }
-            logical.AddRange(ClassicText.Tokenize(content, number));
+            logical.AddRange(HbText.Tokenize(content, number));
             if (!continued && logical.Count > 0)
             {
                 Group(logical, nodes, scriptDirectories, scripts, keys, groups, report);
@@ -81,23 +81,23 @@ public static class HaResourcesReader
         return groups;
     }
 
-    private static void Group(List<Token> tokens, IReadOnlyList<NodeSpec> nodes, IReadOnlyList<string> scriptDirectories,
-        Dictionary<string, string?> scripts, Dictionary<string, int> keys, List<GroupSpec> groups, FileReport report)
+    private static void Group(List<HbToken> tokens, IReadOnlyList<NodeSpec> nodes, IReadOnlyList<string> scriptDirectories,
+        Dictionary<string, string?> scripts, Dictionary<string, int> keys, List<GroupSpec> groups, HbFileReport report)
     {
         var nodeToken = tokens[0];
         if (tokens.Count < 2)
         {
             report.Error("HARES005", nodeToken.Line, nodeToken.Column + nodeToken.Text.Length,
-                $"the group for '{ClassicNames.Quote(nodeToken.Text)}' lists no resources: expected 'NODE RESOURCE [RESOURCE...]'",
+                $"the group for '{HbNames.Quote(nodeToken.Text)}' lists no resources: expected 'NODE RESOURCE [RESOURCE...]'",
                 "add the resources after the node name, for example 'node1 drbddisk::r0 Filesystem::/dev/drbd0::/data::ext4'");
             return;
         }
         var ok = true;
         var preferred = nodeToken.Text;
-        if (!ClassicNames.IsHostName(nodeToken.Text))
+        if (!HbNames.IsHostName(nodeToken.Text))
         {
             report.Error("HARES007", nodeToken.Line, nodeToken.Column,
-                $"'{ClassicNames.Quote(nodeToken.Text)}' is not a node name; a haresources line starts with the group's preferred node",
+                $"'{HbNames.Quote(nodeToken.Text)}' is not a node name; a haresources line starts with the group's preferred node",
                 "write 'NODE RESOURCE...', where NODE is a 'node' of ha.cf");
             ok = false;
         }
@@ -107,7 +107,7 @@ public static class HaResourcesReader
             var match = nodes.FirstOrDefault(n => string.Equals(n.Name, nodeToken.Text, StringComparison.OrdinalIgnoreCase));
             if (match is null)
             {
-                var s = ClassicText.DidYouMean(nodeToken.Text, nodes.Select(n => n.Name));
+                var s = HbText.DidYouMean(nodeToken.Text, nodes.Select(n => n.Name));
                 report.Error("HARES006", nodeToken.Line, nodeToken.Column,
                     $"preferred node '{nodeToken.Text}' is not a node of ha.cf (nodes: {string.Join(", ", nodes.Select(n => n.Name))})",
                     s is null ? "the first word must be one of the 'node' names of ha.cf" : $"did you mean '{s}'?");
@@ -122,7 +122,7 @@ public static class HaResourcesReader
         if (keys.TryGetValue(key.Text, out var firstLine))
         {
             report.Error("HARES010", key.Line, key.Column,
-                $"a group starting with '{ClassicNames.Quote(key.Text)}' is already defined on line {firstLine}; the first resource names the group and must be unique",
+                $"a group starting with '{HbNames.Quote(key.Text)}' is already defined on line {firstLine}; the first resource names the group and must be unique",
                 "merge the two lines into one group, or start one of them with a different resource");
             ok = false;
         }
@@ -150,7 +150,7 @@ public static class HaResourcesReader
         }
     }
 
-    private static ResourceSpec? Resource(Token token, IReadOnlyList<string> scriptDirectories, Dictionary<string, string?> scripts, FileReport report)
+    private static ResourceSpec? Resource(HbToken token, IReadOnlyList<string> scriptDirectories, Dictionary<string, string?> scripts, HbFileReport report)
     {
         var text = token.Text;
         if (!text.Contains("::", StringComparison.Ordinal) && char.IsAsciiDigit(text[0]))
@@ -162,14 +162,14 @@ public static class HaResourcesReader
         var agent = pieces[0];
         if (agent.Length == 0)
         {
-            report.Error("HARES008", token.Line, token.Column, $"'{ClassicNames.Quote(text)}' has no agent name before '::'",
+            report.Error("HARES008", token.Line, token.Column, $"'{HbNames.Quote(text)}' has no agent name before '::'",
                 "write AGENT::ARG::ARG, for example Filesystem::/dev/drbd0::/data::ext4");
             return null;
         }
         if (agent is "." or ".." || !agent.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '+' or '@'))
         {
             report.Error("HARES008", token.Line, token.Column,
-                $"'{ClassicNames.Quote(agent)}' is not an agent name: expected a script name (letters, digits, '_', '-', '.'), not a path",
+                $"'{HbNames.Quote(agent)}' is not an agent name: expected a script name (letters, digits, '_', '-', '.'), not a path",
                 "put the script in /etc/ha.d/resource.d or /etc/init.d and name it without its directory");
             return null;
         }
@@ -178,7 +178,7 @@ public static class HaResourcesReader
         {
             if (pieces[i].Length == 0)
             {
-                report.Warning("HARES012", token.Line, token.Column, $"'{ClassicNames.Quote(text)}' has an empty argument (a doubled or trailing '::'); it is dropped, as Heartbeat does",
+                report.Warning("HARES012", token.Line, token.Column, $"'{HbNames.Quote(text)}' has an empty argument (a doubled or trailing '::'); it is dropped, as Heartbeat does",
                     "remove the extra '::'");
                 continue;
             }
@@ -229,7 +229,7 @@ public static class HaResourcesReader
         return new ResourceSpec(agent, agent) { Class = AgentClass.Heartbeat, Arguments = args, Parameters = parameters };
     }
 
-    private static ResourceSpec? IpResource(string agent, string spec, Token token, List<string> args, FileReport report)
+    private static ResourceSpec? IpResource(string agent, string spec, HbToken token, List<string> args, HbFileReport report)
     {
         if (!IpAddrSpec.TryParse(spec, out var parameters, out var error))
         {

@@ -20,12 +20,12 @@ internal static class IpAddrSpec
         var parts = text.Split('/');
         if (parts.Length > 4)
         {
-            error = $"'{ClassicNames.Quote(text)}' has {parts.Length} fields; expected ip[/cidr[/iface[/broadcast]]]";
+            error = $"'{HbNames.Quote(text)}' has {parts.Length} fields; expected ip[/cidr[/iface[/broadcast]]]";
             return false;
         }
-        if (!ClassicNames.TryParseIPv4(parts[0], out var ip))
+        if (!HbNames.TryParseIPv4(parts[0], out var ip))
         {
-            error = $"'{ClassicNames.Quote(parts[0])}' is not an IPv4 address (expected four numbers 0-255, as in 192.168.0.10)";
+            error = $"'{HbNames.Quote(parts[0])}' is not an IPv4 address (expected four numbers 0-255, as in 192.168.0.10)";
             return false;
         }
         parameters["ip"] = ip.ToString();
@@ -33,17 +33,17 @@ internal static class IpAddrSpec
         {
             if (!TryParseNetmask(parts[1], out var cidr))
             {
-                error = $"'{ClassicNames.Quote(parts[1])}' is not a netmask: expected a prefix length from 1 to 32 (as in /24) or a dotted mask (255.255.255.0)";
+                error = $"'{HbNames.Quote(parts[1])}' is not a netmask: expected a prefix length from 1 to 32 (as in /24) or a dotted mask (255.255.255.0)";
                 return false;
             }
             parameters["cidr_netmask"] = cidr.ToString(CultureInfo.InvariantCulture);
         }
         var next = 2;
-        if (parts.Length > 2 && !ClassicNames.TryParseIPv4(parts[2], out _))
+        if (parts.Length > 2 && !HbNames.TryParseIPv4(parts[2], out _))
         {
-            if (!ClassicNames.IsInterfaceName(parts[2]))
+            if (!HbNames.IsInterfaceName(parts[2]))
             {
-                error = $"'{ClassicNames.Quote(parts[2])}' is not a network interface name (expected for example eth0)";
+                error = $"'{HbNames.Quote(parts[2])}' is not a network interface name (expected for example eth0)";
                 return false;
             }
             parameters["nic"] = parts[2];
@@ -51,15 +51,15 @@ internal static class IpAddrSpec
         }
         if (parts.Length > next)
         {
-            if (!ClassicNames.TryParseIPv4(parts[next], out var broadcast))
+            if (!HbNames.TryParseIPv4(parts[next], out var broadcast))
             {
-                error = $"'{ClassicNames.Quote(parts[next])}' is not a broadcast address (expected an IPv4 address)";
+                error = $"'{HbNames.Quote(parts[next])}' is not a broadcast address (expected an IPv4 address)";
                 return false;
             }
             parameters["broadcast"] = broadcast.ToString();
             if (next + 1 < parts.Length)
             {
-                error = $"'{ClassicNames.Quote(text)}' has a field after the broadcast address; expected ip[/cidr[/iface[/broadcast]]]";
+                error = $"'{HbNames.Quote(text)}' has a field after the broadcast address; expected ip[/cidr[/iface[/broadcast]]]";
                 return false;
             }
         }
@@ -69,11 +69,11 @@ internal static class IpAddrSpec
 
     private static bool TryParseNetmask(string text, out int prefix)
     {
-        if (ClassicNames.TryParseInt(text, 1, 32, out prefix))
+        if (HbNames.TryParseInt(text, 1, 32, out prefix))
         {
             return true;
         }
-        if (!ClassicNames.TryParseIPv4(text, out var mask))
+        if (!HbNames.TryParseIPv4(text, out var mask))
         {
             return false;
         }

@@ -433,7 +433,7 @@ public sealed class HaCfReaderTests
     [Fact]
     public void Nul_bytes_invalid_utf8_and_huge_lines_are_errors_not_crashes()
     {
-        var huge = new string('x', ClassicText.MaxLineLength + 10);
+        var huge = new string('x', HbText.MaxLineLength + 10);
         var (_, bag) = Parse(Base + "keep\0alive 1\n" + huge + "\nnode \uFFFD\n");
         Assert.Equal([(4, 5), (6, 6)], bag.Items.Where(d => d.Code == "HACF003").Select(d => (d.Line, d.Column)));
         Assert.Equal(5, bag.Single("HACF002").Line);
@@ -444,7 +444,7 @@ public sealed class HaCfReaderTests
     {
         var text = string.Concat(Enumerable.Repeat("bogus directive\n", 500));
         var (_, bag) = Parse(text);
-        Assert.Equal(FileReport.MaxErrors + 1, bag.Errors().Count);
+        Assert.Equal(HbFileReport.MaxErrors + 1, bag.Errors().Count);
         Assert.Equal("HACF041", bag.Errors()[^1].Code);
     }
 

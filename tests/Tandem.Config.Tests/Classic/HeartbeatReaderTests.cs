@@ -130,7 +130,7 @@ public sealed class ClassicFileTests
         using var dir = new HaDirectory();
         using (var f = File.Create(dir.File("ha.cf")))
         {
-            f.SetLength(ClassicText.MaxFileBytes + 1);
+            f.SetLength(HbText.MaxFileBytes + 1);
         }
         var bag = new DiagnosticBag();
         Assert.Null(HaCfReader.Read(dir.File("ha.cf"), ClassicTestFiles.NothingLocal, bag));
@@ -154,6 +154,6 @@ public sealed class ClassicFileTests
     [Fact]
     public void A_byte_order_mark_is_skipped()
     {
-        Assert.Equal("node a", ClassicText.Decode([0xEF, 0xBB, 0xBF, .. "node a"u8]));
+        Assert.Equal("node a", HbText.Decode([0xEF, 0xBB, 0xBF, .. "node a"u8]));
     }
 }

@@ -13,7 +13,7 @@ public sealed class AuthKeysFuzzTarget : IFuzzTarget
     public void Run(ReadOnlySpan<byte> input)
     {
         var bag = new DiagnosticBag();
-        var spec = AuthKeysReader.Parse(ClassicText.Decode(input), "authkeys", allowInsecure: input.Length % 2 == 0, bag);
+        var spec = AuthKeysReader.Parse(HbText.Decode(input), "authkeys", allowInsecure: input.Length % 2 == 0, bag);
         if ((spec is null) != bag.HasErrors)
         {
             throw new InvalidOperationException("authkeys gave keys together with errors, or neither");

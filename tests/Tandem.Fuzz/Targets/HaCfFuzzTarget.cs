@@ -13,7 +13,7 @@ public sealed class HaCfFuzzTarget : IFuzzTarget
     public void Run(ReadOnlySpan<byte> input)
     {
         var bag = new DiagnosticBag();
-        var doc = HaCfReader.Parse(ClassicText.Decode(input), "ha.cf", a => a.GetAddressBytes()[^1] == 1, bag);
+        var doc = HaCfReader.Parse(HbText.Decode(input), "ha.cf", a => a.GetAddressBytes()[^1] == 1, bag);
         if (!bag.HasErrors && (doc.Spec.Nodes.Count == 0 || doc.Spec.Links.Count == 0))
         {
             throw new InvalidOperationException("ha.cf accepted without a node or a medium");

@@ -17,7 +17,7 @@ public sealed class HaResourcesFuzzTarget : IFuzzTarget
     {
         var bag = new DiagnosticBag();
         // No script directories: a fuzzer must not probe the disk with names it invented.
-        var groups = HaResourcesReader.Parse(ClassicText.Decode(input), "haresources", s_nodes, [], bag);
+        var groups = HaResourcesReader.Parse(HbText.Decode(input), "haresources", s_nodes, [], bag);
         if (groups.Select(g => g.Name).Distinct(StringComparer.Ordinal).Count() != groups.Count)
         {
             throw new InvalidOperationException("two groups with the same key");

@@ -5,7 +5,7 @@ namespace Tandem.Config.Classic;
 /// flood the output (or a fuzzer's memory): after <see cref="MaxErrors"/> errors it adds one last
 /// error and ignores the rest.
 /// </summary>
-internal sealed class FileReport
+internal sealed class HbFileReport
 {
     /// <summary>The number of errors reported before the reader gives up on a file.</summary>
     public const int MaxErrors = 50;
@@ -18,7 +18,7 @@ internal sealed class FileReport
     /// <summary>The number of warnings and notes reported before further ones are dropped.</summary>
     public const int MaxNotes = 200;
 
-    public FileReport(DiagnosticBag bag, string file, string tooManyCode)
+    public HbFileReport(DiagnosticBag bag, string file, string tooManyCode)
     {
         _bag = bag;
         File = file;

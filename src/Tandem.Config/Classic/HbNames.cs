@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace Tandem.Config.Classic;
 
 /// <summary>Checks of the small lexical items of the classic files: addresses, names, numbers.</summary>
-internal static partial class ClassicNames
+internal static partial class HbNames
 {
     /// <summary>Parses a dotted-quad IPv4 address, strictly (no <c>10.1</c>, no octal, no hex).</summary>
     public static bool TryParseIPv4(string text, out IPAddress address)

@@ -2,21 +2,8 @@ using System.Text;
 
 namespace Tandem.Config.Classic;
 
-/// <summary>A whitespace-separated word of a line, with its 1-based line and column.</summary>
-/// <param name="Text">The word.</param>
-/// <param name="Line">The 1-based line.</param>
-/// <param name="Column">The 1-based column of its first character.</param>
-internal readonly record struct Token(string Text, int Line, int Column);
-
-/// <summary>The codes one reader uses for problems common to every classic file.</summary>
-/// <param name="Missing">The file does not exist or cannot be read.</param>
-/// <param name="LineTooLong">A line is longer than <see cref="ClassicText.MaxLineLength"/>.</param>
-/// <param name="BadText">A line holds a NUL byte, a control character or invalid UTF-8.</param>
-/// <param name="TooManyErrors">The error cap was reached.</param>
-internal sealed record TextCodes(string Missing, string LineTooLong, string BadText, string TooManyErrors);
-
 /// <summary>Reading and splitting the line-oriented classic files, defensively.</summary>
-internal static class ClassicText
+internal static class HbText
 {
     /// <summary>The longest line read; longer ones are reported and skipped.</summary>
     public const int MaxLineLength = 64 * 1024;
@@ -29,7 +16,7 @@ internal static class ClassicText
     /// with its line, so that one bad byte does not hide the rest of the file.
     /// </summary>
     /// <returns>The text, or null (with an error) when the file cannot be read.</returns>
-    public static string? TryRead(string path, TextCodes codes, DiagnosticBag diagnostics, string what)
+    public static string? TryRead(string path, HbTextCodes codes, DiagnosticBag diagnostics, string what)
     {
         try
         {
@@ -89,7 +76,7 @@ internal static class ClassicText
     /// that are too long or hold characters no configuration file contains.
     /// </summary>
     /// <returns>Each usable line with its 1-based number.</returns>
-    public static IEnumerable<(int Number, string Text)> Lines(string text, FileReport report, TextCodes codes)
+    public static IEnumerable<(int Number, string Text)> Lines(string text, HbFileReport report, HbTextCodes codes)
     {
         var number = 0;
         var start = 0;
@@ -142,9 +129,9 @@ internal static class ClassicText
     }
 
     /// <summary>Splits a line into whitespace-separated words (space and tab), with their columns.</summary>
-    public static List<Token> Tokenize(string line, int lineNumber)
+    public static List<HbToken> Tokenize(string line, int lineNumber)
     {
-        var tokens = new List<Token>();
+        var tokens = new List<HbToken>();
         var i = 0;
         while (i < line.Length)
         {
@@ -161,7 +148,7 @@ internal static class ClassicText
             {
                 i++;
             }
-            tokens.Add(new Token(line[begin..i], lineNumber, begin + 1));
+            tokens.Add(new HbToken(line[begin..i], lineNumber, begin + 1));
         }
         return tokens;
     }
