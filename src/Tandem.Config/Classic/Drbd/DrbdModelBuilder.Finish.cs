@@ -50,7 +50,7 @@ public sealed partial class DrbdModelBuilder
                 Error(DrbdCodes.MissingStatement, host.At, $"host '{Shorten(host.Name)}' of resource '{Shorten(draft.Name)}' has no 'address'",
                     $"add 'address IP:PORT;' to 'on {Shorten(host.Name)}'");
             }
-            var addressText = address?.Value ?? "";
+            var addressText = address is { Invalid: false } ? address.Value : "";
             if (connection?.Port is { } port && addressText.Length > 0)
             {
                 addressText = addressText[..(addressText.LastIndexOf(':') + 1)] + port.ToString(CultureInfo.InvariantCulture);
@@ -80,7 +80,7 @@ public sealed partial class DrbdModelBuilder
                 {
                     missing.Add("disk");
                 }
-                if (meta is null && backing?.Value != "none")
+                if (meta is null && (backing is null || backing.Invalid || backing.Value != "none"))
                 {
                     missing.Add("meta-disk");
                 }
@@ -90,7 +90,7 @@ public sealed partial class DrbdModelBuilder
                         $"host '{Shorten(host.Name)}' of resource '{Shorten(draft.Name)}'{what} has no '{string.Join("', '", missing)}'",
                         $"add {string.Join(", ", missing.Select(m => $"'{m} ...;'"))} to 'on {Shorten(host.Name)}', or once at resource level for both hosts");
                 }
-                if (device is not null)
+                if (device is { Invalid: false })
                 {
                     if (devices.TryGetValue(device.Value, out var other))
                     {
@@ -108,7 +108,7 @@ public sealed partial class DrbdModelBuilder
                 });
             }
             specs.Add(new ReplicaHostSpec(host.Name, addressText, volumes) { NodeId = host.NodeId });
-            host.EffectiveAddress = address is null ? null : address with { Value = addressText };
+            host.EffectiveAddress = address is { Invalid: false } ? address with { Value = addressText } : null;
         }
 
         if (hosts.Count == 2 && hosts[0].NodeId is { } id0 && hosts[0].NodeId == hosts[1].NodeId)

@@ -112,7 +112,7 @@ public sealed partial class DrbdModelBuilder
         switch (s.Name)
         {
             case "address":
-                if (Address(s, s_hostKeywords) is { } address)
+                if ((Address(s, s_hostKeywords) ?? new Field("", s.Keyword, Invalid: true)) is { } address)
                 {
                     if (host.Address is { } old)
                     {
@@ -203,10 +203,7 @@ public sealed partial class DrbdModelBuilder
             "disk" => Disk(s, context),
             _ => MetaDisk(s, context),
         };
-        if (value is null)
-        {
-            return;
-        }
+        value ??= new Field("", s.Keyword, Invalid: true);
         var name = s.Name == "flexible-meta-disk" ? "meta-disk" : s.Name;
         var old = name switch { "device" => volume.Device, "disk" => volume.Disk, _ => volume.MetaDisk };
         if (old is not null)
@@ -447,10 +444,7 @@ public sealed partial class DrbdModelBuilder
             {
                 var take = s_families.Contains(a[i + 1].Text) && i + 2 < a.Count ? 2 : 1;
                 var addressStatement = new DrbdStatement(a[i], [.. a.Skip(i + 1).Take(take)], null);
-                if (Address(addressStatement, context) is { } address)
-                {
-                    entry.Address = address;
-                }
+                entry.Address = Address(addressStatement, context) ?? new Field("", a[i], Invalid: true);
                 i += 1 + take;
             }
             else if (word == "port" && i + 1 < a.Count)
@@ -509,7 +503,9 @@ public sealed partial class DrbdModelBuilder
         });
     }
 
-    private sealed record Field(string Value, DrbdToken At);
+    // Invalid marks a statement that was written but had a bad value (already reported), so that
+    // it is not reported a second time as missing.
+    private sealed record Field(string Value, DrbdToken At, bool Invalid = false);
 
     private sealed class VolumeDraft(DrbdToken at)
     {
