@@ -31,7 +31,11 @@ public static class DrbdConf
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentNullException.ThrowIfNull(diagnostics);
+        var before = diagnostics.Items.Count;
         var statements = DrbdParser.Parse(text, fileName, diagnostics, readInclude, listDirectory);
-        return new DrbdModelBuilder(diagnostics).Build(statements);
+        // A file cut short by a missing '}' would also be reported as missing hosts and
+        // statements: noise that hides the one real error.
+        var truncated = diagnostics.Items.Skip(before).Any(d => d.Code is DrbdCodes.UnbalancedBraces or DrbdCodes.NestingTooDeep);
+        return new DrbdModelBuilder(diagnostics) { CheckCompleteness = !truncated }.Build(statements);
     }
 }

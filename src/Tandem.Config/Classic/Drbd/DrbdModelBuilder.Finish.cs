@@ -30,7 +30,7 @@ public sealed partial class DrbdModelBuilder
             Error(DrbdCodes.MissingStatement, m, $"'connection-mesh' names host '{Shorten(m.Text)}', which has no 'on {Shorten(m.Text)}' section",
                 "add an 'on' section for it, or remove it from 'hosts'");
         }
-        if (hosts.Count != 2)
+        if (hosts.Count != 2 && CheckCompleteness)
         {
             var names = hosts.Count == 0 ? "none" : string.Join(", ", hosts.Select(h => h.Name));
             Error(DrbdCodes.HostCount, draft.At, $"resource '{Shorten(draft.Name)}' has {hosts.Count} host(s) ({names}); Tandem replicates between exactly two",
@@ -45,7 +45,7 @@ public sealed partial class DrbdModelBuilder
         {
             var connection = draft.ConnectionHosts.Find(c => c.Name == host.Name);
             var address = connection?.Address ?? host.Address;
-            if (address is null)
+            if (address is null && CheckCompleteness)
             {
                 Error(DrbdCodes.MissingStatement, host.At, $"host '{Shorten(host.Name)}' of resource '{Shorten(draft.Name)}' has no 'address'",
                     $"add 'address IP:PORT;' to 'on {Shorten(host.Name)}'");
@@ -84,7 +84,7 @@ public sealed partial class DrbdModelBuilder
                 {
                     missing.Add("meta-disk");
                 }
-                if (missing.Count > 0)
+                if (missing.Count > 0 && CheckCompleteness)
                 {
                     Error(DrbdCodes.MissingStatement, hv?.At ?? host.At,
                         $"host '{Shorten(host.Name)}' of resource '{Shorten(draft.Name)}'{what} has no '{string.Join("', '", missing)}'",

@@ -45,6 +45,10 @@ public sealed partial class DrbdModelBuilder
         _diagnostics = diagnostics;
     }
 
+    /// <summary>Whether to report resources that lack hosts or statements (off when the file was cut short by a syntax error).</summary>
+    /// <value>True.</value>
+    public bool CheckCompleteness { get; init; } = true;
+
     /// <summary>Builds the resources of a whole parsed configuration.</summary>
     /// <param name="statements">The top-level statements, includes already spliced in.</param>
     /// <returns>The resources that could be built (all of them when there are no errors).</returns>

@@ -151,8 +151,10 @@ public sealed class DrbdParser
                 var body = new List<DrbdStatement>();
                 ParseStatements(body, depth + 1, topOfFile: false);
                 var close = Take();
-                if (close.Kind != DrbdTokenKind.CloseBrace)
+                if (close.Kind != DrbdTokenKind.CloseBrace && !_context.ReportedUnclosed)
                 {
+                    // Only the innermost: the sections around it are unclosed because of it.
+                    _context.ReportedUnclosed = true;
                     Error(DrbdCodes.UnbalancedBraces, end, $"the section '{Show(keyword, args)} {{' is never closed",
                         $"add '}}' to close it (reached {close.Display} at {close.Line}:{close.Column})");
                 }
@@ -185,7 +187,11 @@ public sealed class DrbdParser
                     level--;
                     break;
                 case DrbdTokenKind.End:
-                    Error(DrbdCodes.UnbalancedBraces, open, "this '{' is never closed", "add the matching '}'");
+                    if (!_context.ReportedUnclosed)
+                    {
+                        _context.ReportedUnclosed = true;
+                        Error(DrbdCodes.UnbalancedBraces, open, "this '{' is never closed", "add the matching '}'");
+                    }
                     return;
             }
         }
@@ -332,5 +338,6 @@ public sealed class DrbdParser
         public Func<string, string?>? ReadInclude { get; } = readInclude;
         public Func<string, IEnumerable<string>?>? ListDirectory { get; } = listDirectory;
         public List<string> Stack { get; } = [];
+        public bool ReportedUnclosed { get; set; }
     }
 }
