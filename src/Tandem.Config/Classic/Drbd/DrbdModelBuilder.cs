@@ -455,8 +455,11 @@ public sealed partial class DrbdModelBuilder
             Misplaced(s, section);
             return;
         }
+        var list = known.ToList();
         Error(DrbdCodes.UnknownKeyword, s.Keyword, $"unknown keyword '{Shorten(name)}' {where}",
-            Suggest(name, known) ?? $"expected one of: {string.Join(", ", known)}");
+            Suggest(name, list) ?? (list.Count <= 12
+                ? $"expected one of: {string.Join(", ", list)}"
+                : $"docs/configuration-classic-drbd.md lists the keywords allowed here (e.g. {string.Join(", ", list.Take(6))})"));
     }
 
     /// <summary>A "did you mean" for a misspelt word, or null when nothing is close.</summary>
@@ -467,7 +470,7 @@ public sealed partial class DrbdModelBuilder
     {
         ArgumentNullException.ThrowIfNull(word);
         ArgumentNullException.ThrowIfNull(candidates);
-        if (word.Length > 64)
+        if (word.Length is < 3 or > 64)
         {
             return null;
         }
