@@ -14,11 +14,18 @@ public sealed class DrbdParser
     /// <summary>The deepest include chain accepted, as drbdadm.</summary>
     public const int MaxIncludeDepth = 16;
 
+    /// <summary>The most files one configuration may include in total (globs that include each other multiply).</summary>
+    public const int MaxIncludedFiles = 1024;
+
+    /// <summary>The most values one statement may have (real statements have at most 4).</summary>
+    public const int MaxValues = 64;
+
     private readonly DrbdTokenizer _tokenizer;
     private readonly string _file;
     private readonly Context _context;
     private readonly int _includeDepth;
     private DrbdToken? _peeked;
+    private int _emptyStatements;
 
     private DrbdParser(string text, string file, Context context, int includeDepth)
     {
@@ -89,6 +96,10 @@ public sealed class DrbdParser
                     continue;
                 case DrbdTokenKind.Semicolon:
                     Take();
+                    if (++_emptyStatements > 10)
+                    {
+                        continue;
+                    }
                     _context.Diagnostics.Warning(DrbdCodes.EmptyStatement, _file, token.Line, token.Column,
                         "empty statement (a ';' with nothing before it)", "remove the extra ';' (some drbdadm versions crash on ';;')");
                     continue;
@@ -104,7 +115,22 @@ public sealed class DrbdParser
             var args = new List<DrbdToken>();
             while (Peek().IsValue)
             {
-                args.Add(Take());
+                var value = Take();
+                if (args.Count < MaxValues)
+                {
+                    args.Add(value);
+                }
+                else if (args.Count == MaxValues)
+                {
+                    // Dropped values keep the work per statement bounded; one error says where.
+                    Error(DrbdCodes.ExpectedSemicolon, value, $"more than {MaxValues} values after '{keyword.Display}'",
+                        "a ';' is probably missing much earlier");
+                    args.Add(value);
+                }
+            }
+            if (args.Count > MaxValues)
+            {
+                args.RemoveAt(args.Count - 1);
             }
             if (keyword.Kind == DrbdTokenKind.Word && keyword.Text == "skip")
             {
@@ -232,6 +258,15 @@ public sealed class DrbdParser
                 "drbdadm stops at 16 levels too; flatten the includes");
             return;
         }
+        if (_context.IncludedFiles >= MaxIncludedFiles)
+        {
+            if (_context.IncludedFiles++ == MaxIncludedFiles)
+            {
+                Error(DrbdCodes.IncludeTooDeep, keyword, $"more than {MaxIncludedFiles} files included in total",
+                    "globs that match files which include the same globs multiply; include each file once");
+            }
+            return;
+        }
         var directory = SafeDirectoryName(_file);
         var full = Path.IsPathRooted(pattern) || directory.Length == 0 ? pattern : directory + "/" + pattern;
         foreach (var path in Expand(full, args[0]))
@@ -262,6 +297,12 @@ public sealed class DrbdParser
                         "drbdadm ignores it too; check the path if it was meant to exist");
                 }
                 continue;
+            }
+            if (++_context.IncludedFiles > MaxIncludedFiles)
+            {
+                Error(DrbdCodes.IncludeTooDeep, args[0], $"more than {MaxIncludedFiles} files included in total",
+                    "globs that match files which include the same globs multiply; include each file once");
+                return;
             }
             _context.Stack.Add(normalized);
             var nested = new DrbdParser(text, path, _context, _includeDepth + 1);
@@ -339,5 +380,6 @@ public sealed class DrbdParser
         public Func<string, IEnumerable<string>?>? ListDirectory { get; } = listDirectory;
         public List<string> Stack { get; } = [];
         public bool ReportedUnclosed { get; set; }
+        public int IncludedFiles { get; set; }
     }
 }

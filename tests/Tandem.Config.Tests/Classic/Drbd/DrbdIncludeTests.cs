@@ -117,6 +117,21 @@ public sealed class DrbdIncludeTests : IDisposable
     }
 
     [Fact]
+    public void Globs_that_include_each_other_stop_at_a_total_limit()
+    {
+        // 30 files that each include all the others would otherwise be read 30!/14! times.
+        for (var i = 0; i < 30; i++)
+        {
+            Write($"g{i:D2}.conf", "include \"*.conf\";\n");
+        }
+        var bag = new DiagnosticBag();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        DrbdConfReader.Read(Path.Combine(_dir.FullName, "g00.conf"), bag);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+        Assert.Contains(bag.Items, d => d.Code == DrbdCodes.IncludeTooDeep && d.Message.Contains("in total", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Includes_16_deep_are_fine()
     {
         for (var i = 0; i < 16; i++)

@@ -68,6 +68,9 @@ public class DrbdRobustnessTests
         var str = Run("resource r0 { handlers { split-brain \"" + new string('x', 100_000) + "\"; } }");
         Assert.Contains(str.Items, d => d.Code == DrbdCodes.TokenTooLong);
         Run(string.Concat(Enumerable.Repeat("a ", 500_000)));
-        Run(new string(';', 100_000));
+        Assert.Equal(10, Run(new string(';', 100_000)).Items.Count(d => d.Code == DrbdCodes.EmptyStatement));
+        // Each value a keyword: a missing ';' is split off again and again, but only MaxValues times.
+        var many = Run("resource r0 { " + string.Concat(Enumerable.Repeat("protocol C ", 200_000)) + "; }");
+        Assert.True(many.Items.Count < 200, $"{many.Items.Count} findings");
     }
 }
