@@ -26,12 +26,12 @@ public static class DrbdConfReader
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or InvalidDataException)
         {
             diagnostics.Error(DrbdCodes.CannotRead, path, 0, 0, $"cannot read drbd.conf: {ex.Message}",
-                "check the path (--drbd-conf) and the file's permissions");
+                "check the path of drbd.conf and the file's permissions");
             return [];
         }
         if (text is null)
         {
-            diagnostics.Error(DrbdCodes.CannotRead, path, 0, 0, "drbd.conf does not exist", "check the path (--drbd-conf)");
+            diagnostics.Error(DrbdCodes.CannotRead, path, 0, 0, "drbd.conf does not exist", "check the path of drbd.conf");
             return [];
         }
         return DrbdConf.Parse(text, path, diagnostics, ReadFile, ListDirectory);
