@@ -135,13 +135,18 @@ public sealed class DrbdParser
             if (keyword.Kind == DrbdTokenKind.Word && keyword.Text == "skip")
             {
                 // 'skip' comments out the section that follows, whatever its content (drbd.conf(5)).
-                var next = Take();
-                if (next.Kind == DrbdTokenKind.OpenBrace)
+                var next = Peek();
+                if (next.Kind is DrbdTokenKind.OpenBrace or DrbdTokenKind.Semicolon)
                 {
-                    SkipBody(next);
+                    Take();
+                    if (next.Kind == DrbdTokenKind.OpenBrace)
+                    {
+                        SkipBody(next);
+                    }
                 }
-                else if (next.Kind != DrbdTokenKind.Semicolon)
+                else
                 {
+                    // '}' or the end: left for the enclosing section.
                     Error(DrbdCodes.BadShape, next, $"expected a section '{{ ... }}' after '{Show(keyword, args)}', found {next.Display}",
                         "'skip' must be followed by the whole section it disables");
                 }

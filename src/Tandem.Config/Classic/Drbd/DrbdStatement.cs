@@ -19,6 +19,9 @@ public sealed record DrbdStatement(DrbdToken Keyword, IReadOnlyList<DrbdToken> A
     {
         var parts = new List<string> { Keyword.Display };
         parts.AddRange(Arguments.Take(Math.Max(0, count)).Select(a => a.Display));
-        return string.Join(' ', parts);
+        return string.Join(' ', parts.Select(Shorten));
     }
+
+    // A message must stay readable even when a token is 4096 characters long.
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
 }

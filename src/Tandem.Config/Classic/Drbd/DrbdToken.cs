@@ -14,8 +14,10 @@ public sealed record DrbdToken(DrbdTokenKind Kind, string Text, string File, int
     /// <summary>How the token reads in a message: quoted strings keep their quotes.</summary>
     public string Display => Kind switch
     {
-        DrbdTokenKind.String => "\"" + Text + "\"",
+        DrbdTokenKind.String => "\"" + Short(Text) + "\"",
         DrbdTokenKind.End => "end of file",
-        _ => Text,
+        _ => Short(Text),
     };
+
+    private static string Short(string text) => text.Length <= 60 ? text : text[..57] + "...";
 }

@@ -476,3 +476,47 @@ public class DrbdConfReaderTests
         Assert.StartsWith("/etc/drbd.d/r0.res:1:33: error DRBD004: expected ';' after 'device /dev/drbd0'", d.ToString(), StringComparison.Ordinal);
     }
 }
+
+public class DrbdLegacyKeywordTests
+{
+    [Theory]
+    [InlineData("net { on-disconnect reconnect; }", "0.7/8.0")]
+    [InlineData("syncer { group 1; }", "0.7")]
+    [InlineData("syncer { after r9; }", null)]
+    [InlineData("syncer { delay-probe-volume 16k; }", "8.3")]
+    [InlineData("disk { use-bmbv; }", "8.3")]
+    [InlineData("disk { max-bio-bvecs 1; }", "8.3/8.4")]
+    [InlineData("net { unplug-watermark 128; }", "8.3/8.4")]
+    [InlineData("on alpha2 { flexible-meta-disk /dev/sdc1; }", "8.0")]
+    public void Old_keywords_are_notes_naming_the_version(string extra, string? version)
+    {
+        var text = extra.StartsWith("on ", StringComparison.Ordinal)
+            ? DrbdTestHelpers.TwoNode.Replace("meta-disk internal;\n  }\n  on bravo", "\n  }\n  on bravo", StringComparison.Ordinal)
+                .Replace("on alpha {", "on alpha {\n    flexible-meta-disk /dev/sdc1;", StringComparison.Ordinal)
+            : DrbdTestHelpers.WithResourceBody(extra);
+        var (resources, bag) = DrbdTestHelpers.Parse(text);
+        bag.NoErrors();
+        Assert.Single(resources);
+        if (version is not null)
+        {
+            Assert.Contains(bag.Items, d => d.Code == DrbdCodes.LegacyKeyword && d.Severity == Severity.Info && d.Message.Contains(version, StringComparison.Ordinal));
+        }
+        if (extra.Contains("after r9", StringComparison.Ordinal))
+        {
+            Assert.Equal("r9", resources[0].Disk.Other["resync-after"]);
+        }
+        if (extra.StartsWith("on ", StringComparison.Ordinal))
+        {
+            Assert.Equal("/dev/sdc1", resources[0].FindHost("alpha")!.Volumes[0].MetaDisk);
+        }
+    }
+
+    [Fact]
+    public void Includes_resolve_to_nothing_without_a_reader()
+    {
+        var bag = new DiagnosticBag();
+        var resources = DrbdConf.Parse("include \"/etc/drbd.d/*.res\";\n" + DrbdTestHelpers.TwoNode, "drbd.conf", bag, null);
+        DrbdTestHelpers.NoErrors(bag);
+        Assert.Single(resources);
+    }
+}

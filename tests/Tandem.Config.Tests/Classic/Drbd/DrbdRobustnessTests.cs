@@ -74,3 +74,22 @@ public class DrbdRobustnessTests
         Assert.True(many.Items.Count < 200, $"{many.Items.Count} findings");
     }
 }
+
+public class DrbdSkipEdgeTests
+{
+    [Fact]
+    public void Skip_without_a_section_leaves_the_enclosing_brace_alone()
+    {
+        var (resources, bag) = DrbdTestHelpers.Parse(DrbdTestHelpers.WithResourceBody("  net { skip }"));
+        var d = Assert.Single(bag.Errors());
+        Assert.Equal(DrbdCodes.BadShape, d.Code);
+        Assert.Single(resources);
+    }
+
+    [Fact]
+    public void Messages_shorten_long_tokens()
+    {
+        var (_, bag) = DrbdTestHelpers.Parse("resource r0 { device /dev/" + new string('x', 3000) + " disk }");
+        Assert.All(bag.Items, d => Assert.True(d.Message.Length < 400, d.Message));
+    }
+}
