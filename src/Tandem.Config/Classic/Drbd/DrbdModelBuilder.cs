@@ -265,6 +265,11 @@ public sealed partial class DrbdModelBuilder
             case DrbdOptionKind.Enum:
             {
                 var v = args[0].Text;
+                if (option.Name == "protocol")
+                {
+                    // drbdadm takes the protocol letter in either case.
+                    v = v.ToUpperInvariant();
+                }
                 if (option.Values.Contains(v, StringComparer.Ordinal))
                 {
                     if (option.Name == "on-io-error" && v == "panic")

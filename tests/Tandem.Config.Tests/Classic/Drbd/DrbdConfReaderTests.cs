@@ -289,6 +289,14 @@ public class DrbdConfReaderTests
     }
 
     [Fact]
+    public void Protocol_letter_in_either_case()
+    {
+        var (resources, bag) = Parse(TwoNode.Replace("protocol C;", "protocol b;", StringComparison.Ordinal));
+        bag.NoErrors();
+        Assert.Equal(ReplicationProtocol.B, Assert.Single(resources).Protocol);
+    }
+
+    [Fact]
     public void Discard_node_policy_is_accepted()
     {
         var (resources, bag) = Parse(WithResourceBody("net { after-sb-0pri discard-node-alpha; }"));
