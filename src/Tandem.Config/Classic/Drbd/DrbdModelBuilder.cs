@@ -447,7 +447,8 @@ public sealed partial class DrbdModelBuilder
         {
             where = "it does not belong here";
         }
-        Error(DrbdCodes.MisplacedKeyword, s.Keyword, $"'{s.Name}' is not allowed in '{section}'", $"{where}; move it there");
+        var place = section == "the top level" ? "at the top level" : $"in '{section}'";
+        Error(DrbdCodes.MisplacedKeyword, s.Keyword, $"'{s.Name}' is not allowed {place}", $"{where}; move it there");
     }
 
     private void Unknown(DrbdStatement s, string where, IEnumerable<string> known)

@@ -468,6 +468,15 @@ public class DrbdConfReaderTests
     }
 
     [Fact]
+    public void Host_section_outside_a_resource_is_misplaced()
+    {
+        var (_, bag) = Parse("on alpha { address 10.0.0.1:7788; }\n");
+        var d = bag.Single(DrbdCodes.MisplacedKeyword);
+        Assert.Equal("'on' is not allowed at the top level", d.Message);
+        Assert.Contains("'resource'", d.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_reports_a_missing_file()
     {
         var bag = new DiagnosticBag();
