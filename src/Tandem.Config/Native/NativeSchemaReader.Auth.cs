@@ -23,6 +23,7 @@ internal sealed partial class NativeSchemaReader
         var seen = new Dictionary<int, TomlLocation>();
         var tables = t.TableArray("key", "[[auth.key]]");
         var anyInsecure = false;
+        var anyBad = false;
         foreach (var k in tables)
         {
             var index = (int?)k.Integer("index", 0, 15, required: true);
@@ -31,6 +32,7 @@ internal sealed partial class NativeSchemaReader
             k.Finish();
             if (index is null || method is null)
             {
+                anyBad = true;
                 continue;
             }
             if (seen.TryGetValue(index.Value, out var first))
@@ -73,7 +75,7 @@ internal sealed partial class NativeSchemaReader
             ctx.Error(NativeCodes.Auth, t.Location, "[auth] defines no key", "add an [[auth.key]] table with index, method and secret");
             return null;
         }
-        if (active is { } a && !seen.ContainsKey(a))
+        if (active is { } a && !seen.ContainsKey(a) && !anyBad)
         {
             ctx.Error(NativeCodes.Auth, t.Table.Find("active")!.Location, $"the active key {a} is not defined",
                 seen.Count > 0 ? $"defined key indexes: {string.Join(", ", seen.Keys.Order())}" : null);

@@ -14,9 +14,6 @@ internal static class TomlTreeBuilder
     /// <summary>Tomlyn's own nesting limit; deeper input is rejected before it can exhaust the stack.</summary>
     public const int MaxDepth = 64;
 
-    /// <summary>How many syntax errors are reported before the rest are summarised.</summary>
-    private const int MaxSyntaxErrors = 20;
-
     /// <summary>Parses <paramref name="text"/>; returns null after reporting when it is not valid TOML.</summary>
     /// <param name="text">The TOML text.</param>
     /// <param name="error">Receives each syntax error with its location.</param>
@@ -30,7 +27,8 @@ internal static class TomlTreeBuilder
         }
         catch (TomlException e)
         {
-            error(new TomlLocation(Math.Max(0, e.Line ?? 0), Math.Max(0, e.Column ?? 0)), StripLocation(e.Message));
+            var where = e.Line is > 0 ? new TomlLocation(e.Line.Value, Math.Max(0, e.Column ?? 0)) : FindTooDeep(text);
+            error(where, where == TomlLocation.None || e.Line is > 0 ? StripLocation(e.Message) : $"arrays and inline tables are nested more than {MaxDepth} deep here");
             return null;
         }
 #pragma warning disable CA1031 // a bug in the parser must become a diagnostic, never a crash of the daemon or the CLI
@@ -43,19 +41,15 @@ internal static class TomlTreeBuilder
 
         if (doc.HasErrors)
         {
-            var count = 0;
+            // Only the first: after a syntax error the parser resynchronises on guesses, and what it
+            // reports next is usually the same mistake seen again.
             foreach (var d in doc.Diagnostics)
             {
-                if (d.Kind != DiagnosticMessageKind.Error)
+                if (d.Kind == DiagnosticMessageKind.Error)
                 {
-                    continue;
-                }
-                if (++count > MaxSyntaxErrors)
-                {
-                    error(Loc(d.Span), "too many syntax errors; the rest are not shown");
+                    error(Loc(d.Span), d.Message);
                     break;
                 }
-                error(Loc(d.Span), d.Message);
             }
             return null;
         }
@@ -72,6 +66,73 @@ internal static class TomlTreeBuilder
             error(TomlLocation.None, $"the TOML document could not be assembled ({e.GetType().Name}: {e.Message})");
             return null;
         }
+    }
+
+    /// <summary>
+    /// Where brackets and braces first nest deeper than <see cref="MaxDepth"/>, skipping strings and
+    /// comments; Tomlyn's depth error carries no position.
+    /// </summary>
+    internal static TomlLocation FindTooDeep(string text)
+    {
+        int depth = 0, line = 1, lineStart = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            switch (c)
+            {
+                case '\n':
+                    line++;
+                    lineStart = i + 1;
+                    break;
+                case '#':
+                    while (i + 1 < text.Length && text[i + 1] != '\n')
+                    {
+                        i++;
+                    }
+                    break;
+                case '"' or '\'':
+                    var triple = i + 2 < text.Length && text[i + 1] == c && text[i + 2] == c;
+                    i += triple ? 3 : 1;
+                    while (i < text.Length)
+                    {
+                        if (text[i] == '\\' && c == '"')
+                        {
+                            i += 2;
+                            continue;
+                        }
+                        if (text[i] == '\n')
+                        {
+                            if (!triple)
+                            {
+                                break;
+                            }
+                            line++;
+                            lineStart = i + 1;
+                        }
+                        if (text[i] == c && (!triple || (i + 2 < text.Length && text[i + 1] == c && text[i + 2] == c)))
+                        {
+                            i += triple ? 2 : 0;
+                            break;
+                        }
+                        i++;
+                    }
+                    if (i < text.Length && text[i] == '\n')
+                    {
+                        i--; // let the newline case count it
+                    }
+                    break;
+                case '[' or '{':
+                    if (++depth > MaxDepth)
+                    {
+                        return new TomlLocation(line, i - lineStart + 1);
+                    }
+                    break;
+                case ']' or '}':
+                    depth = Math.Max(0, depth - 1);
+                    break;
+            }
+        }
+        return TomlLocation.None;
     }
 
     public static TomlLocation Loc(SourceSpan span) => new(span.Start.Line + 1, span.Start.Column + 1);
