@@ -99,7 +99,7 @@ internal sealed partial class NativeSchemaReader
             }
             endpoints.Add(new LinkEndpoint(address, epPort, node));
         }
-        if (tables.Count == 0 && t.Table.Find("endpoint") is null)
+        if (tables.Count == 0)
         {
             ctx.Error(NativeCodes.Incomplete, t.Location, $"the ucast link {t.Path} has no [[link.endpoint]]",
                 "add one [[link.endpoint]] per address heartbeats are sent to, with address and node");
