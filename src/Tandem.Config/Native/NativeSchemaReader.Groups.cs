@@ -68,6 +68,7 @@ internal sealed partial class NativeSchemaReader
         var resources = new List<ResourceSpec>();
         var ids = new Dictionary<string, TomlLocation>(StringComparer.Ordinal);
         var tables = group.TableArray("resource", "[[group.resource]]");
+        var nextNumber = new Dictionary<string, int>(StringComparer.Ordinal);
         var failed = false;
         foreach (var t in tables)
         {
@@ -94,12 +95,15 @@ internal sealed partial class NativeSchemaReader
             }
             if (id is null)
             {
-                // The agent's name, numbered on repeats (IPaddr, IPaddr-2, ...).
+                // The agent's name, numbered on repeats (IPaddr, IPaddr-2, ...). The counter per agent
+                // keeps this linear even for a file with thousands of resources of one agent.
                 id = agent;
-                for (var n = 2; ids.ContainsKey(id); n++)
+                var n = nextNumber.GetValueOrDefault(agent, 2);
+                while (ids.ContainsKey(id))
                 {
-                    id = $"{agent}-{n}";
+                    id = $"{agent}-{n++}";
                 }
+                nextNumber[agent] = n;
             }
             var where = t.Has("id") ? t.Table.Find("id")!.Location : t.Location;
             if (ids.TryGetValue(id, out var first))

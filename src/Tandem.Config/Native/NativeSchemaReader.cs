@@ -15,6 +15,7 @@ internal sealed partial class NativeSchemaReader(NativeContext ctx, string? mode
 
     private readonly List<string> _sources = [ctx.File];
     private readonly List<NodeSpec> _nodes = [];
+    private readonly HashSet<string> _nodeNames = new(StringComparer.OrdinalIgnoreCase);
     private TomlLocation? _firstInlineSecret;
 
     public ClusterSpec Read(string text)
@@ -183,19 +184,22 @@ internal sealed partial class NativeSchemaReader(NativeContext ctx, string? mode
                 nbd = null;
             }
             _nodes.Add(new NodeSpec(name) { NbdListen = nbd });
+            _nodeNames.Add(name);
         }
     }
 
     /// <summary>Checks that <paramref name="name"/> is a declared node; reports at <paramref name="where"/> otherwise.</summary>
     private bool CheckNode(string name, TomlLocation where, string what)
     {
-        if (_nodes.Count == 0 || _nodes.Any(n => string.Equals(n.Name, name, StringComparison.OrdinalIgnoreCase)))
+        if (_nodes.Count == 0 || _nodeNames.Contains(name))
         {
             return true;
         }
-        var suggestion = Suggest.Closest(name, _nodes.Select(n => n.Name));
+        // Bounded: a hostile file may declare thousands of nodes and refer to thousands more.
+        var listed = string.Join(", ", _nodes.Take(10).Select(n => n.Name)) + (_nodes.Count > 10 ? ", ..." : "");
+        var suggestion = _nodes.Count <= 1000 ? Suggest.Closest(name, _nodes.Select(n => n.Name)) : null;
         ctx.Error(NativeCodes.UnknownNode, where,
-            $"{what} '{TableReader.Clip(name)}' is not a declared node (nodes: {string.Join(", ", _nodes.Select(n => n.Name))})",
+            $"{what} '{TableReader.Clip(name)}' is not a declared node (nodes: {listed})",
             suggestion is not null ? $"did you mean '{suggestion}'?" : "declare it with a [[node]] table");
         return false;
     }

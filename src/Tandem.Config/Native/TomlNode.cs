@@ -46,24 +46,25 @@ internal sealed class TomlArrayNode(TomlLocation location) : TomlNode(location)
 /// <summary>A table: a <c>[header]</c>, one element of a <c>[[header]]</c>, an inline table, or a dotted-key table.</summary>
 internal sealed class TomlTableNode(TomlLocation location, TomlTableOrigin origin) : TomlNode(location)
 {
+    // Indexed as well as ordered: a hostile file may hold a hundred thousand keys in one table.
+    private readonly Dictionary<string, TomlNode> _byKey = new(StringComparer.Ordinal);
+    private readonly List<(string Key, TomlLocation KeyLocation, TomlNode Value)> _entries = [];
+
     /// <summary>Entries in file order, each with the location of its key.</summary>
-    public List<(string Key, TomlLocation KeyLocation, TomlNode Value)> Entries { get; } = [];
+    public IReadOnlyList<(string Key, TomlLocation KeyLocation, TomlNode Value)> Entries => _entries;
+
+    /// <summary>Adds an entry; the caller has checked that the key is new.</summary>
+    public void Add(string key, TomlLocation keyLocation, TomlNode value)
+    {
+        _entries.Add((key, keyLocation, value));
+        _byKey.TryAdd(key, value);
+    }
 
     public TomlTableOrigin Origin { get; set; } = origin;
 
     public override string Describe => Origin == TomlTableOrigin.Inline ? "an inline table" : "a table";
 
-    public TomlNode? Find(string key)
-    {
-        foreach (var e in Entries)
-        {
-            if (e.Key == key)
-            {
-                return e.Value;
-            }
-        }
-        return null;
-    }
+    public TomlNode? Find(string key) => _byKey.GetValueOrDefault(key);
 }
 
 /// <summary>An array of tables (<c>[[header]]</c>).</summary>

@@ -209,7 +209,7 @@ internal static class TomlTreeBuilder
                 {
                     case null:
                         var created = new TomlTableNode(where, TomlTableOrigin.Implicit);
-                        table.Entries.Add((name, where, created));
+                        table.Add(name, where, created);
                         table = created;
                         break;
                     case TomlTableNode t when t.Origin != TomlTableOrigin.Inline:
@@ -238,7 +238,7 @@ internal static class TomlTreeBuilder
             {
                 case null:
                     var created = new TomlTableNode(header, TomlTableOrigin.Header);
-                    parent.Entries.Add((name, where, created));
+                    parent.Add(name, where, created);
                     return created;
                 case TomlTableNode { Origin: TomlTableOrigin.Implicit } t:
                     t.Origin = TomlTableOrigin.Header;
@@ -262,7 +262,7 @@ internal static class TomlTreeBuilder
             {
                 case null:
                     array = new TomlTableArrayNode(header);
-                    parent.Entries.Add((name, where, array));
+                    parent.Add(name, where, array);
                     break;
                 case TomlTableArrayNode a:
                     array = a;
@@ -291,7 +291,7 @@ internal static class TomlTreeBuilder
                 {
                     case null:
                         var created = new TomlTableNode(where, TomlTableOrigin.Dotted);
-                        table.Entries.Add((name, where, created));
+                        table.Add(name, where, created);
                         table = created;
                         break;
                     case TomlTableNode { Origin: TomlTableOrigin.Dotted or TomlTableOrigin.Implicit } t:
@@ -311,7 +311,7 @@ internal static class TomlTreeBuilder
             var value = Convert(kv.Value, depth);
             if (value is not null)
             {
-                table.Entries.Add((last, lastWhere, value));
+                table.Add(last, lastWhere, value);
             }
         }
 

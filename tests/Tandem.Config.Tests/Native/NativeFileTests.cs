@@ -144,6 +144,26 @@ public sealed class NativeFileTests : IDisposable
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
     }
 
+    public static TheoryData<string> LargeTexts => new()
+    {
+        // Thousands of resources of one agent: default ids are numbered without rescanning.
+        "[[node]]\nname=\"a\"\n[[group]]\npreferred_node=\"a\"\n" + string.Concat(Enumerable.Repeat("[[group.resource]]\nagent=\"x\"\n", 30_000)),
+        // Thousands of nodes and thousands of references to undeclared ones.
+        string.Concat(Enumerable.Range(0, 12_000).Select(i => $"[[node]]\nname=\"n{i}\"\n")) + "[[link]]\nkind=\"ucast\"\n"
+            + string.Concat(Enumerable.Range(0, 10_000).Select(i => $"[[link.endpoint]]\naddress=\"127.0.0.1\"\nnode=\"x{i}\"\n")),
+        // A hundred thousand keys in one table.
+        "[[node]]\nname=\"a\"\n[[replicated]]\nname=\"r\"\n[replicated.handlers]\n" + string.Concat(Enumerable.Range(0, 90_000).Select(i => $"h{i}=\"x\"\n")),
+    };
+
+    [Theory]
+    [MemberData(nameof(LargeTexts))]
+    public void Large_files_are_read_without_quadratic_work(string text)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        NativeConfigReader.Parse(text, "l.toml", new ConfigOptions(), new DiagnosticBag());
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(15), $"took {started.Elapsed}");
+    }
+
     [Fact]
     public void Text_over_the_size_limit_is_refused()
     {
