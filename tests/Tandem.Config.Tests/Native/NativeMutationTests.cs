@@ -56,4 +56,27 @@ public class NativeMutationTests
             Assert.False(again.HasErrors, string.Join("\n", again.Items));
             SpecCanon.AssertEqual(spec, back, text);
         }, iter: 3000);
+
+    private static readonly string[] s_tokens =
+    [
+        "[", "]", "[[", "]]", "{", "}", "=", ",", ".", "\n", " ", "\"", "'", "\"\"\"", "'''", "#", "\\", "\\u00e9",
+        "1", "-7", "1.5", "1e400", "0x1F", "inf", "nan", "true", "false", "1979-05-27T07:32:00Z", "07:32", "\"2s\"", "\"100ms\"",
+        "node", "name", "link", "kind", "\"ucast\"", "endpoint", "address", "\"127.0.0.1\"", "auth", "key", "index", "active",
+        "method", "\"crc\"", "\"sha256\"", "secret", "group", "resource", "agent", "preferred_node", "\"a\"", "timing",
+        "keepalive", "deadtime", "replicated", "host", "volume", "fencing", "disabled", "ping", "devices", "parameters",
+    ];
+
+    [Fact]
+    public void Token_soup_never_crashes_the_reader() =>
+        Gen.Int[0, s_tokens.Length - 1].Array[0, 80].Select(ix => string.Concat(ix.Select(i => s_tokens[i]))).Sample(text =>
+        {
+            var diagnostics = new DiagnosticBag();
+            var spec = NativeConfigReader.Parse(text, "soup.toml", new ConfigOptions { AllowInsecureAuth = true, SkipKeyFileModeCheck = true }, diagnostics);
+            if (!diagnostics.HasErrors)
+            {
+                var back = NativeRoundTripTests.ReadBack(NativeConfigWriter.Write(spec), out var again);
+                Assert.False(again.HasErrors, string.Join("\n", again.Items));
+                SpecCanon.AssertEqual(spec, back, text);
+            }
+        }, iter: 5000);
 }
