@@ -13,8 +13,10 @@ namespace Tandem.Membership.Links;
 /// offset size field
 ///  0     4    magic "TDMS" (0x54444D53)
 ///  4     2    length L (1 .. MaxFrame), big-endian
-///  6     L    the packet
-///  6+L   4    CRC-32 of bytes 4 .. 6+L-1, big-endian
+///  6     2    ~L (the length's complement: noise that mimics a header rarely survives this, so a false
+///             start cannot make the reader wait for thousands of bytes of a frame that does not exist)
+///  8     L    the packet
+///  8+L   4    CRC-32 of bytes 4 .. 8+L-1, big-endian
 /// </code>
 /// </remarks>
 public sealed class SerialFramer
@@ -23,7 +25,7 @@ public sealed class SerialFramer
     public const int MaxFrame = 8192;
 
     /// <summary>Bytes a frame adds around its packet.</summary>
-    public const int Overhead = 10;
+    public const int Overhead = 12;
 
     private const uint Magic = 0x54444D53;
 
@@ -44,8 +46,9 @@ public sealed class SerialFramer
         var frame = new byte[packet.Length + Overhead];
         BinaryPrimitives.WriteUInt32BigEndian(frame, Magic);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(4), (ushort)packet.Length);
-        packet.CopyTo(frame.AsSpan(6));
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(6 + packet.Length), Crc32.Compute(frame.AsSpan(4, 2 + packet.Length)));
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(6), (ushort)~packet.Length);
+        packet.CopyTo(frame.AsSpan(8));
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(8 + packet.Length), Crc32.Compute(frame.AsSpan(4, 4 + packet.Length)));
         return frame;
     }
 
@@ -87,12 +90,12 @@ public sealed class SerialFramer
             _discarded += at;
             start += at;
             span = _buffer.AsSpan(start, _count - start);
-            if (span.Length < 6)
+            if (span.Length < 8)
             {
                 break;
             }
             int length = BinaryPrimitives.ReadUInt16BigEndian(span[4..]);
-            if (length is 0 or > MaxFrame)
+            if (length is 0 or > MaxFrame || BinaryPrimitives.ReadUInt16BigEndian(span[6..]) != (ushort)~length)
             {
                 start++;
                 _discarded++;
@@ -102,14 +105,14 @@ public sealed class SerialFramer
             {
                 break;
             }
-            var crc = BinaryPrimitives.ReadUInt32BigEndian(span[(6 + length)..]);
-            if (crc != Crc32.Compute(span.Slice(4, 2 + length)))
+            var crc = BinaryPrimitives.ReadUInt32BigEndian(span[(8 + length)..]);
+            if (crc != Crc32.Compute(span.Slice(4, 4 + length)))
             {
                 start++;
                 _discarded++;
                 continue;
             }
-            onPacket(span.Slice(6, length));
+            onPacket(span.Slice(8, length));
             start += length + Overhead;
         }
         _buffer.AsSpan(start, _count - start).CopyTo(_buffer);
