@@ -1,6 +1,7 @@
 using Tandem.Core.Model;
 using Tandem.Membership.Detection;
 using Tandem.Membership.Links;
+using Tandem.Membership.Ping;
 
 namespace Tandem.Membership;
 
@@ -18,4 +19,7 @@ public sealed record MembershipOptions
 
     /// <summary>How long an unacknowledged cluster-channel message waits before it is sent again; null uses the keepalive, at most 200 ms.</summary>
     public TimeSpan? RetransmitInterval { get; init; }
+
+    /// <summary>How ping nodes are probed; null uses ICMP echo (<see cref="IcmpProbe"/>).</summary>
+    public IConnectivityProbe? PingProbe { get; init; }
 }

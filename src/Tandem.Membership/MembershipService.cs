@@ -8,6 +8,7 @@ using Tandem.Core.Status;
 using Tandem.Membership.Detection;
 using Tandem.Membership.Links;
 using Tandem.Membership.Messaging;
+using Tandem.Membership.Ping;
 using Tandem.Membership.Wire;
 
 namespace Tandem.Membership;
@@ -34,6 +35,11 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
     private CancellationTokenSource? _stop;
     private FailureDetector? _detector;
     private ClusterChannel? _channel;
+    private PingMonitor? _ping;
+    private readonly Dictionary<string, int> _peerScores = new(StringComparer.OrdinalIgnoreCase);
+    private IpFailDecision _ipfail = IpFailDecision.Unknown;
+    private IpFailDecision _ipfailCandidate = IpFailDecision.Unknown;
+    private int _ipfailHeld;
     private ulong _generation;
     private long _sequence;
     private long _receiveErrors;
@@ -86,6 +92,15 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
     /// <summary>The cluster message channel (after start).</summary>
     public ClusterChannel Channel => _channel ?? throw new InvalidOperationException("membership is not started");
 
+    /// <summary>The ipfail rule's current decision (held for two keepalives before it changes).</summary>
+    public IpFailDecision IpFail
+    {
+        get { lock (_peerScores) { return _ipfail; } }
+    }
+
+    /// <summary>The ping monitor (after start).</summary>
+    public PingMonitor Ping => _ping ?? throw new InvalidOperationException("membership is not started");
+
     /// <summary>Advances the generation, opens the links and starts heartbeats and detection.</summary>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>A task that completes when heartbeats are flowing.</returns>
@@ -119,9 +134,11 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             _loggers.CreateLogger<FailureDetector>(), _options.Detector);
         var retransmit = _options.RetransmitInterval ?? (timing.Keepalive < TimeSpan.FromMilliseconds(200) ? timing.Keepalive : TimeSpan.FromMilliseconds(200));
         _channel = new ClusterChannel(LocalNode, _generation, SendAsync, retransmit, _time, _loggers.CreateLogger<ClusterChannel>());
+        _ping = new PingMonitor(_spec.Ping, _options.PingProbe ?? new IcmpProbe(), timing, _events, _time, _loggers.CreateLogger<PingMonitor>());
         LogStarted(_logger, LocalNode, _generation, _links.Count);
         _detector.Start();
         _channel.Start();
+        _ping.Start();
         for (var i = 0; i < _links.Count; i++)
         {
             _loops.Add(ReceiveLoopAsync(i, _stop.Token));
@@ -156,6 +173,10 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         if (_channel is not null)
         {
             await _channel.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_ping is not null)
+        {
+            await _ping.DisposeAsync().ConfigureAwait(false);
         }
         _detector?.Dispose();
         _stop.Dispose();
@@ -203,6 +224,19 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             rejected[reason] = count;
         }
         var channel = _channel?.Counters();
+        var pings = new JsonArray();
+        foreach (var (name, up) in _ping?.Snapshot() ?? [])
+        {
+            pings.Add(new JsonObject { ["name"] = name, ["status"] = up ? "up" : "dead" });
+        }
+        var peerScores = new JsonObject();
+        lock (_peerScores)
+        {
+            foreach (var (peer, score) in _peerScores)
+            {
+                peerScores[peer] = score;
+            }
+        }
         return new JsonObject
         {
             ["node"] = LocalNode,
@@ -221,6 +255,14 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             ["accepted"] = Interlocked.Read(ref _accepted),
             ["rejected"] = rejected,
             ["receive_errors"] = Interlocked.Read(ref _receiveErrors),
+            ["connectivity"] = new JsonObject
+            {
+                ["score"] = _ping?.Reachable ?? 0,
+                ["total"] = _ping?.Total ?? _spec.Ping.Count,
+                ["pings"] = pings,
+                ["peers"] = peerScores,
+                ["ipfail"] = IpFail switch { IpFailDecision.GiveUp => "give-up", IpFailDecision.Keep => "keep", _ => "unknown" },
+            },
             ["channel"] = channel is { } c ? new JsonObject { ["unacknowledged"] = c.Unacknowledged, ["retransmits"] = c.Retransmits } : null,
         };
     }
@@ -253,8 +295,9 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         {
             do
             {
-                new HeartbeatPayload(_detector!.LocalStatus, (uint)_spec.Timing.Deadtime.TotalMilliseconds, (uint)_spec.Timing.Keepalive.TotalMilliseconds)
-                    .Write(payload);
+                new HeartbeatPayload(_detector!.LocalStatus, (uint)_spec.Timing.Deadtime.TotalMilliseconds, (uint)_spec.Timing.Keepalive.TotalMilliseconds,
+                    (byte)Math.Min(255, _ping!.Reachable), (byte)Math.Min(255, _ping.Total)).Write(payload);
+                EvaluateIpFail();
                 try
                 {
                     await SendAsync(PacketType.Heartbeat, payload, cancellationToken).ConfigureAwait(false);
@@ -343,6 +386,13 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         if (d.Header.Type == PacketType.Heartbeat && HeartbeatPayload.TryRead(payload, out var hb))
         {
             reported = hb.Status;
+            if (hb.PingTotal > 0)
+            {
+                lock (_peerScores)
+                {
+                    _peerScores[d.Sender] = hb.PingReachable;
+                }
+            }
         }
         // Any authenticated, fresh packet proves the sender and the link alive.
         _detector!.OnHeartbeat(d.Sender, linkIndex, d.Header.Generation, reported);
@@ -350,6 +400,59 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         if (d.Header.Type is PacketType.Data or PacketType.Ack)
         {
             _channel.OnPacket(d.Sender, d.Header.Generation, d.Header.Type, payload);
+        }
+    }
+
+    /// <summary>
+    /// Heartbeat's ipfail: compare this node's connectivity score with the best live peer's; a
+    /// decision must hold for two keepalives (Heartbeat's give-up delay) before it is announced,
+    /// so that a single lost probe does not move resources.
+    /// </summary>
+    private void EvaluateIpFail()
+    {
+        if (_ping is null || _detector is null)
+        {
+            return;
+        }
+        var local = _ping.Reachable;
+        int? best = null;
+        lock (_peerScores)
+        {
+            foreach (var (peer, score) in _peerScores)
+            {
+                if (_detector.StatusOf(peer) is NodeStatus.Up or NodeStatus.Active)
+                {
+                    best = Math.Max(best ?? 0, score);
+                }
+            }
+            var decision = PingMonitor.Decide(local, best, _ping.Total);
+            if (decision != _ipfailCandidate)
+            {
+                _ipfailCandidate = decision;
+                _ipfailHeld = 0;
+            }
+            if (decision == _ipfail || ++_ipfailHeld < 2)
+            {
+                return;
+            }
+            _ipfail = decision;
+        }
+        var data = new Dictionary<string, string>
+        {
+            ["local"] = local.ToString(CultureInfo.InvariantCulture),
+            ["peer"] = best?.ToString(CultureInfo.InvariantCulture) ?? "",
+            ["total"] = _ping.Total.ToString(CultureInfo.InvariantCulture),
+        };
+        switch (_ipfail)
+        {
+            case IpFailDecision.GiveUp:
+                _events.Publish("ipfail.giveup", LocalNode,
+                    $"this node reaches {local} of {_ping.Total} ping nodes, a peer reaches {best}: it should give its resources up", data);
+                break;
+            case IpFailDecision.Keep:
+                _events.Publish("ipfail.keep", LocalNode,
+                    $"this node reaches {local} of {_ping.Total} ping nodes, at least as many as any live peer ({best})", data);
+                break;
         }
     }
 
