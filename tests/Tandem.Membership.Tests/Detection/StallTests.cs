@@ -7,6 +7,7 @@ namespace Tandem.Membership.Tests.Detection;
 /// Real stalls: a peer process frozen with SIGSTOP, and both cores saturated by a CPU hog. Timing
 /// as in the issue: keepalive 100 ms, deadtime 500 ms.
 /// </summary>
+[Collection(RealTimeCollection.Name)]
 public sealed class StallTests : IDisposable
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(10);
