@@ -156,11 +156,8 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         {
             return;
         }
+        // Loops first (every receive honours cancellation), then the links, so nothing sends on a closed socket.
         await _stop.CancelAsync().ConfigureAwait(false);
-        foreach (var l in _links)
-        {
-            await l.DisposeAsync().ConfigureAwait(false);
-        }
         try
         {
             await Task.WhenAll(_loops).ConfigureAwait(false);
@@ -169,11 +166,16 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         {
         }
         _loops.Clear();
-        _links.Clear();
         if (_channel is not null)
         {
             await _channel.DisposeAsync().ConfigureAwait(false);
+            _channel = null;
         }
+        foreach (var l in _links)
+        {
+            await l.DisposeAsync().ConfigureAwait(false);
+        }
+        _links.Clear();
         if (_ping is not null)
         {
             await _ping.DisposeAsync().ConfigureAwait(false);
