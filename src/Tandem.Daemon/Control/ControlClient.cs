@@ -58,8 +58,7 @@ public sealed class ControlClient : IDisposable
     public async Task<StatusDocument> GetStatusAsync(CancellationToken cancellationToken = default)
     {
         var json = await GetStatusJsonAsync(cancellationToken).ConfigureAwait(false);
-        return JsonSerializer.Deserialize(json, ControlJsonContext.Default.StatusDocument)
-            ?? throw new ControlApiException(200, "the daemon sent an empty status document");
+        return StatusDocument.Parse(json);
     }
 
     /// <summary>Reads the events the daemon still keeps after <paramref name="since"/>.</summary>

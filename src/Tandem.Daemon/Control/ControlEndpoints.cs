@@ -64,7 +64,9 @@ internal static partial class ControlEndpoints
     private static Task GetStatusAsync(HttpContext context)
     {
         var status = context.RequestServices.GetRequiredService<StatusService>().GetStatus();
-        return WriteJsonAsync(context, StatusCodes.Status200OK, status, ControlJsonContext.Default.StatusDocument);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(status.ToJson(), context.RequestAborted);
     }
 
     private static async Task GetEventsAsync(HttpContext context)

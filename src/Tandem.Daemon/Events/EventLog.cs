@@ -25,6 +25,7 @@ public sealed partial class EventLog : IEventSink, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly List<Channel<ClusterEvent>> _subscribers = [];
+    private TaskCompletionSource _subscribersChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private FileStream? _file;
     private int _ringStart;
     private int _ringCount;
@@ -70,6 +71,39 @@ public sealed partial class EventLog : IEventSink, IDisposable
         }
     }
 
+    /// <summary>The number of live subscribers.</summary>
+    internal int SubscriberCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _subscribers.Count;
+            }
+        }
+    }
+
+    /// <summary>Completes when the number of live subscribers is <paramref name="count"/> (for tests).</summary>
+    /// <param name="count">The awaited number.</param>
+    /// <param name="cancellationToken">Gives up.</param>
+    /// <returns>A task that completes when the count is reached.</returns>
+    internal async Task WaitForSubscriberCountAsync(int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_lock)
+            {
+                if (_subscribers.Count == count)
+                {
+                    return;
+                }
+                changed = _subscribersChanged.Task;
+            }
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <inheritdoc/>
     public ClusterEvent Publish(string kind, string subject, string reason, IReadOnlyDictionary<string, string>? data = null)
     {
@@ -103,6 +137,7 @@ public sealed partial class EventLog : IEventSink, IDisposable
                     // Never block the publisher on a slow reader: drop the reader and say why.
                     _subscribers[i].Writer.TryComplete(new EventSubscriberTooSlowException(SubscriberBacklogLimit));
                     _subscribers.RemoveAt(i);
+                    SignalSubscribersChanged();
                     LogSubscriberDropped(_logger, SubscriberBacklogLimit);
                 }
             }
@@ -145,8 +180,9 @@ public sealed partial class EventLog : IEventSink, IDisposable
             else
             {
                 _subscribers.Add(channel);
+                SignalSubscribersChanged();
             }
-            return new EventSubscription(backlog, channel.Reader, () => Unsubscribe(channel));
+            return new EventSubscription(since, backlog, channel.Reader, () => Unsubscribe(channel));
         }
     }
 
@@ -164,6 +200,7 @@ public sealed partial class EventLog : IEventSink, IDisposable
                 subscriber.Writer.TryComplete();
             }
             _subscribers.Clear();
+            SignalSubscribersChanged();
         }
     }
 
@@ -201,9 +238,19 @@ public sealed partial class EventLog : IEventSink, IDisposable
     {
         lock (_lock)
         {
-            _subscribers.Remove(channel);
+            if (_subscribers.Remove(channel))
+            {
+                SignalSubscribersChanged();
+            }
         }
         channel.Writer.TryComplete();
+    }
+
+    private void SignalSubscribersChanged()
+    {
+        var changed = _subscribersChanged;
+        _subscribersChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
     }
 
     private void Append(ClusterEvent ev)

@@ -11,8 +11,11 @@ public sealed class EventSubscription : IDisposable
     private readonly Action _unsubscribe;
     private int _disposed;
 
-    internal EventSubscription(IReadOnlyList<ClusterEvent> backlog, ChannelReader<ClusterEvent> live, Action unsubscribe)
+    private readonly long _since;
+
+    internal EventSubscription(long since, IReadOnlyList<ClusterEvent> backlog, ChannelReader<ClusterEvent> live, Action unsubscribe)
     {
+        _since = since;
         Backlog = backlog;
         _live = live;
         _unsubscribe = unsubscribe;
@@ -33,7 +36,12 @@ public sealed class EventSubscription : IDisposable
         }
         await foreach (var ev in _live.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return ev;
+            // A follower may ask for a future position (since above the last event): it then
+            // starts with the first event after that position, not with the next one published.
+            if (ev.Sequence > _since)
+            {
+                yield return ev;
+            }
         }
     }
 

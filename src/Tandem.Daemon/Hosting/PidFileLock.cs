@@ -74,11 +74,19 @@ internal sealed class PidFileLock : IDisposable
     /// <returns>The pid, or null when the file is missing or holds no number.</returns>
     public static int? ReadPid(string path)
     {
+        // Not File.ReadAllText: .NET takes a shared flock when it opens a file, which fails while
+        // the daemon holds its exclusive one. A plain open(2) reads it the way cat does.
+        var fd = LibC.Open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            return ParsePid(File.ReadAllText(path));
+            return ReadPid(handle);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException)
         {
             return null;
         }

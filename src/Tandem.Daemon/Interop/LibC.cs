@@ -7,6 +7,7 @@ internal static partial class LibC
 {
     internal const int LOCK_EX = 2;
     internal const int LOCK_NB = 4;
+    internal const int O_RDONLY = 0x0;
     internal const int O_RDWR = 0x2;
     internal const int O_CREAT = 0x40;
     internal const int O_CLOEXEC = 0x80000;

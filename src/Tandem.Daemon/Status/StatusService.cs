@@ -16,11 +16,7 @@ public sealed class StatusService
     public static IReadOnlyList<string> WellKnownSections { get; } = ["links", "peers", "volumes", "groups"];
 
     /// <summary>Names a section may not take, because the document itself uses them.</summary>
-    public static IReadOnlySet<string> ReservedNames { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-    {
-        "node", "cluster", "version", "pid", "configSources", "startedAt", "uptimeSeconds", "stateDirectory",
-        "runDirectory", "lastEvent",
-    };
+    public static IReadOnlySet<string> ReservedNames => StatusDocument.FixedNames;
 
     private readonly NodeContext _node;
     private readonly IReadOnlyList<IStatusSection> _sections;
