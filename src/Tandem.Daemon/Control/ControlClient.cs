@@ -183,8 +183,6 @@ public sealed class ControlClient : IDisposable
             ?? (e.InnerException?.InnerException as SocketException)?.SocketErrorCode;
         var message = socketError switch
         {
-            _ when !File.Exists(SocketPath) && !Directory.Exists(RunDirectory) =>
-                $"no daemon is running on {RunDirectory} (the directory does not exist): start one with `tandem daemon`",
             _ when !File.Exists(SocketPath) =>
                 $"no daemon is running on {RunDirectory} (no control socket): start one with `tandem daemon`",
             SocketError.ConnectionRefused =>
