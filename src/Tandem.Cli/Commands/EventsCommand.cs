@@ -24,7 +24,9 @@ internal static class EventsCommand
         };
         since.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<long>() < 0)
+            // Read the token, not the value: a token that is not a number already has its own error,
+            // and asking for the converted value would throw.
+            if (result.Tokens.Count == 1 && long.TryParse(result.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out var value) && value < 0)
             {
                 result.AddError("--since must be 0 or a positive sequence number");
             }
