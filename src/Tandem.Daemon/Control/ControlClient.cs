@@ -189,6 +189,10 @@ public sealed class ControlClient : IDisposable
                 $"no daemon is answering on {SocketPath} (connection refused): the socket is left over from a daemon that was killed; start one with `tandem daemon`",
             SocketError.AccessDenied =>
                 $"permission denied on {SocketPath}: the control socket is for root only (run as root, or with sudo)",
+            // The peer-credential check closes the connection right after accept: depending on timing
+            // the request meets the end of the stream, a reset, or a broken pipe.
+            SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted =>
+                $"the daemon on {RunDirectory} closed the connection without answering: it accepts only root and its own user",
             _ when e.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse =>
                 $"the daemon on {RunDirectory} closed the connection without answering: it accepts only root and its own user",
             _ => $"cannot reach the daemon on {SocketPath}: {e.Message}",
