@@ -86,8 +86,10 @@ internal static class DaemonCommand
                 error.WriteLine($"tandem daemon: {e.Message}");
                 return ExitCodes.Failure;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or AggregateException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // The top of the daemon: whatever stopped the start (a socket that cannot be bound, a
+                // subsystem that failed) is reported in one line, with exit code 1 for the supervisor.
                 error.WriteLine($"tandem daemon: the node could not start: {e.GetBaseException().Message}");
                 return ExitCodes.Failure;
             }

@@ -96,7 +96,7 @@ internal sealed partial class SubsystemHost : IHostedLifecycleService
                 ["version"] = NodeContext.Version,
                 ["startMs"] = ((long)elapsed.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
             });
-        if (_notify.TryNotify($"READY=1\nSTATUS=node {_node.NodeName} running\nMAINPID={Environment.ProcessId}"))
+        if (_notify.TryNotify($"READY=1\nSTATUS=node {_node.NodeName} running"))
         {
             LogNotified(_logger, "READY=1");
         }

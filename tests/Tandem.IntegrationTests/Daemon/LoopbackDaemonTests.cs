@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
 using Tandem.IntegrationTests.Infrastructure;
 using Xunit;
 
@@ -49,6 +51,36 @@ public sealed class LoopbackDaemonTests : IDisposable
         await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
         Assert.True(daemon.ExitCode == 0, daemon.ToString());
         Assert.False(File.Exists(Path.Combine(node.RunDirectory, "control.sock")));
+    }
+
+    [Fact]
+    public async Task Readiness_and_stopping_are_reported_to_the_notify_socket()
+    {
+        var config = WriteLoopbackCluster();
+        var notifyPath = Path.Combine(_work, "notify");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
+        var node = new TwoNodeScenario.Node("lo-node2", Path.Combine(_work, "y", "state"), Path.Combine(_work, "y", "run"), null);
+        await using var daemon = TandemProcess.Start(TwoNodeScenario.DaemonArgs(config, node), environment: new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath });
+
+        var buffer = new byte[4096];
+        var n = await notify.ReceiveAsync(buffer, SocketFlags.None, TestContext.Current.CancellationToken).AsTask()
+            .WithinAsync(TimeSpan.FromSeconds(60), $"READY=1 from the daemon (its output so far: {daemon})");
+        var ready = Encoding.UTF8.GetString(buffer, 0, n);
+        Assert.StartsWith("READY=1\n", ready, StringComparison.Ordinal);
+        Assert.Contains("STATUS=node lo-node2 running", ready, StringComparison.Ordinal);
+        // Ready means ready: the control socket answers now, without retrying.
+        await using (var status = await TandemProcess.RunAsync(["status", "--run-dir", node.RunDirectory]))
+        {
+            Assert.True(status.ExitCode == 0, status.ToString());
+        }
+
+        daemon.Signal(15);
+        n = await notify.ReceiveAsync(buffer, SocketFlags.None, TestContext.Current.CancellationToken).AsTask()
+            .WithinAsync(TimeSpan.FromSeconds(10), "STOPPING=1 from the daemon");
+        Assert.StartsWith("STOPPING=1", Encoding.UTF8.GetString(buffer, 0, n), StringComparison.Ordinal);
+        await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(daemon.ExitCode == 0, daemon.ToString());
     }
 
     /// <summary>Writes ha.cf, authkeys (0600), haresources and drbd.conf naming only 127.0.0.1 and 127.0.0.2.</summary>
