@@ -14,7 +14,12 @@ internal static class ConfigCommand
         var config = new Command("config", "Check or convert a cluster configuration, without a daemon.");
         config.Add(Check(common, help));
         config.Add(Convert(common, help));
-        help.Add(config, ExitCodes.HelpText);
+        help.Add(config, ExitCodes.HelpText + """
+
+            Examples:
+              tandem config check --ha-dir /etc/ha.d --drbd-conf /etc/drbd.conf
+              tandem config convert > /etc/tandem/tandem.toml
+            """);
         return config;
     }
 

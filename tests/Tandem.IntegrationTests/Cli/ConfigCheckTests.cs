@@ -124,6 +124,7 @@ public sealed class ConfigCheckTests
     [InlineData("events")]
     [InlineData("config", "check")]
     [InlineData("config", "convert")]
+    [InlineData("config")]
     public async Task Every_command_has_help_with_exit_codes_and_examples(params string[] command)
     {
         await using var help = await TandemProcess.RunAsync([.. command, "--help"]);
@@ -131,6 +132,9 @@ public sealed class ConfigCheckTests
         Assert.Contains("Usage:", help.Stdout, StringComparison.Ordinal);
         Assert.Contains("Exit codes:", help.Stdout, StringComparison.Ordinal);
         Assert.Contains("Examples:", help.Stdout, StringComparison.Ordinal);
-        Assert.Contains("[default: ", help.Stdout, StringComparison.Ordinal);
+        if (command is not ["config"])
+        {
+            Assert.Contains("[default: ", help.Stdout, StringComparison.Ordinal);
+        }
     }
 }
