@@ -96,6 +96,11 @@ internal static class EventsCommand
                 error.WriteLine($"tandem events: {e.Message}");
                 return ExitCodes.Unreachable;
             }
+            catch (IOException)
+            {
+                // Our reader went away (`tandem events -f | head`): nothing left to do.
+                return ExitCodes.Ok;
+            }
             catch (Exception e) when (e is ControlApiException or JsonException)
             {
                 error.WriteLine($"tandem events: the daemon answered with an error: {e.Message}");

@@ -136,11 +136,10 @@ public sealed class ControlClient : IDisposable
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
+        // The deadline covers the answer's headers (and, unless streaming, its body): a follow waits
+        // for events as long as it likes, but not for a daemon that never answers at all.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (completion == HttpCompletionOption.ResponseContentRead)
-        {
-            timeout.CancelAfter(RequestTimeout);
-        }
+        timeout.CancelAfter(RequestTimeout);
         HttpResponseMessage response;
         try
         {
@@ -154,7 +153,7 @@ public sealed class ControlClient : IDisposable
         catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new DaemonUnreachableException(
-                $"the daemon on {RunDirectory} did not answer within {RequestTimeout.TotalSeconds:0} s (socket {SocketPath}); it may be hung: check its log", e);
+                $"the daemon on {RunDirectory} did not answer within {RequestTimeout.TotalSeconds:0.#} s (socket {SocketPath}); it may be hung: check its log", e);
         }
         if (response.IsSuccessStatusCode)
         {

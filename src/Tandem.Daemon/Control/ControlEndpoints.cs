@@ -102,6 +102,7 @@ internal static partial class ControlEndpoints
         // Headers go out now, so that a client knows it is following even before the next event.
         await context.Response.StartAsync(aborted).ConfigureAwait(false);
         var body = context.Response.Body;
+        await body.FlushAsync(aborted).ConfigureAwait(false); // StartAsync alone leaves them buffered
         try
         {
             await foreach (var ev in subscription.ReadAllAsync(aborted).ConfigureAwait(false))

@@ -127,6 +127,21 @@ public sealed class ControlApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_follow_outlives_the_request_timeout()
+    {
+        using var client = new ControlClient(_cluster.RunDirectory) { RequestTimeout = TimeSpan.FromMilliseconds(300) };
+        await using var events = client.FollowEventsAsync(2, Ct).GetAsyncEnumerator(Ct);
+        var next = events.MoveNextAsync().AsTask();
+        await _daemon.Events.WaitForSubscriberCountAsync(1, Ct).WithinAsync(TimeSpan.FromSeconds(10), "the follower to subscribe");
+        // Not waiting for a condition: letting the request deadline pass, which must govern only
+        // the wait for the answer's headers, never the stream that follows them.
+        await Task.Delay(TimeSpan.FromMilliseconds(800), Ct);
+        _daemon.Events.Publish("test.late", "x", "published after the request timeout");
+        Assert.True(await next.WithinAsync(TimeSpan.FromSeconds(10), "the late event"));
+        Assert.Equal("test.late", events.Current.Kind);
+    }
+
+    [Fact]
     public async Task Follow_ends_on_the_server_when_the_client_goes_away()
     {
         using (var client = _cluster.Client())
