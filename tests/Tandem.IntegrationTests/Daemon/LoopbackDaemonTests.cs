@@ -64,9 +64,15 @@ public sealed class LoopbackDaemonTests : IDisposable
         await using var daemon = TandemProcess.Start(TwoNodeScenario.DaemonArgs(config, node), environment: new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath });
 
         var buffer = new byte[4096];
-        var n = await notify.ReceiveAsync(buffer, SocketFlags.None, TestContext.Current.CancellationToken).AsTask()
-            .WithinAsync(TimeSpan.FromSeconds(60), $"READY=1 from the daemon (its output so far: {daemon})");
-        var ready = Encoding.UTF8.GetString(buffer, 0, n);
+        var received = notify.ReceiveAsync(buffer, SocketFlags.None, TestContext.Current.CancellationToken).AsTask();
+        // A daemon that exits instead of getting ready fails the test at once, with its output.
+        var first = await Task.WhenAny(received, daemon.Exited).WithinAsync(TimeSpan.FromSeconds(60), "READY=1 from the daemon");
+        if (first != received)
+        {
+            await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10)); // drain its output for the message
+            Assert.Fail($"the daemon exited before it was ready: {daemon}");
+        }
+        var ready = Encoding.UTF8.GetString(buffer, 0, await received);
         Assert.StartsWith("READY=1\n", ready, StringComparison.Ordinal);
         Assert.Contains("STATUS=node lo-node2 running", ready, StringComparison.Ordinal);
         // Ready means ready: the control socket answers now, without retrying.
@@ -76,7 +82,7 @@ public sealed class LoopbackDaemonTests : IDisposable
         }
 
         daemon.Signal(15);
-        n = await notify.ReceiveAsync(buffer, SocketFlags.None, TestContext.Current.CancellationToken).AsTask()
+        var n = await notify.ReceiveAsync(buffer, SocketFlags.None, TestContext.Current.CancellationToken).AsTask()
             .WithinAsync(TimeSpan.FromSeconds(10), "STOPPING=1 from the daemon");
         Assert.StartsWith("STOPPING=1", Encoding.UTF8.GetString(buffer, 0, n), StringComparison.Ordinal);
         await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));

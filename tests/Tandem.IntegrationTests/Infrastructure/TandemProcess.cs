@@ -111,6 +111,9 @@ internal sealed class TandemProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>Completes when the process has exited.</summary>
+    public Task Exited => _process.WaitForExitAsync();
+
     public bool HasExited => _process.HasExited;
 
     /// <summary>Waits for a line on stdout or stderr that contains <paramref name="text"/>.</summary>
