@@ -1,3 +1,8 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using Tandem.Cli.Commands;
+
 namespace Tandem.Cli;
 
 /// <summary>Entry point of the <c>tandem</c> command.</summary>
@@ -5,6 +10,67 @@ public static class Program
 {
     /// <summary>Runs the command line.</summary>
     /// <param name="args">The arguments.</param>
+    /// <returns>The exit code: 0 ok, 1 invalid configuration or failure, 2 usage error, 3 daemon unreachable.</returns>
+    public static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line with the given output streams (for tests).</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="output">Standard output.</param>
+    /// <param name="error">Standard error.</param>
     /// <returns>The exit code.</returns>
-    public static Task<int> Main(string[] args) => Task.FromResult(args.Length == 0 ? 0 : 1);
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = CreateRootCommand();
+        var parse = root.Parse(args);
+        var configuration = new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+            // Each command handles signals itself: the daemon's host stops gracefully on SIGTERM and
+            // must exit 0, which System.CommandLine's own handler (exit 143 after a timeout) would not.
+            ProcessTerminationTimeout = null,
+        };
+        if (parse.Action is ParseErrorAction)
+        {
+            // Usage errors: the reasons and where to read more, not the whole manual.
+            foreach (var parseError in parse.Errors)
+            {
+                await error.WriteLineAsync($"tandem: {parseError.Message}").ConfigureAwait(false);
+            }
+            var names = new List<string>();
+            for (var result = parse.CommandResult; result.Parent is CommandResult parent; result = parent)
+            {
+                names.Insert(0, result.Command.Name);
+            }
+            var path = string.Join(' ', names);
+            await error.WriteLineAsync($"Run 'tandem {(path.Length == 0 ? "" : path + " ")}--help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+        return await parse.InvokeAsync(configuration).ConfigureAwait(false);
+    }
+
+    /// <summary>Builds the command tree.</summary>
+    /// <returns>The root command.</returns>
+    public static RootCommand CreateRootCommand()
+    {
+        var root = new RootCommand(
+            "tandem: a high-availability cluster in one program (replicated block devices, heartbeat membership, fencing, resource failover). It reads the classic Heartbeat (ha.cf, authkeys, haresources) and DRBD (drbd.conf) files unchanged, or a native tandem.toml.");
+        var help = HelpSections.Install(root);
+        var common = new CommonOptions();
+        root.Add(DaemonCommand.Create(common, help));
+        root.Add(StatusCommand.Create(common, help));
+        root.Add(EventsCommand.Create(common, help));
+        root.Add(ConfigCommand.Create(common, help));
+        help.Add(root, ExitCodes.HelpText + """
+
+            Examples:
+              tandem config check --ha-dir /etc/ha.d --drbd-conf /etc/drbd.conf
+              tandem daemon
+              tandem status
+              tandem events --follow
+
+            Documentation: docs/cli.md and docs/daemon.md in the source tree.
+            """);
+        return root;
+    }
 }

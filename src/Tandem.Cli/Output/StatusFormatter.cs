@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Tandem.Daemon.Control;
+
+namespace Tandem.Cli.Output;
+
+/// <summary>
+/// Formats <c>tandem status</c> for people, in the manner of crm_mon: the node and where it came
+/// from, then one heading per section. Sections are drawn generically (a list of items, each a line
+/// with its name first), so that a subsystem's new section shows without changing this code.
+/// </summary>
+public static class StatusFormatter
+{
+    /// <summary>Formats a status document.</summary>
+    /// <param name="status">The document.</param>
+    /// <returns>The text.</returns>
+    public static string Format(StatusDocument status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var text = new StringBuilder();
+        text.AppendLine($"Node: {status.Node} (cluster {status.Cluster})");
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Daemon: tandem {status.Version}, pid {status.Pid}"));
+        text.AppendLine("Configuration: " + (status.ConfigSources.Count == 0 ? "(given in code)" : string.Join(", ", status.ConfigSources)));
+        text.AppendLine($"Started: {status.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z, up {Uptime(TimeSpan.FromSeconds(status.UptimeSeconds))}");
+        text.AppendLine($"Directories: state {status.StateDirectory}, run {status.RunDirectory}");
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Last event: #{status.LastEvent}"));
+        foreach (var (name, value) in status.Sections ?? [])
+        {
+            text.AppendLine();
+            AppendSection(text, name, value);
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Formats an uptime as <c>1d 02h 03m 04s</c>, leaving out leading zero units.</summary>
+    /// <param name="uptime">The uptime.</param>
+    /// <returns>The text.</returns>
+    public static string Uptime(TimeSpan uptime)
+    {
+        var i = CultureInfo.InvariantCulture;
+        return uptime.TotalDays >= 1 ? string.Create(i, $"{(int)uptime.TotalDays}d {uptime.Hours:00}h {uptime.Minutes:00}m {uptime.Seconds:00}s")
+            : uptime.TotalHours >= 1 ? string.Create(i, $"{uptime.Hours}h {uptime.Minutes:00}m {uptime.Seconds:00}s")
+            : uptime.TotalMinutes >= 1 ? string.Create(i, $"{uptime.Minutes}m {uptime.Seconds:00}s")
+            : string.Create(i, $"{uptime.Seconds}s");
+    }
+
+    private static void AppendSection(StringBuilder text, string name, JsonNode? value)
+    {
+        var heading = name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name[1..];
+        switch (value)
+        {
+            case JsonArray array:
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{heading} ({array.Count}):"));
+                if (array.Count == 0)
+                {
+                    text.AppendLine("  (none)");
+                }
+                foreach (var item in array)
+                {
+                    text.AppendLine("  * " + Item(item));
+                }
+                break;
+            case JsonObject obj:
+                text.AppendLine($"{heading}:");
+                if (obj.Count == 0)
+                {
+                    text.AppendLine("  (none)");
+                }
+                foreach (var (key, member) in obj)
+                {
+                    text.AppendLine($"  {key}: {Scalar(member)}");
+                }
+                break;
+            default:
+                text.AppendLine($"{heading}: {Scalar(value)}");
+                break;
+        }
+    }
+
+    private static string Item(JsonNode? item)
+    {
+        if (item is not JsonObject obj)
+        {
+            return Scalar(item);
+        }
+        var name = obj.TryGetPropertyValue("name", out var n) ? Scalar(n) : null;
+        var rest = obj.Where(kv => kv.Key != "name").Select(kv => $"{kv.Key}={Scalar(kv.Value)}");
+        var facts = string.Join(" ", rest);
+        return name is null ? facts : facts.Length == 0 ? name : $"{name}: {facts}";
+    }
+
+    private static string Scalar(JsonNode? node) => node switch
+    {
+        null => "-",
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        JsonValue v => v.ToJsonString(),
+        _ => node.ToJsonString(),
+    };
+}

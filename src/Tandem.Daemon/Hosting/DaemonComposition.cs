@@ -1,0 +1,26 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Tandem.Daemon.Hosting;
+
+/// <summary>
+/// The list of subsystems a node runs. Adding one is one line here:
+/// <code>services.AddSubsystem&lt;MembershipService&gt;(DaemonStage.Membership);</code>
+/// The service is an ordinary <see cref="Microsoft.Extensions.Hosting.IHostedService"/> (a
+/// <see cref="Microsoft.Extensions.Hosting.BackgroundService"/> is fine); it injects
+/// <see cref="NodeContext"/> (the spec and which node this is), <see cref="Core.Events.IEventSink"/>
+/// (to publish its state changes) and <see cref="TimeProvider"/>; when it also implements
+/// <see cref="Core.Status.IStatusSection"/> it appears in <c>tandem status</c> under its name.
+/// </summary>
+public static class DaemonComposition
+{
+    /// <summary>Registers every subsystem of a node, in stage order.</summary>
+    /// <param name="services">The daemon's services.</param>
+    public static void AddSubsystems(IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        // Stage order: Transport -> Membership -> Fencing -> Replication -> Export -> Resources.
+        // Later subsystems register here, for example:
+        //   services.AddSubsystem<MembershipService>(DaemonStage.Membership);
+        //   services.AddSubsystem<NbdExportService>(DaemonStage.Export);
+    }
+}
