@@ -31,6 +31,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
     private readonly PacketCodec _codec;
     private readonly RejectCounters _rejects;
     private readonly List<IHeartbeatLink> _links = [];
+    private readonly List<(string Link, string Reason)> _failedLinks = [];
     private readonly List<Task> _loops = [];
     private CancellationTokenSource? _stop;
     private FailureDetector? _detector;
@@ -116,7 +117,18 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             foreach (var spec in _spec.Links)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                _links.Add(_options.LinkFactory?.Invoke(spec) ?? LinkFactory.Open(spec, LocalNode, _loggers));
+                try
+                {
+                    _links.Add(_options.LinkFactory?.Invoke(spec) ?? LinkFactory.Open(spec, LocalNode, _loggers));
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException or UnauthorizedAccessException)
+                {
+                    // One medium that cannot open (a missing interface or tty) must not take the
+                    // node down: the other links still carry heartbeats, as redundancy intends.
+                    _failedLinks.Add((spec.Name, e.Message));
+                    LogLinkOpenFailed(_logger, spec.Name, e.Message);
+                    _events.Publish("link.failed", spec.Name, $"link {spec.Name} could not be opened: {e.Message}");
+                }
             }
         }
         catch
@@ -176,6 +188,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             await l.DisposeAsync().ConfigureAwait(false);
         }
         _links.Clear();
+        _failedLinks.Clear();
         if (_ping is not null)
         {
             await _ping.DisposeAsync().ConfigureAwait(false);
@@ -253,7 +266,9 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             },
             ["stalls"] = detector?.Stalls ?? 0,
             ["nodes"] = nodes,
-            ["links"] = new JsonArray([.. _links.Select(l => (JsonNode)new JsonObject { ["link"] = l.Name, ["send_errors"] = l.SendErrors })]),
+            ["links"] = new JsonArray([
+                .. _links.Select(l => (JsonNode)new JsonObject { ["link"] = l.Name, ["open"] = true, ["send_errors"] = l.SendErrors }),
+                .. _failedLinks.Select(f => (JsonNode)new JsonObject { ["link"] = f.Link, ["open"] = false, ["error"] = f.Reason })]),
             ["accepted"] = Interlocked.Read(ref _accepted),
             ["rejected"] = rejected,
             ["receive_errors"] = Interlocked.Read(ref _receiveErrors),
@@ -461,6 +476,10 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
     [LoggerMessage(EventId = 1300, EventName = "Tandem.Membership.Started", Level = LogLevel.Information,
         Message = "Membership started on {Node}: generation {Generation}, {Links} links")]
     private static partial void LogStarted(ILogger logger, string node, ulong generation, int links);
+
+    [LoggerMessage(EventId = 1305, EventName = "Tandem.Membership.LinkOpenFailed", Level = LogLevel.Error,
+        Message = "Link {Link} could not be opened and is not used: {Reason}")]
+    private static partial void LogLinkOpenFailed(ILogger logger, string link, string reason);
 
     [LoggerMessage(EventId = 1301, EventName = "Tandem.Membership.Stopped", Level = LogLevel.Information, Message = "Membership stopped on {Node}")]
     private static partial void LogStopped(ILogger logger, string node);

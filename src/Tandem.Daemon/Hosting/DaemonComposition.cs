@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Tandem.Daemon.Subsystems;
 
 namespace Tandem.Daemon.Hosting;
 
@@ -19,8 +20,8 @@ public static class DaemonComposition
     {
         ArgumentNullException.ThrowIfNull(services);
         // Stage order: Transport -> Membership -> Fencing -> Replication -> Export -> Resources.
-        // Later subsystems register here, for example:
-        //   services.AddSubsystem<MembershipService>(DaemonStage.Membership);
-        //   services.AddSubsystem<NbdExportService>(DaemonStage.Export);
+        services.AddSubsystem<MembershipSubsystem>(DaemonStage.Membership, "membership");
+        services.AddStatusSection<LinkStatusSection>();
+        services.AddStatusSection<MembershipCountersSection>();
     }
 }

@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tandem.Core.Events;
+using Tandem.Core.Status;
+using Tandem.Membership;
+
+namespace Tandem.Daemon.Subsystems;
+
+/// <summary>
+/// Hosts heartbeat membership in the daemon: starts <see cref="MembershipService"/> for this node
+/// and shows what it knows as the <c>peers</c> section of <c>tandem status</c> (with
+/// <see cref="LinkStatusSection"/> drawing the <c>links</c> section from the same snapshot).
+/// </summary>
+public sealed partial class MembershipSubsystem : IHostedService, IStatusSection, IAsyncDisposable
+{
+    private readonly NodeContext _node;
+    private readonly IEventSink _events;
+    private readonly ILogger<MembershipSubsystem> _logger;
+    private readonly MembershipService? _service;
+
+    /// <summary>Creates the subsystem; nothing runs until <see cref="StartAsync"/>.</summary>
+    /// <param name="node">This node and the cluster.</param>
+    /// <param name="events">Where state changes go.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="loggers">The loggers.</param>
+    public MembershipSubsystem(NodeContext node, IEventSink events, TimeProvider time, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(loggers);
+        _node = node;
+        _events = events;
+        _logger = loggers.CreateLogger<MembershipSubsystem>();
+        // A cluster without links or keys (a one-node test cluster, say) runs without membership,
+        // and says so, rather than refusing to start.
+        if (node.Spec.Links.Count > 0 && node.Spec.Auth is not null)
+        {
+            _service = new MembershipService(node.Spec, node.NodeName, node.Options.StateDirectory, events, time, loggers);
+        }
+    }
+
+    /// <summary>The running membership service, or null when the cluster has no links or keys.</summary>
+    public MembershipService? Service => _service;
+
+    /// <inheritdoc/>
+    public string Name => "peers";
+
+    /// <inheritdoc/>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_service is null)
+        {
+            var why = _node.Spec.Links.Count == 0 ? "the configuration names no heartbeat links" : "the configuration has no authentication keys";
+            LogDisabled(_logger, why);
+            _events.Publish("membership.disabled", _node.NodeName, why);
+            return;
+        }
+        await _service.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        _service is null ? Task.CompletedTask : _service.StopAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_service is not null)
+        {
+            await _service.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The membership service's full snapshot (counters included), or null when disabled.</summary>
+    /// <returns>The snapshot.</returns>
+    public JsonObject? GetMembershipSnapshot() => _service?.GetSnapshot() as JsonObject;
+
+    /// <inheritdoc/>
+    public JsonNode GetSnapshot()
+    {
+        var peers = new JsonArray();
+        if (GetMembershipSnapshot()?["nodes"] is JsonArray nodes)
+        {
+            foreach (var n in nodes.OfType<JsonObject>())
+            {
+                var links = n["links"] is JsonArray ls
+                    ? string.Join(", ", ls.OfType<JsonObject>().Select(l => $"{l["link"]}={l["status"]}"))
+                    : "";
+                peers.Add(new JsonObject
+                {
+                    ["name"] = n["node"]?.GetValue<string>(),
+                    ["status"] = n["status"]?.DeepClone(),
+                    ["last_heard_ms"] = n["last_heard_ms"]?.DeepClone(),
+                    ["late"] = n["late"]?.DeepClone(),
+                    ["links"] = links,
+                });
+            }
+        }
+        return peers;
+    }
+
+    [LoggerMessage(EventId = 300, EventName = "Tandem.Daemon.MembershipDisabled", Level = LogLevel.Warning,
+        Message = "Membership is not running: {Reason}")]
+    private static partial void LogDisabled(ILogger logger, string reason);
+}
