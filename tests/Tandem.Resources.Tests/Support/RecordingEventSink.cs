@@ -30,9 +30,11 @@ public sealed class RecordingEventSink : IEventSink
         return e;
     }
 
-    public async Task<ClusterEvent> WaitAsync(string kind, string? subject = null, TimeSpan? timeout = null)
+    /// <summary>Waits for the <paramref name="nth"/> event of a kind (1 = the first).</summary>
+    public async Task<ClusterEvent> WaitAsync(string kind, string? subject = null, TimeSpan? timeout = null, int nth = 1)
     {
-        bool Match(ClusterEvent e) => e.Kind == kind && (subject is null || e.Subject == subject);
+        var seen = 0;
+        bool Match(ClusterEvent e) => e.Kind == kind && (subject is null || e.Subject == subject) && ++seen >= nth;
         var tcs = new TaskCompletionSource<ClusterEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
