@@ -48,18 +48,48 @@ public sealed class ProcessAgent : BuiltInAgent
             : AgentResult.Ok());
 
     /// <inheritdoc />
-    protected override Task<AgentResult> StartCoreAsync(CancellationToken cancellationToken)
+    protected override async Task<AgentResult> StartCoreAsync(CancellationToken cancellationToken)
+    {
+        var started = Launch();
+        if (started.Succeeded && _child is { } child)
+        {
+            // setsid runs a moment after fork: until then the group does not exist and a stop's
+            // group signal would miss the child. Wait for it (an OS fact, so on the real clock).
+            for (var i = 0; i < 2000 && !child.HasExited && ProcessGroupOf(child.Id) != child.Id; i++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(1), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return started;
+    }
+
+    private static int ProcessGroupOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // pid (comm) state ppid pgrp ...; comm may contain spaces, so count from the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
+
+    private AgentResult Launch()
     {
         var command = Command();
         if (command is null)
         {
-            return Task.FromResult(new AgentResult(AgentCode.NotConfigured, "process needs a command"));
+            return new AgentResult(AgentCode.NotConfigured, "process needs a command");
         }
         lock (_lock)
         {
             if (_child is { HasExited: false })
             {
-                return Task.FromResult(AgentResult.Ok("already running"));
+                return AgentResult.Ok("already running");
             }
             _child?.Dispose();
             var log = Spec.Parameters.TryGetValue("log", out var l) ? l : "/dev/null";
@@ -78,10 +108,10 @@ public sealed class ProcessAgent : BuiltInAgent
             }
             catch (System.ComponentModel.Win32Exception ex)
             {
-                return Task.FromResult(new AgentResult(AgentCode.NotInstalled, $"could not start {command[0]}: {ex.Message}"));
+                return new AgentResult(AgentCode.NotInstalled, $"could not start {command[0]}: {ex.Message}");
             }
             _child?.StandardInput.Close();
-            return Task.FromResult(_child is null ? new AgentResult(AgentCode.GenericError, "no process started") : AgentResult.Ok($"started pid {_child.Id}"));
+            return _child is null ? new AgentResult(AgentCode.GenericError, "no process started") : AgentResult.Ok($"started pid {_child.Id}");
         }
     }
 
@@ -101,6 +131,7 @@ public sealed class ProcessAgent : BuiltInAgent
         if (!child.HasExited)
         {
             NativeMethods.KillGroup(group, NativeMethods.SigTerm);
+            NativeMethods.KillProcess(group, NativeMethods.SigTerm);
             // Grace: half the stop timeout for SIGTERM, the rest for SIGKILL to take effect.
             using var grace = new CancellationTokenSource(Spec.StopTimeout / 2, Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
