@@ -207,8 +207,8 @@ public sealed class FilesystemAgent : BuiltInAgent
         var sb = new StringBuilder();
         for (var i = 0; i < field.Length; i++)
         {
-            if (field[i] == '\\' && i + 3 < field.Length + 0 && i + 3 <= field.Length - 1 + 1
-                && int.TryParse(field.AsSpan(i + 1, 3), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            // /proc/mounts writes space, tab, newline and backslash as \ooo (octal).
+            if (field[i] == '\\' && i + 3 < field.Length && field.AsSpan(i + 1, 3).IndexOfAnyExceptInRange('0', '7') < 0)
             {
                 sb.Append((char)Convert.ToInt32(field.Substring(i + 1, 3), 8));
                 i += 3;

@@ -179,7 +179,7 @@ public sealed partial class GroupRunner : IAsyncDisposable
         for (var i = from; i < _agents.Count; i++)
         {
             var agent = _agents[i];
-            var probe = await agent.MonitorAsync(cancellationToken).ConfigureAwait(false);
+            var probe = await SafeAsync(agent.MonitorAsync, "monitor", cancellationToken).ConfigureAwait(false);
             if (probe.IsRunning)
             {
                 SetResource(i, ResourceState.Running);
@@ -188,7 +188,7 @@ public sealed partial class GroupRunner : IAsyncDisposable
             }
             SetResource(i, ResourceState.Starting);
             Publish("resource.starting", agent.Spec.Id, reason);
-            var started = await agent.StartAsync(cancellationToken).ConfigureAwait(false);
+            var started = await SafeAsync(agent.StartAsync, "start", cancellationToken).ConfigureAwait(false);
             if (started.Succeeded)
             {
                 SetResource(i, ResourceState.Running);
@@ -241,13 +241,13 @@ public sealed partial class GroupRunner : IAsyncDisposable
             var agent = _agents[i];
             SetResource(i, ResourceState.Stopping);
             Publish("resource.stopping", agent.Spec.Id, reason);
-            AgentResult stopped = await agent.StopAsync(cancellationToken).ConfigureAwait(false);
+            AgentResult stopped = await SafeAsync(agent.StopAsync, "stop", cancellationToken).ConfigureAwait(false);
             for (var attempt = 1; !stopped.Succeeded && attempt <= Policy.StopRetries; attempt++)
             {
                 Publish("resource.stop-retry", agent.Spec.Id,
                     string.Create(CultureInfo.InvariantCulture, $"stop failed ({stopped}); retry {attempt} of {Policy.StopRetries}"), "stop", stopped);
                 await Task.Delay(Policy.StopRetryDelay, _time, cancellationToken).ConfigureAwait(false);
-                stopped = await agent.StopAsync(cancellationToken).ConfigureAwait(false);
+                stopped = await SafeAsync(agent.StopAsync, "stop", cancellationToken).ConfigureAwait(false);
             }
             if (stopped.Succeeded)
             {
@@ -259,7 +259,7 @@ public sealed partial class GroupRunner : IAsyncDisposable
             // own monitor reports cleanly stopped.
             if (!stopped.TimedOut)
             {
-                var check = await agent.MonitorAsync(cancellationToken).ConfigureAwait(false);
+                var check = await SafeAsync(agent.MonitorAsync, "monitor", cancellationToken).ConfigureAwait(false);
                 if (check.Code == AgentCode.NotRunning)
                 {
                     SetResource(i, ResourceState.Stopped);
@@ -334,7 +334,7 @@ public sealed partial class GroupRunner : IAsyncDisposable
                         continue;
                     }
                     due[i] = now + _agents[i].Spec.MonitorInterval;
-                    var result = await _agents[i].MonitorAsync(token).ConfigureAwait(false);
+                    var result = await SafeAsync(_agents[i].MonitorAsync, "monitor", token).ConfigureAwait(false);
                     if (result.IsRunning)
                     {
                         continue;
@@ -418,6 +418,19 @@ public sealed partial class GroupRunner : IAsyncDisposable
         }
         Publish("group.move-required", Group.Name, start.Reason);
         return new GroupResult(Group.Name, GroupOutcome.MoveRequired, start.Reason, agent.Spec.Id);
+    }
+
+    /// <summary>An agent that throws has failed the action; the group engine must keep going and decide.</summary>
+    private static async Task<AgentResult> SafeAsync(Func<CancellationToken, Task<AgentResult>> action, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await action(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new AgentResult(AgentCode.GenericError, $"{name} threw {ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     private void SetGroup(GroupState state)

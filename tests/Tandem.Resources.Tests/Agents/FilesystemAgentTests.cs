@@ -131,6 +131,19 @@ public sealed class FilesystemAgentTests
     }
 
     [Fact]
+    public async Task Builtin_handles_a_mount_point_with_a_space()
+    {
+        NeedRoot();
+        using var loop = new LoopDevice("mount point");
+        var agent = new FilesystemAgent(new ResourceSpec("fs", "Filesystem") { Parameters = new Dictionary<string, string> { ["device"] = loop.Device, ["directory"] = loop.MountPoint + "/" } },
+            new AgentContext("alice", "g1"));
+        Assert.Equal(AgentCode.Success, (await agent.StartAsync(Ct)).Code);
+        Assert.Equal(AgentCode.Success, (await agent.MonitorAsync(Ct)).Code);
+        Assert.Equal(AgentCode.Success, (await agent.StopAsync(Ct)).Code);
+        Assert.Equal(AgentCode.NotRunning, (await agent.MonitorAsync(Ct)).Code);
+    }
+
+    [Fact]
     public void Proc_mounts_is_read()
     {
         Assert.True(FilesystemAgent.IsMounted("/proc"));

@@ -99,6 +99,17 @@ public sealed class GroupRunnerTests
     }
 
     [Fact]
+    public async Task An_agent_that_throws_fails_its_action_instead_of_the_engine()
+    {
+        var (runner, agents, log, _) = Make(2);
+        agents[1].StartResult = () => throw new InvalidOperationException("agent bug");
+        var result = await runner.StartAsync("test", Ct);
+        Assert.Equal(GroupOutcome.StartFailed, result.Outcome);
+        Assert.Contains("agent bug", result.Reason, StringComparison.Ordinal);
+        Assert.Equal(["start a", "start b", "stop b", "stop a"], Actions(log));
+    }
+
+    [Fact]
     public async Task A_failed_rollback_needs_fencing()
     {
         var (runner, agents, _, _) = Make(2, new GroupPolicy { StopRetries = 0 });

@@ -5,7 +5,7 @@ public sealed class LoopDevice : IDisposable
 {
     private readonly TempDir _dir = new();
 
-    public LoopDevice()
+    public LoopDevice(string mountName = "mnt")
     {
         var image = _dir.File("disk.img");
         using (var f = File.Create(image))
@@ -14,7 +14,7 @@ public sealed class LoopDevice : IDisposable
         }
         Sh.Must("mkfs.ext4", "-q", "-F", image);
         Device = Sh.Must("losetup", "-f", "--show", image);
-        MountPoint = Directory.CreateDirectory(_dir.File("mnt")).FullName;
+        MountPoint = Directory.CreateDirectory(_dir.File(mountName)).FullName;
     }
 
     public string Device { get; }
