@@ -119,6 +119,21 @@ public sealed partial class FencingCoordinator
         {
             foreach (var device in devices)
             {
+                if (round == 1 && FenceDelay(device.Spec) is { } delay && delay > TimeSpan.Zero)
+                {
+                    // Two nodes that lose each other fence at once; a delay on one side's device
+                    // lets one of them win the race instead of both going down (Pacemaker's pcmk_delay_*).
+                    _events.Publish("fencing.delay", node, string.Create(CultureInfo.InvariantCulture,
+                        $"waiting {delay.TotalSeconds:0.###} s before using {device.Spec.Name}"), Data(device.Spec.Name, round));
+                    try
+                    {
+                        await Task.Delay(delay, _time, linked.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
                 FenceResult result;
                 try
                 {
@@ -180,6 +195,46 @@ public sealed partial class FencingCoordinator
         _events.Publish(confirmed ? "fencing.confirmed" : "fencing.confirm-ignored", node,
             confirmed ? $"an operator confirmed that {node} is off" : $"no manual fencing of {node} was waiting; nothing confirmed");
         return confirmed;
+    }
+
+    /// <summary>
+    /// The delay before a device's first use: <c>pcmk_delay_base</c> plus a random part up to
+    /// <c>pcmk_delay_max</c> (both in seconds, or with <c>ms</c>/<c>s</c>); null when neither is set.
+    /// </summary>
+    /// <param name="spec">The device.</param>
+    /// <returns>The delay, or null.</returns>
+    public static TimeSpan? FenceDelay(FenceDeviceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var baseDelay = ParseDelay(spec.Parameters.GetValueOrDefault("pcmk_delay_base"));
+        var maxDelay = ParseDelay(spec.Parameters.GetValueOrDefault("pcmk_delay_max"));
+        if (baseDelay is null && maxDelay is null)
+        {
+            return null;
+        }
+        var b = baseDelay ?? TimeSpan.Zero;
+        var m = maxDelay ?? TimeSpan.Zero;
+        return m > b ? b + TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * (m - b).TotalMilliseconds) : b;
+    }
+
+    private static TimeSpan? ParseDelay(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+        var t = text.Trim();
+        var scale = 1000.0;
+        if (t.EndsWith("ms", StringComparison.Ordinal))
+        {
+            scale = 1;
+            t = t[..^2];
+        }
+        else if (t.EndsWith('s'))
+        {
+            t = t[..^1];
+        }
+        return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 ? TimeSpan.FromMilliseconds(v * scale) : null;
     }
 
     private static Dictionary<string, string> Data(string device, int round) =>

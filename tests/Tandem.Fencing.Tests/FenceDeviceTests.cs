@@ -29,7 +29,7 @@ public sealed class FenceDeviceTests : IDisposable
             Parameters = new Dictionary<string, string>
             {
                 ["ip"] = "10.0.0.9", ["username"] = "admin", ["password"] = "line1\naction=on",
-                ["pcmk_host_map"] = "bob:2;carol:3", ["timeout"] = "5",
+                ["pcmk_host_map"] = "bob:2;carol:3", ["timeout"] = "5", ["pcmk_delay_max"] = "3",
             },
         });
         var input = device.StandardInput("bob").Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -38,7 +38,7 @@ public sealed class FenceDeviceTests : IDisposable
         Assert.Contains("ip=10.0.0.9", input);
         Assert.Contains("username=admin", input);
         Assert.Contains("password=line1 action=on", input);
-        Assert.DoesNotContain(input, l => l.StartsWith("timeout=", StringComparison.Ordinal) || l.StartsWith("pcmk_host_map", StringComparison.Ordinal));
+        Assert.DoesNotContain(input, l => l.StartsWith("timeout=", StringComparison.Ordinal) || l.StartsWith("pcmk_", StringComparison.Ordinal));
         Assert.Single(input, l => l.StartsWith("action=", StringComparison.Ordinal));
         Assert.Equal("/usr/sbin/fence_ipmilan", device.Program);
         Assert.Equal(TimeSpan.FromSeconds(5), device.Timeout);

@@ -146,6 +146,56 @@ public sealed class FencingCoordinatorTests
         Assert.Equal(TakeoverBasis.Fenced, result.Basis);
     }
 
+    [Theory]
+    [InlineData(null, null, null, null)]
+    [InlineData("2", null, 2000.0, 2000.0)]
+    [InlineData("500ms", "1s", 500.0, 1000.0)]
+    [InlineData(null, "3s", 0.0, 3000.0)]
+    public void Fence_delay_from_pcmk_parameters(string? baseDelay, string? maxDelay, double? low, double? high)
+    {
+        var p = new Dictionary<string, string>();
+        if (baseDelay is not null)
+        {
+            p["pcmk_delay_base"] = baseDelay;
+        }
+        if (maxDelay is not null)
+        {
+            p["pcmk_delay_max"] = maxDelay;
+        }
+        var delay = FencingCoordinator.FenceDelay(new FenceDeviceSpec("d", FenceKind.Script, "x") { Parameters = p });
+        if (low is null)
+        {
+            Assert.Null(delay);
+            return;
+        }
+        Assert.InRange(delay!.Value.TotalMilliseconds, low.Value, high!.Value);
+    }
+
+    [Fact]
+    public async Task A_delayed_device_waits_on_the_clock_before_fencing()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var events = new RecordingEventSink();
+        var device = new FakeDevice("slow", _ => true);
+        var spec = device.Spec with { Parameters = new Dictionary<string, string> { ["pcmk_delay_base"] = "5" } };
+        var delayed = new DelegatingDevice(spec, device);
+        var coordinator = new FencingCoordinator(new FencingSpec { Devices = [spec] }, "alice", events,
+            new FencingOptions { Deadline = TimeSpan.FromMinutes(1) }, [delayed], time);
+        var decision = coordinator.AuthorizeTakeoverAsync("bob", false, Ct);
+        await events.WaitAsync("fencing.delay", "bob");
+        Assert.Empty(device.Calls);
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True((await decision.WaitAsync(TimeSpan.FromSeconds(10), Ct)).Allowed);
+        Assert.Equal(["bob"], device.Calls);
+    }
+
+    private sealed class DelegatingDevice(FenceDeviceSpec spec, IFenceDevice inner) : IFenceDevice
+    {
+        public FenceDeviceSpec Spec { get; } = spec;
+
+        public Task<FenceResult> FenceAsync(string node, CancellationToken cancellationToken) => inner.FenceAsync(node, cancellationToken);
+    }
+
     [Fact]
     public async Task Manual_fence_without_confirmation_fails_at_the_deadline()
     {

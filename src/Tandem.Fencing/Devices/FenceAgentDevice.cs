@@ -11,7 +11,8 @@ namespace Tandem.Fencing.Devices;
 /// (the node, or its entry in <c>pcmk_host_map</c> "node:port;node:port"); exit 0 means success.
 /// </summary>
 /// <remarks>
-/// Tandem's own keys are not passed on: <c>timeout</c> (seconds, default 60) and <c>pcmk_host_map</c>.
+/// Tandem's own keys are not passed on: <c>timeout</c> (seconds, default 60) and every <c>pcmk_*</c> key
+/// (<c>pcmk_host_map</c>, <c>pcmk_delay_base</c>, <c>pcmk_delay_max</c>).
 /// Give <c>plug</c> or <c>port</c> yourself to fix it, or <c>no_plug=1</c> for single-node devices.
 /// </remarks>
 public sealed class FenceAgentDevice : IFenceDevice
@@ -53,7 +54,7 @@ public sealed class FenceAgentDevice : IFenceDevice
         {
             sb.Append("plug=").Append(MapPlug(node)).Append('\n');
         }
-        foreach (var (key, value) in Spec.Parameters.Where(p => !s_ownKeys.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal))
+        foreach (var (key, value) in Spec.Parameters.Where(p => !s_ownKeys.Contains(p.Key) && !p.Key.StartsWith("pcmk_", StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             // One line per key: a value with a newline would inject another key.
             sb.Append(key).Append('=').Append(value.ReplaceLineEndings(" ")).Append('\n');
