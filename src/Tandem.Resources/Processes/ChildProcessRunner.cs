@@ -20,6 +20,10 @@ public sealed class ChildProcessRunner
     /// <param name="time">The clock the timeouts run on.</param>
     public ChildProcessRunner(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
+    /// <summary>How long to wait for a killed program to disappear before reporting anyway.</summary>
+    /// <value>5 s.</value>
+    public TimeSpan KillGrace { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>A runner on the system clock.</summary>
     public static ChildProcessRunner Default { get; } = new();
 
@@ -98,7 +102,19 @@ public sealed class ChildProcessRunner
                     {
                         // Already gone.
                     }
-                    await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                    // A process stuck in the kernel (a hung mount, say) does not die even of SIGKILL:
+                    // report the timeout anyway, so that the caller can escalate instead of hanging too.
+                    using (var reap = new CancellationTokenSource(KillGrace, _time))
+                    {
+                        try
+                        {
+                            await process.WaitForExitAsync(reap.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            // Left to the kernel; the outcome below says it was killed.
+                        }
+                    }
                     var output = ReadOutput(outFile, request.MaxOutputChars);
                     return cancellationToken.IsCancellationRequested
                         ? new ProcessOutcome(null, output) { Cancelled = true }

@@ -60,4 +60,34 @@ public sealed class RealGroupTests
         Assert.Equal(["start r1 x", "start lsb", "stop lsb", "stop r1"], File.ReadAllLines(order));
         Assert.All(runner.Resources, r => Assert.Equal(ResourceState.Stopped, r.State));
     }
+
+    [Fact]
+    public async Task A_stop_that_hangs_is_killed_retried_and_ends_in_fencing()
+    {
+        using var dir = new TempDir();
+        var on = dir.File("on");
+        var hang = dir.Script("hang", $$"""
+            case "$1" in
+              start) touch {{on}} ;;
+              stop) sleep 60 ;;
+              status) [ -f {{on}} ] || exit 3 ;;
+            esac
+            """);
+        var spec = new ResourceSpec("hang", "hang")
+        {
+            Class = AgentClass.Lsb,
+            Parameters = new Dictionary<string, string> { ["path"] = hang },
+            StopTimeout = TimeSpan.FromMilliseconds(300),
+        };
+        var events = new RecordingEventSink();
+        await using var runner = GroupRunner.Create(new GroupSpec("g", "alice", [spec]), new AgentFactory(), new AgentContext("alice", "g"), events,
+            new GroupPolicy { StopRetries = 1, StopRetryDelay = TimeSpan.Zero });
+        Assert.Equal(GroupOutcome.Started, (await runner.StartAsync("test", Ct)).Outcome);
+        var result = await runner.StopAsync("test", Ct);
+        Assert.Equal(GroupOutcome.StopFailedNeedsFencing, result.Outcome);
+        Assert.Contains("timed out", result.Reason, StringComparison.Ordinal);
+        var failed = await events.WaitAsync("resource.failed", "hang");
+        Assert.Equal("true", failed.Data!["timedOut"]);
+        Assert.Equal(1, events.Events.Count(e => e.Kind == "resource.stop-retry"));
+    }
 }
