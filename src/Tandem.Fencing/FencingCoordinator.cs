@@ -20,6 +20,7 @@ public sealed partial class FencingCoordinator
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<IFenceDevice> _devices;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset Time, FenceResult Result)> _last = new(StringComparer.Ordinal);
 
     /// <summary>Creates a coordinator.</summary>
     /// <param name="spec">The fencing configuration.</param>
@@ -50,6 +51,12 @@ public sealed partial class FencingCoordinator
 
     /// <summary>Deadline and backoff.</summary>
     public FencingOptions Options { get; }
+
+    /// <summary>True when the configuration runs without fencing.</summary>
+    public bool Disabled => _spec.Disabled;
+
+    /// <summary>The last fencing outcome for each node fenced from here, with its time.</summary>
+    public IReadOnlyDictionary<string, (DateTimeOffset Time, FenceResult Result)> LastResults => _last;
 
     /// <summary>Every device, in configured order.</summary>
     public IReadOnlyList<IFenceDevice> Devices => _devices;
@@ -143,6 +150,7 @@ public sealed partial class FencingCoordinator
                 {
                     result = FenceResult.Failed(device.Spec.Name, $"{ex.GetType().Name}: {ex.Message}");
                 }
+                _last[node] = (_time.GetUtcNow(), result);
                 if (result.Success)
                 {
                     _events.Publish("fencing.succeeded", node, result.Detail, Data(device.Spec.Name, round));
@@ -177,7 +185,9 @@ public sealed partial class FencingCoordinator
                     + $"; {node}'s groups will not be taken over. Tried: " + string.Join("; ", failures.TakeLast(devices.Count));
                 _events.Publish("fencing.failed", node, why);
                 LogFailed(_logger, node, why);
-                return FenceResult.Failed(devices[^1].Spec.Name, why);
+                var failed = FenceResult.Failed(devices[^1].Spec.Name, why);
+                _last[node] = (_time.GetUtcNow(), failed);
+                return failed;
             }
         }
     }

@@ -140,8 +140,15 @@ public sealed class FencingCoordinatorTests
         Assert.Contains("tandem fence confirm bob", wait.Reason, StringComparison.Ordinal);
         Assert.False(decision.IsCompleted);
         Assert.False(coordinator.Confirm("carol"));
+        var status = new FencingStatusSection(coordinator).GetSnapshot();
+        Assert.Equal("bob", (string?)status["awaitingConfirmation"]![0]);
+        Assert.Equal("manual", (string?)status["devices"]![0]!["kind"]);
         Assert.True(coordinator.Confirm("bob"));
         var result = await decision.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        var after = new FencingStatusSection(coordinator).GetSnapshot();
+        Assert.Empty(after["awaitingConfirmation"]!.AsArray());
+        Assert.True((bool)after["last"]!["bob"]!["success"]!);
+        Assert.True((bool)after["enabled"]!);
         Assert.True(result.Allowed);
         Assert.Equal(TakeoverBasis.Fenced, result.Basis);
     }
