@@ -1,0 +1,106 @@
+using Tandem.Core.Model;
+
+namespace Tandem.Resources.Agents;
+
+/// <summary>
+/// Built-in <c>volume</c> (also <c>drbddisk</c>): start promotes the replicated volume and attaches
+/// its block device, stop detaches and demotes it, monitor checks both.
+/// </summary>
+public sealed class VolumeAgent : BuiltInAgent
+{
+    private readonly IVolumeControl? _volumes;
+
+    /// <summary>Creates the agent.</summary>
+    /// <param name="spec">The resource: the volume is the first argument or <c>Parameters["volume"]</c>.</param>
+    /// <param name="context">Node and group facts.</param>
+    /// <param name="volumes">The volume layer; null when this node has none (every action then fails as not installed).</param>
+    /// <param name="time">The clock; null for the system clock.</param>
+    public VolumeAgent(ResourceSpec spec, AgentContext context, IVolumeControl? volumes, TimeProvider? time = null)
+        : base(spec, context, time) => _volumes = volumes;
+
+    /// <summary>The volume name, or null when the resource names none.</summary>
+    public string? Volume => Spec.Parameters.TryGetValue("volume", out var v) ? v : Spec.Arguments.Count > 0 ? Spec.Arguments[0] : null;
+
+    /// <inheritdoc />
+    public override string Describe => $"builtin:{Spec.Agent}:{Volume}";
+
+    /// <inheritdoc />
+    public override Task<AgentResult> ValidateAsync(CancellationToken cancellationToken) => Task.FromResult(Check() ?? AgentResult.Ok());
+
+    /// <inheritdoc />
+    protected override async Task<AgentResult> StartCoreAsync(CancellationToken cancellationToken)
+    {
+        if (Check() is { } bad)
+        {
+            return bad;
+        }
+        var volume = Volume!;
+        if (!_volumes!.IsPrimary(volume))
+        {
+            var promoted = await _volumes.PromoteAsync(volume, cancellationToken).ConfigureAwait(false);
+            if (!promoted.Success)
+            {
+                return new AgentResult(AgentCode.GenericError, $"promote {volume} failed: {promoted.Message}");
+            }
+        }
+        if (_volumes.AttachedDevice(volume) is { } device)
+        {
+            return AgentResult.Ok($"{volume} primary, device {device}");
+        }
+        var attached = await _volumes.AttachDeviceAsync(volume, cancellationToken).ConfigureAwait(false);
+        return attached.Success
+            ? AgentResult.Ok($"{volume} primary, device {attached.Message}")
+            : new AgentResult(AgentCode.GenericError, $"attach {volume} failed: {attached.Message}");
+    }
+
+    /// <inheritdoc />
+    protected override async Task<AgentResult> StopCoreAsync(CancellationToken cancellationToken)
+    {
+        if (Check() is { } bad)
+        {
+            return bad.Code == AgentCode.NotConfigured ? bad : AgentResult.Ok("no volume layer: nothing to stop");
+        }
+        var volume = Volume!;
+        if (_volumes!.AttachedDevice(volume) is not null)
+        {
+            var detached = await _volumes.DetachDeviceAsync(volume, cancellationToken).ConfigureAwait(false);
+            if (!detached.Success)
+            {
+                return new AgentResult(AgentCode.GenericError, $"detach {volume} failed: {detached.Message}");
+            }
+        }
+        if (_volumes.IsPrimary(volume))
+        {
+            var demoted = await _volumes.DemoteAsync(volume, cancellationToken).ConfigureAwait(false);
+            if (!demoted.Success)
+            {
+                return new AgentResult(AgentCode.GenericError, $"demote {volume} failed: {demoted.Message}");
+            }
+        }
+        return AgentResult.Ok($"{volume} secondary");
+    }
+
+    /// <inheritdoc />
+    protected override Task<AgentResult> MonitorCoreAsync(CancellationToken cancellationToken)
+    {
+        if (Check() is { } bad)
+        {
+            return Task.FromResult(bad.Code == AgentCode.NotConfigured ? bad : new AgentResult(AgentCode.NotRunning, bad.Output));
+        }
+        var volume = Volume!;
+        var primary = _volumes!.IsPrimary(volume);
+        var device = _volumes.AttachedDevice(volume);
+        return Task.FromResult((primary, device) switch
+        {
+            (true, not null) => AgentResult.Ok($"{volume} primary, device {device}"),
+            (false, null) => new AgentResult(AgentCode.NotRunning, $"{volume} secondary"),
+            (true, null) => new AgentResult(AgentCode.GenericError, $"{volume} primary but its device is not attached"),
+            (false, not null) => new AgentResult(AgentCode.GenericError, $"{volume} device {device} attached but not primary"),
+        });
+    }
+
+    private AgentResult? Check() =>
+        Volume is null ? new AgentResult(AgentCode.NotConfigured, $"{Spec.Agent} needs a volume name ({Spec.Agent}::r0)")
+        : _volumes is null ? new AgentResult(AgentCode.NotInstalled, "no replicated volume layer on this node")
+        : null;
+}
