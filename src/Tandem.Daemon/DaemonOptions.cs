@@ -28,6 +28,13 @@ public sealed record DaemonOptions
     /// <remarks>systemd's default TimeoutStopSec is 90 s; a few seconds keeps a failover fast.</remarks>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether the cluster subsystems of <see cref="Hosting.DaemonComposition"/> (membership, ...) run.
+    /// Tests of the daemon's own machinery turn them off to see only what they add themselves.
+    /// </summary>
+    /// <value>true.</value>
+    public bool RunClusterSubsystems { get; init; } = true;
+
     /// <summary>How many recent events the daemon keeps in memory for <c>tandem events</c>.</summary>
     /// <value>10,000.</value>
     public int EventRingCapacity { get; init; } = 10_000;

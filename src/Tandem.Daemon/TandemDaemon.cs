@@ -197,7 +197,10 @@ public sealed class TandemDaemon : IAsyncDisposable
         services.AddSingleton<SubsystemHost>();
         services.AddHostedService(sp => sp.GetRequiredService<SubsystemHost>());
 
-        DaemonComposition.AddSubsystems(services);
+        if (node.Options.RunClusterSubsystems)
+        {
+            DaemonComposition.AddSubsystems(services);
+        }
         configureServices?.Invoke(services);
 
         var app = builder.Build();

@@ -39,6 +39,7 @@ internal sealed class TestCluster : IAsyncDisposable
         ShutdownTimeout = TimeSpan.FromSeconds(5),
         NotifySocket = "",
         ConfigureLogging = b => b.ClearProviders(),
+        RunClusterSubsystems = false,
     };
 
     public TandemDaemon Create(DaemonOptions? options = null, Action<IServiceCollection>? configure = null)

@@ -28,6 +28,7 @@ public sealed class InProcessCliTests : IAsyncLifetime
             RunDirectory = RunDirectory,
             NotifySocket = "",
             ConfigureLogging = b => b.ClearProviders(),
+            RunClusterSubsystems = false,
         });
         await _daemon.StartAsync(TestContext.Current.CancellationToken);
     }

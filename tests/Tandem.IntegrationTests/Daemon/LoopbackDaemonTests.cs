@@ -17,14 +17,83 @@ public sealed class LoopbackDaemonTests : IDisposable
     public void Dispose() => TestPaths.DeleteQuietly(_work);
 
     [Fact]
-    public async Task Two_loopback_nodes_run_side_by_side_and_stop_on_sigterm()
+    public async Task Two_loopback_nodes_see_each_other_run_side_by_side_and_stop_on_sigterm()
     {
-        var config = WriteLoopbackCluster();
+        var config = WriteNativeLoopbackCluster();
+        string[] links = ["lo-addr", "lo-port"];
         await TwoNodeScenario.RunAsync(config,
         [
-            new("lo-node1", Path.Combine(_work, "n1", "state"), Path.Combine(_work, "n1", "run"), null),
-            new("lo-node2", Path.Combine(_work, "n2", "state"), Path.Combine(_work, "n2", "run"), null),
+            new("lo-node1", Path.Combine(_work, "n1", "state"), Path.Combine(_work, "n1", "run"), null) { PeerLinks = links },
+            new("lo-node2", Path.Combine(_work, "n2", "state"), Path.Combine(_work, "n2", "run"), null) { PeerLinks = links },
         ]);
+    }
+
+    /// <summary>
+    /// A native configuration for two nodes on one machine: each node binds its own loopback
+    /// address on one link and its own port on the other (the classic files cannot say that).
+    /// </summary>
+    private string[] WriteNativeLoopbackCluster()
+    {
+        var port = 30000 + (Environment.ProcessId % 15000 * 2);
+        var path = Path.Combine(_work, "tandem.toml");
+        File.WriteAllText(path, string.Create(CultureInfo.InvariantCulture, $$"""
+            [cluster]
+            name = "loopback-it"
+            auto_failback = "off"
+
+            [timing]
+            keepalive = "100ms"
+            deadtime = "1s"
+            initdead = "3s"
+
+            [[node]]
+            name = "lo-node1"
+
+            [[node]]
+            name = "lo-node2"
+
+            [[link]]
+            kind = "ucast"
+            name = "lo-addr"
+            port = {{port}}
+
+            [[link.endpoint]]
+            address = "127.0.0.1"
+            node = "lo-node1"
+
+            [[link.endpoint]]
+            address = "127.0.0.2"
+            node = "lo-node2"
+
+            [[link]]
+            kind = "ucast"
+            name = "lo-port"
+            port = {{port + 1}}
+
+            [[link.endpoint]]
+            address = "127.0.0.1"
+            port = {{port + 1}}
+            node = "lo-node1"
+
+            [[link.endpoint]]
+            address = "127.0.0.1"
+            port = {{port + 2}}
+            node = "lo-node2"
+
+            [auth]
+            active = 1
+
+            [[auth.key]]
+            index = 1
+            method = "sha256"
+            secret = "loopback-integration-secret"
+
+            [fencing]
+            disabled = true
+
+            """));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return ["--config", path];
     }
 
     [Fact]

@@ -17,7 +17,14 @@ internal static class TwoNodeScenario
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(10);
 
-    public sealed record Node(string Name, string StateDirectory, string RunDirectory, string? Netns);
+    public sealed record Node(string Name, string StateDirectory, string RunDirectory, string? Netns)
+    {
+        /// <summary>This node's own configuration arguments, when they differ from the shared ones (a per-node serial device).</summary>
+        public IReadOnlyList<string>? ConfigArgs { get; init; }
+
+        /// <summary>The links this node must see its peers on (empty: membership is not checked).</summary>
+        public IReadOnlyList<string> PeerLinks { get; init; } = [];
+    }
 
     public static async Task RunAsync(IReadOnlyList<string> configArgs, IReadOnlyList<Node> nodes)
     {
@@ -26,7 +33,7 @@ internal static class TwoNodeScenario
         {
             foreach (var node in nodes)
             {
-                daemons.Add(TandemProcess.Start(DaemonArgs(configArgs, node), node.Netns));
+                daemons.Add(TandemProcess.Start(DaemonArgs(node.ConfigArgs ?? configArgs, node), node.Netns));
             }
             for (var i = 0; i < nodes.Count; i++)
             {
@@ -35,11 +42,15 @@ internal static class TwoNodeScenario
 
             for (var i = 0; i < nodes.Count; i++)
             {
+                await SeesItsPeersAsync(nodes[i], nodes.Where(n => n != nodes[i]).Select(n => n.Name).ToList());
+            }
+            for (var i = 0; i < nodes.Count; i++)
+            {
                 await AnswersStatusAsync(nodes[i], daemons[i]);
                 await ListsItsEventsAsync(nodes[i]);
             }
             await FollowSeesStartedAsync(nodes[0]);
-            await SecondDaemonIsRefusedAsync(configArgs, nodes[0], daemons[0]);
+            await SecondDaemonIsRefusedAsync(nodes[0].ConfigArgs ?? configArgs, nodes[0], daemons[0]);
 
             // The last node is stopped while a follower watches: the follow ends by itself, exit 0.
             await using var follower = TandemProcess.Start(["events", "--follow", "--run-dir", nodes[^1].RunDirectory]);
@@ -73,7 +84,7 @@ internal static class TwoNodeScenario
         Assert.True(text.ExitCode == 0, text.ToString());
         Assert.Contains($"Node: {node.Name}", text.Stdout, StringComparison.Ordinal);
         Assert.Contains("Configuration: ", text.Stdout, StringComparison.Ordinal);
-        foreach (var heading in new[] { "Links (0):", "Peers (0):", "Volumes (0):", "Groups (0):" })
+        foreach (var heading in new[] { "Links (", "Peers (", "Volumes (", "Groups (" })
         {
             Assert.Contains(heading, text.Stdout, StringComparison.Ordinal);
         }
@@ -91,19 +102,53 @@ internal static class TwoNodeScenario
         }
     }
 
+    private static async Task SeesItsPeersAsync(Node node, IReadOnlyList<string> peers)
+    {
+        if (node.PeerLinks.Count == 0)
+        {
+            return;
+        }
+        // Heartbeats are the first thing two members exchange: each node must report every peer up
+        // on every link of the configuration.
+        await using var follow = TandemProcess.Start(["events", "--follow", "--run-dir", node.RunDirectory]);
+        foreach (var peer in peers)
+        {
+            await follow.WaitForLineAsync($" node.up {peer}:", StartDeadline, $"{node.Name} to report {peer} up");
+            foreach (var link in node.PeerLinks)
+            {
+                await follow.WaitForLineAsync($" link.up {peer}/{link}:", StartDeadline, $"{node.Name} to hear {peer} on link {link}");
+            }
+        }
+        follow.Signal(SIGINT);
+        await follow.WaitForExitAsync(StopDeadline);
+
+        await using var json = await TandemProcess.RunAsync(["status", "--json", "--run-dir", node.RunDirectory]);
+        var status = JsonNode.Parse(json.Stdout)!;
+        foreach (var peer in peers)
+        {
+            var entry = status["peers"]!.AsArray().Single(p => (string?)p!["name"] == peer)!;
+            Assert.Contains((string?)entry["status"], new[] { "up", "active" });
+        }
+        foreach (var link in node.PeerLinks)
+        {
+            var entry = status["links"]!.AsArray().Single(l => (string?)l!["name"] == link)!;
+            Assert.All(peers, peer => Assert.Equal("up", (string?)entry[peer]));
+        }
+    }
+
     private static async Task ListsItsEventsAsync(Node node)
     {
         await using var events = await TandemProcess.RunAsync(["events", "--run-dir", node.RunDirectory]);
         Assert.True(events.ExitCode == 0, events.ToString());
         var lines = events.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z #1 " + node.Name + " config.loaded config: ", lines[0]);
-        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z #2 " + node.Name + " daemon.started daemon: ", lines[1]);
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z #\d+ " + node.Name + " daemon.started daemon: "));
 
         await using var json = await TandemProcess.RunAsync(["events", "--json", "--since", "1", "--run-dir", node.RunDirectory]);
         Assert.True(json.ExitCode == 0, json.ToString());
         var first = JsonNode.Parse(json.Stdout.Split('\n')[0])!;
         Assert.Equal(2, (long)first["sequence"]!);
-        Assert.Equal("daemon.started", (string?)first["kind"]);
+        Assert.Equal(node.Name, (string?)first["node"]);
     }
 
     private static async Task FollowSeesStartedAsync(Node node)
