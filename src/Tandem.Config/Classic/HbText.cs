@@ -175,7 +175,7 @@ internal static class HbText
             {
                 return candidate;
             }
-            var d = Distance(word.ToLowerInvariant(), candidate.ToLowerInvariant());
+            var d = EditDistance.Levenshtein(word.ToLowerInvariant(), candidate.ToLowerInvariant());
             if (d < bestDistance)
             {
                 bestDistance = d;
@@ -201,24 +201,4 @@ internal static class HbText
         return -1;
     }
 
-    private static int Distance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-            (previous, current) = (current, previous);
-        }
-        return previous[b.Length];
-    }
 }

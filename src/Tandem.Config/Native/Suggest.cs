@@ -16,7 +16,7 @@ internal static class Suggest
         var bestDistance = int.MaxValue;
         foreach (var c in candidates)
         {
-            var d = Distance(w, Normalize(c));
+            var d = EditDistance.Levenshtein(w, Normalize(c), maxLengthGap: 10);
             if (d < bestDistance)
             {
                 bestDistance = d;
@@ -30,28 +30,4 @@ internal static class Suggest
     private static string Normalize(string s) =>
         s.Length > 200 ? s[..200].ToLowerInvariant().Replace('-', '_') : s.ToLowerInvariant().Replace('-', '_');
 
-    private static int Distance(string a, string b)
-    {
-        if (Math.Abs(a.Length - b.Length) > 10)
-        {
-            return int.MaxValue; // not a typo; also keeps the cost bounded on huge keys
-        }
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            prev[j] = j;
-        }
-        for (var i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
 }

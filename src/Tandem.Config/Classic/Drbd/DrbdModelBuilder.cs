@@ -482,7 +482,7 @@ public sealed partial class DrbdModelBuilder
         }
         var budget = Math.Clamp(word.Length / 3, 1, 3);
         var best = candidates
-            .Select(c => (c, d: Distance(word, c)))
+            .Select(c => (c, d: EditDistance.Levenshtein(word, c, maxLengthGap: 3)))
             .Where(x => x.d <= budget)
             .OrderBy(x => x.d)
             .ThenBy(x => x.c, StringComparer.Ordinal)
@@ -490,30 +490,6 @@ public sealed partial class DrbdModelBuilder
         return best.c is null ? null : $"did you mean '{best.c}'?";
     }
 
-    private static int Distance(string a, string b)
-    {
-        if (Math.Abs(a.Length - b.Length) > 3)
-        {
-            return int.MaxValue;
-        }
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            prev[j] = j;
-        }
-        for (var i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
 
     private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
 
