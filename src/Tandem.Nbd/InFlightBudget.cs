@@ -1,18 +1,18 @@
 namespace Tandem.Nbd;
 
 /// <summary>
-/// Bounds one connection's requests and bytes in flight. The receive loop is the only acquirer;
-/// completions and the send loop release. A request larger than the byte budget is still let
-/// through when nothing else is in flight, so every legal request can make progress.
+/// Bounds one connection's requests and bytes in flight. The receive loop (on the connection's
+/// own thread) is the only acquirer and blocks when the budget is spent; the send loop releases
+/// once replies have left the process. A request larger than the byte budget still goes through
+/// when nothing else is in flight, so every legal request can make progress.
 /// </summary>
 internal sealed class InFlightBudget
 {
-    private readonly Lock _lock = new();
+    private readonly object _lock = new();
     private readonly int _maxRequests;
     private readonly long _maxBytes;
     private int _requests;
     private long _bytes;
-    private TaskCompletionSource? _waiter;
 
     public InFlightBudget(int maxRequests, long maxBytes)
     {
@@ -20,83 +20,71 @@ internal sealed class InFlightBudget
         _maxBytes = Math.Max(1, maxBytes);
     }
 
-    public int Requests
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _requests;
-            }
-        }
-    }
-
-    public ValueTask AcquireAsync(int bytes, CancellationToken cancellationToken)
+    /// <summary>Takes one request and <paramref name="bytes"/> if they fit now.</summary>
+    public bool TryAcquire(int bytes)
     {
         lock (_lock)
         {
-            if (Fits(bytes))
+            if (!Fits(bytes))
             {
-                _requests++;
-                _bytes += bytes;
-                return ValueTask.CompletedTask;
+                return false;
             }
+            _requests++;
+            _bytes += bytes;
+            return true;
         }
-        return AcquireSlowAsync(bytes, cancellationToken);
+    }
+
+    /// <summary>Takes one request and <paramref name="bytes"/>, waiting while the budget is spent.</summary>
+    public void Acquire(int bytes, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            while (!Fits(bytes))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                // Woken by Release; the timeout only bounds how late a cancellation is noticed.
+                Monitor.Wait(_lock, TimeSpan.FromMilliseconds(200));
+            }
+            _requests++;
+            _bytes += bytes;
+        }
     }
 
     public void Release(int requests, long bytes)
     {
-        TaskCompletionSource? waiter;
+        if (requests == 0 && bytes == 0)
+        {
+            return;
+        }
         lock (_lock)
         {
             _requests -= requests;
             _bytes -= bytes;
-            waiter = _waiter;
-            _waiter = null;
+            Monitor.PulseAll(_lock);
         }
-        waiter?.TrySetResult();
     }
 
-    /// <summary>Waits until nothing is in flight.</summary>
-    public async ValueTask WaitIdleAsync(CancellationToken cancellationToken)
+    /// <summary>Waits until nothing is in flight, at most <paramref name="timeout"/>.</summary>
+    /// <returns>True when idle.</returns>
+    public bool WaitIdle(TimeSpan timeout)
     {
-        while (true)
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (_lock)
         {
-            Task wait;
-            lock (_lock)
+            while (_requests > 0)
             {
-                if (_requests == 0)
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0)
                 {
-                    return;
+                    return false;
                 }
-                _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _waiter.Task;
+                Monitor.Wait(_lock, TimeSpan.FromMilliseconds(Math.Min(left, 200)));
             }
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
         }
     }
 
     private bool Fits(int bytes) =>
         _requests < _maxRequests && (_bytes + bytes <= _maxBytes || _requests == 0);
-
-    private async ValueTask AcquireSlowAsync(int bytes, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            Task wait;
-            lock (_lock)
-            {
-                if (Fits(bytes))
-                {
-                    _requests++;
-                    _bytes += bytes;
-                    return;
-                }
-                _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _waiter.Task;
-            }
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
 }

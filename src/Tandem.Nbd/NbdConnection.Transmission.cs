@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
 using Tandem.Core.Volumes;
@@ -11,44 +12,51 @@ namespace Tandem.Nbd;
 internal sealed partial class NbdConnection
 {
     private const int MaxBatchBytes = 1024 * 1024;
+    private const int LargeReply = 256 * 1024;
+
+    private readonly List<Reply> _pending = [];
+    private readonly object _sendLock = new();
+    private readonly ArrayBufferWriter<byte> _output = new(64 * 1024);
+    private InFlightBudget? _budget;
+    private bool _transmitting;
 
     /// <summary>A finished request on its way to the send loop; owns <see cref="Buffer"/> (pooled) if any.</summary>
     private readonly record struct Reply(ulong Cookie, NbdCommand Command, NbdError Error, byte[]? Buffer, int Length, ulong Offset, int BudgetBytes);
 
-    private async ValueTask<string> TransmitAsync(PipeReader reader, PipeWriter writer)
+    private async ValueTask<string> TransmitAsync(PipeReader reader)
     {
         var export = _export!;
         var limits = new NbdExportLimits(export.Volume.Size, TransmissionFlags(export),
             Math.Max(1, export.Volume.MinimumBlockSize), NbdConstants.MaxPayload, _structured);
         var budget = new InFlightBudget(_options.MaxInFlightRequests, Math.Max(_options.MaxInFlightBytes, NbdConstants.MaxPayload));
-        // Synchronous continuations let a reply finished on the receive loop be written by the
-        // same thread (no hop at queue depth 1); a blocked socket makes the send loop yield.
-        var channel = Channel.CreateUnbounded<Reply>(new UnboundedChannelOptions
-        {
-            SingleReader = true,
-            AllowSynchronousContinuations = true,
-        });
+        _budget = budget;
+        // Requests that completed synchronously are answered by the receive loop itself, in one
+        // batch just before it would block on the socket (no thread hop, one send per batch);
+        // requests that completed asynchronously go through this channel to the send loop.
+        var channel = Channel.CreateUnbounded<Reply>(new UnboundedChannelOptions { SingleReader = true });
         using var sendCts = new CancellationTokenSource();
-        var sendTask = SendLoopAsync(writer, channel.Reader, budget, sendCts.Token);
+        using var sendStop = sendCts.Token.Register(static s => ((BlockingSocketStream)s!).Shutdown(), _stream!);
+        var sendTask = SendLoopAsync(channel.Reader, budget, sendCts.Token);
+        _transmitting = true;
         try
         {
             return await ReceiveLoopAsync(reader, channel.Writer, budget, limits, _cts.Token).ConfigureAwait(false);
         }
         finally
         {
-            // The protocol asks a closing server to answer what it has accepted: wait (bounded)
-            // for in-flight requests and their replies, then stop the send loop.
-            using (var grace = new CancellationTokenSource(_options.ShutdownGrace))
+            try
             {
-                try
-                {
-                    await budget.WaitIdleAsync(grace.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Replies that could not be delivered in time are dropped with the connection.
-                }
+                FlushReplies();
             }
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+            {
+                // The client is gone; FlushReplies has released what it held.
+            }
+            _transmitting = false;
+            // The protocol asks a closing server to answer what it has accepted: wait (bounded)
+            // for in-flight requests and their replies, then stop the send loop. Replies that
+            // cannot be delivered in time are dropped with the connection.
+            budget.WaitIdle(_options.ShutdownGrace);
             channel.Writer.TryComplete();
             sendCts.CancelAfter(_options.ShutdownGrace);
             await sendTask.ConfigureAwait(false);
@@ -62,17 +70,11 @@ internal sealed partial class NbdConnection
         var volume = _export!.Volume;
         while (true)
         {
-            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
+            var buffer = await ReadAtLeastAsync(reader, NbdRequestHeader.Size, cancellationToken).ConfigureAwait(false);
             if (buffer.Length < NbdRequestHeader.Size)
             {
-                if (result.IsCompleted)
-                {
-                    reader.AdvanceTo(buffer.End);
-                    return buffer.IsEmpty ? "client closed the connection" : "client closed inside a request header";
-                }
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                continue;
+                reader.AdvanceTo(buffer.End);
+                return buffer.IsEmpty ? "client closed the connection" : "client closed inside a request header";
             }
             buffer.Slice(0, NbdRequestHeader.Size).CopyTo(headerBytes);
             reader.AdvanceTo(buffer.GetPosition(NbdRequestHeader.Size));
@@ -94,13 +96,20 @@ internal sealed partial class NbdConnection
                 {
                     // The payload is part of the stream whatever we think of it: drain it (without
                     // buffering it all) so that the next header is found where the client put it.
+                    FlushReplies();
                     await SkipAsync(reader, request.Length, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     bytes = (int)request.Length;
-                    await budget.AcquireAsync(bytes, cancellationToken).ConfigureAwait(false);
+                    Acquire(budget, bytes, cancellationToken);
                     var payload = await ReadAtLeastAsync(reader, bytes, cancellationToken).ConfigureAwait(false);
+                    if (payload.Length < bytes)
+                    {
+                        reader.AdvanceTo(payload.End);
+                        budget.Release(1, bytes);
+                        throw new EndOfStreamException();
+                    }
                     data = ArrayPool<byte>.Shared.Rent(bytes);
                     payload.Slice(0, bytes).CopyTo(data);
                     reader.AdvanceTo(payload.GetPosition(bytes));
@@ -109,32 +118,42 @@ internal sealed partial class NbdConnection
             else if (error == NbdError.None && request.Command == NbdCommand.Read)
             {
                 bytes = (int)request.Length;
-                await budget.AcquireAsync(bytes, cancellationToken).ConfigureAwait(false);
+                Acquire(budget, bytes, cancellationToken);
                 data = ArrayPool<byte>.Shared.Rent(bytes);
             }
 
             if (error != NbdError.None)
             {
                 Log.RequestRejected(_logger, Id, (ushort)request.Command, request.Offset, request.Length, (ushort)request.Flags, (uint)error);
-                await budget.AcquireAsync(0, cancellationToken).ConfigureAwait(false);
-                Enqueue(replies, budget, new Reply(request.Cookie, request.Command, error, null, 0, 0, 0));
+                Acquire(budget, 0, cancellationToken);
+                _pending.Add(new Reply(request.Cookie, request.Command, error, null, 0, 0, 0));
                 continue;
             }
             if (bytes == 0)
             {
-                await budget.AcquireAsync(0, cancellationToken).ConfigureAwait(false);
+                Acquire(budget, 0, cancellationToken);
             }
 
             var pending = ExecuteAsync(volume, request, data, cancellationToken);
             if (pending.IsCompleted)
             {
-                Finish(replies, budget, request, data, bytes, pending.Result);
+                _pending.Add(MakeReply(request, data, bytes, pending.Result));
             }
             else
             {
                 // Owned by the budget: the connection waits for it before closing.
                 _ = FinishLaterAsync(replies, budget, request, data, bytes, pending);
             }
+        }
+    }
+
+    private void Acquire(InFlightBudget budget, int bytes, CancellationToken cancellationToken)
+    {
+        if (!budget.TryAcquire(bytes))
+        {
+            // Our own unsent replies hold budget: send them before waiting for it.
+            FlushReplies();
+            budget.Acquire(bytes, cancellationToken);
         }
     }
 
@@ -217,30 +236,24 @@ internal sealed partial class NbdConnection
     private async Task FinishLaterAsync(ChannelWriter<Reply> replies, InFlightBudget budget, NbdRequestHeader request,
         byte[]? data, int bytes, ValueTask<NbdError> pending)
     {
-        var error = await pending.ConfigureAwait(false);
-        Finish(replies, budget, request, data, bytes, error);
+        var reply = MakeReply(request, data, bytes, await pending.ConfigureAwait(false));
+        if (!replies.TryWrite(reply))
+        {
+            Discard(budget, reply);
+        }
     }
 
-    private static void Finish(ChannelWriter<Reply> replies, InFlightBudget budget, in NbdRequestHeader request, byte[]? data, int bytes, NbdError error)
+    private static Reply MakeReply(in NbdRequestHeader request, byte[]? data, int bytes, NbdError error)
     {
         if (request.Command == NbdCommand.Read && error == NbdError.None)
         {
-            Enqueue(replies, budget, new Reply(request.Cookie, request.Command, error, data, bytes, request.Offset, bytes));
-            return;
+            return new Reply(request.Cookie, request.Command, error, data, bytes, request.Offset, bytes);
         }
         if (data is not null)
         {
             ArrayPool<byte>.Shared.Return(data);
         }
-        Enqueue(replies, budget, new Reply(request.Cookie, request.Command, error, null, 0, request.Offset, bytes));
-    }
-
-    private static void Enqueue(ChannelWriter<Reply> replies, InFlightBudget budget, Reply reply)
-    {
-        if (!replies.TryWrite(reply))
-        {
-            Discard(budget, reply);
-        }
+        return new Reply(request.Cookie, request.Command, error, null, 0, request.Offset, bytes);
     }
 
     private static void Discard(InFlightBudget budget, Reply reply)
@@ -252,41 +265,86 @@ internal sealed partial class NbdConnection
         budget.Release(1, reply.BudgetBytes);
     }
 
-    private async Task SendLoopAsync(PipeWriter writer, ChannelReader<Reply> replies, InFlightBudget budget, CancellationToken cancellationToken)
+    /// <summary>Sends the replies the receive loop collected (called on the receive thread only).</summary>
+    private void FlushReplies()
     {
-        var count = 0;
+        if (!_transmitting || _pending.Count == 0)
+        {
+            return;
+        }
+        var count = _pending.Count;
         long bytes = 0;
+        foreach (var reply in _pending)
+        {
+            bytes += reply.BudgetBytes;
+        }
+        var written = 0;
+        try
+        {
+            lock (_sendLock)
+            {
+                try
+                {
+                    for (; written < count; written++)
+                    {
+                        WriteReply(_pending[written]);
+                    }
+                    SendOutput();
+                }
+                finally
+                {
+                    _output.ResetWrittenCount();
+                }
+            }
+        }
+        finally
+        {
+            // WriteReply returns each read buffer, also when it fails; the ones after a failure
+            // were never reached.
+            for (var i = written + 1; i < count; i++)
+            {
+                if (_pending[i].Buffer is { } buffer)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+            _pending.Clear();
+            // Budget is released only once the bytes left the process: a client that stops
+            // reading therefore stops its own receive loop, and nobody else's.
+            _budget!.Release(count, bytes);
+        }
+    }
+
+    private async Task SendLoopAsync(ChannelReader<Reply> replies, InFlightBudget budget, CancellationToken cancellationToken)
+    {
         try
         {
             while (await replies.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var batch = 0;
-                while (batch < MaxBatchBytes && replies.TryRead(out var reply))
+                var count = 0;
+                long bytes = 0;
+                lock (_sendLock)
                 {
-                    count++;
-                    bytes += reply.BudgetBytes;
-                    batch += reply.Length + 32;
-                    WriteReply(writer, reply);
+                    try
+                    {
+                        while (_output.WrittenCount < MaxBatchBytes && replies.TryRead(out var reply))
+                        {
+                            count++;
+                            bytes += reply.BudgetBytes;
+                            WriteReply(reply);
+                        }
+                        SendOutput();
+                    }
+                    finally
+                    {
+                        budget.Release(count, bytes);
+                    }
                 }
-                // Budget is released only once the bytes left the process: a client that stops
-                // reading therefore stops its own receive loop, and nobody else's.
-                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                budget.Release(count, bytes);
-                count = 0;
-                bytes = 0;
             }
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
         {
-            budget.Release(count, bytes);
-            try
-            {
-                _cts.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Already closing.
-            }
+            Abort();
             // Keep accounting so that the receive side's wait for in-flight requests ends.
             while (await replies.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
@@ -298,34 +356,64 @@ internal sealed partial class NbdConnection
         }
     }
 
-    private void WriteReply(PipeWriter writer, in Reply reply)
+    private void SendOutput()
+    {
+        if (_output.WrittenCount > 0)
+        {
+            try
+            {
+                _stream!.Write(_output.WrittenSpan);
+            }
+            finally
+            {
+                _output.ResetWrittenCount();
+            }
+        }
+    }
+
+    private void WriteReply(in Reply reply)
     {
         if (reply.Error == NbdError.None)
         {
             if (reply.Command == NbdCommand.Read)
             {
-                var data = reply.Buffer.AsSpan(0, reply.Length);
                 if (_structured)
                 {
-                    var span = writer.GetSpan(NbdStructuredReplyHeader.Size + NbdStructuredReplyHeader.OffsetDataPrefix);
+                    var span = _output.GetSpan(NbdStructuredReplyHeader.Size + NbdStructuredReplyHeader.OffsetDataPrefix);
                     new NbdStructuredReplyHeader(true, NbdReplyType.OffsetData, reply.Cookie,
                         (uint)(NbdStructuredReplyHeader.OffsetDataPrefix + reply.Length)).Format(span);
                     BinaryPrimitives.WriteUInt64BigEndian(span[NbdStructuredReplyHeader.Size..], reply.Offset);
-                    writer.Advance(NbdStructuredReplyHeader.Size + NbdStructuredReplyHeader.OffsetDataPrefix);
+                    _output.Advance(NbdStructuredReplyHeader.Size + NbdStructuredReplyHeader.OffsetDataPrefix);
                 }
                 else
                 {
-                    var span = writer.GetSpan(NbdSimpleReplyHeader.Size);
+                    var span = _output.GetSpan(NbdSimpleReplyHeader.Size);
                     new NbdSimpleReplyHeader(NbdError.None, reply.Cookie).Format(span);
-                    writer.Advance(NbdSimpleReplyHeader.Size);
+                    _output.Advance(NbdSimpleReplyHeader.Size);
                 }
-                writer.Write(data);
-                ArrayPool<byte>.Shared.Return(reply.Buffer!);
+                try
+                {
+                    var data = reply.Buffer.AsSpan(0, reply.Length);
+                    if (data.Length > LargeReply)
+                    {
+                        // Large data goes straight from its buffer to the socket.
+                        SendOutput();
+                        _stream!.Write(data);
+                    }
+                    else
+                    {
+                        _output.Write(data);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(reply.Buffer!);
+                }
                 return;
             }
-            var simple = writer.GetSpan(NbdSimpleReplyHeader.Size);
+            var simple = _output.GetSpan(NbdSimpleReplyHeader.Size);
             new NbdSimpleReplyHeader(NbdError.None, reply.Cookie).Format(simple);
-            writer.Advance(NbdSimpleReplyHeader.Size);
+            _output.Advance(NbdSimpleReplyHeader.Size);
             return;
         }
 
@@ -334,17 +422,17 @@ internal sealed partial class NbdConnection
             // Structured errors carry a message for the human at the client.
             var message = ErrorMessage(reply.Error);
             var payloadLength = NbdStructuredReplyHeader.ErrorPrefix + message.Length;
-            var span = writer.GetSpan(NbdStructuredReplyHeader.Size + payloadLength);
+            var span = _output.GetSpan(NbdStructuredReplyHeader.Size + payloadLength);
             new NbdStructuredReplyHeader(true, NbdReplyType.Error, reply.Cookie, (uint)payloadLength).Format(span);
             BinaryPrimitives.WriteUInt32BigEndian(span[NbdStructuredReplyHeader.Size..], (uint)reply.Error);
             BinaryPrimitives.WriteUInt16BigEndian(span[(NbdStructuredReplyHeader.Size + 4)..], (ushort)message.Length);
             message.CopyTo(span[(NbdStructuredReplyHeader.Size + NbdStructuredReplyHeader.ErrorPrefix)..]);
-            writer.Advance(NbdStructuredReplyHeader.Size + payloadLength);
+            _output.Advance(NbdStructuredReplyHeader.Size + payloadLength);
             return;
         }
-        var header = writer.GetSpan(NbdSimpleReplyHeader.Size);
+        var header = _output.GetSpan(NbdSimpleReplyHeader.Size);
         new NbdSimpleReplyHeader(reply.Error, reply.Cookie).Format(header);
-        writer.Advance(NbdSimpleReplyHeader.Size);
+        _output.Advance(NbdSimpleReplyHeader.Size);
     }
 
     private static ReadOnlySpan<byte> ErrorMessage(NbdError error) => error switch

@@ -19,6 +19,7 @@ internal sealed partial class NbdConnection
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _cts;
     private NbdExport? _export;
+    private BlockingSocketStream? _stream;
     private bool _structured;
 
     public NbdConnection(NbdServer server, Socket socket, long id, string remote, DateTimeOffset connectedAt,
@@ -42,32 +43,49 @@ internal sealed partial class NbdConnection
 
     public NbdClientInfo Info => new(Id, Remote, ConnectedAt, _export?.Name, _structured);
 
-    public void Abort() => _cts.Cancel();
+    public void Abort()
+    {
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
 
     public async Task RunAsync()
     {
         var reason = "closed";
-        var stream = new NetworkStream(_socket, ownsSocket: true);
+        var stream = new BlockingSocketStream(_socket);
+        _stream = stream;
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
+        // Blocking calls do not observe tokens: stopping and timeouts shut the socket down instead.
+        using var stopRegistration = _cts.Token.Register(static s => ((BlockingSocketStream)s!).Shutdown(), stream);
         try
         {
             bool negotiated;
-            using (var handshakeCts = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token))
+            var handshakeTimer = new CancellationTokenSource(_options.HandshakeTimeout);
+            try
             {
-                handshakeCts.CancelAfter(_options.HandshakeTimeout);
-                try
+                using (handshakeTimer.Token.Register(static s => ((BlockingSocketStream)s!).Shutdown(), stream))
                 {
-                    negotiated = await NegotiateAsync(reader, writer, handshakeCts.Token).ConfigureAwait(false);
+                    negotiated = await NegotiateAsync(reader, writer, _cts.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (handshakeCts.IsCancellationRequested && !_cts.IsCancellationRequested)
-                {
-                    throw new NbdProtocolException("negotiation took too long");
-                }
+            }
+            catch (Exception ex) when (handshakeTimer.IsCancellationRequested && ex is not NbdProtocolException)
+            {
+                throw new NbdProtocolException("negotiation took too long");
+            }
+            finally
+            {
+                handshakeTimer.Dispose();
             }
             if (negotiated)
             {
-                reason = await TransmitAsync(reader, writer).ConfigureAwait(false);
+                reason = await TransmitAsync(reader).ConfigureAwait(false);
             }
             else
             {
@@ -118,21 +136,26 @@ internal sealed partial class NbdConnection
         }
     }
 
-    /// <summary>Waits until at least <paramref name="count"/> bytes are buffered; the caller must AdvanceTo.</summary>
-    private static async ValueTask<ReadOnlySequence<byte>> ReadAtLeastAsync(PipeReader reader, long count, CancellationToken cancellationToken)
+    /// <summary>Waits until at least <paramref name="count"/> bytes are buffered, or the client closed
+    /// (then fewer are returned); the caller must AdvanceTo. Before blocking, sends collected replies.</summary>
+    private async ValueTask<ReadOnlySequence<byte>> ReadAtLeastAsync(PipeReader reader, long count, CancellationToken cancellationToken)
     {
+        if (reader.TryRead(out var result))
+        {
+            if (result.Buffer.Length >= count || result.IsCompleted)
+            {
+                return result.Buffer;
+            }
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+        FlushReplies();
         while (true)
         {
-            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
-            if (buffer.Length >= count)
+            if (buffer.Length >= count || result.IsCompleted || result.IsCanceled)
             {
                 return buffer;
-            }
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                throw new EndOfStreamException();
             }
             reader.AdvanceTo(buffer.Start, buffer.End);
         }
@@ -155,13 +178,18 @@ internal sealed partial class NbdConnection
         }
     }
 
-    private static async ValueTask ReadExactAsync(PipeReader reader, Memory<byte> destination, CancellationToken cancellationToken)
+    private async ValueTask ReadExactAsync(PipeReader reader, Memory<byte> destination, CancellationToken cancellationToken)
     {
         if (destination.IsEmpty)
         {
             return;
         }
         var buffer = await ReadAtLeastAsync(reader, destination.Length, cancellationToken).ConfigureAwait(false);
+        if (buffer.Length < destination.Length)
+        {
+            reader.AdvanceTo(buffer.End);
+            throw new EndOfStreamException();
+        }
         var slice = buffer.Slice(0, destination.Length);
         slice.CopyTo(destination.Span);
         reader.AdvanceTo(slice.End);

@@ -248,11 +248,13 @@ public sealed class NbdServer : IAsyncDisposable
             var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             // The connection's task is registered before it runs, so that its removal on close
             // always finds it; RunAsync never throws.
-            var task = Task.Run(async () =>
+            // LongRunning: the connection gets its own thread, on which its blocking socket calls
+            // and synchronous volume calls run (see BlockingSocketStream).
+            var task = Task.Factory.StartNew(async () =>
             {
-                await start.Task.ConfigureAwait(false);
+                start.Task.Wait(CancellationToken.None);
                 await connection.RunAsync().ConfigureAwait(false);
-            }, CancellationToken.None);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             _connections[id] = (connection, task);
             Log.ClientConnected(_logger, id, remote);
             ClientConnected?.Invoke(connection.Info);
