@@ -224,15 +224,20 @@ public sealed class VolumeAttacher
         }
         info.ArgumentList.Add(file);
         info.ArgumentList.Add(uri);
-        using var helper = Process.Start(info) ?? throw new AttachException("could not start nbdfuse");
+        var helper = Process.Start(info) ?? throw new AttachException("could not start nbdfuse");
+        var pid = helper.Id;
+        // nbdfuse is our child: keeping the Process object until it exits lets the runtime reap
+        // it, so that a detached helper does not stay behind as a zombie.
+        var exited = helper.WaitForExitAsync(CancellationToken.None);
+        _ = exited.ContinueWith(static (_, p) => ((Process)p!).Dispose(), helper,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-        var ready = await WaitUntilAsync(() => File.Exists(pidFile) || helper.HasExited, options.Timeout, cancellationToken).ConfigureAwait(false);
-        if (!ready || helper.HasExited)
+        var ready = await WaitUntilAsync(() => File.Exists(pidFile) || exited.IsCompleted, options.Timeout, cancellationToken).ConfigureAwait(false);
+        if (!ready || exited.IsCompleted)
         {
-            var error = helper.HasExited ? ReadLog(logFile) : "timed out";
+            var error = exited.IsCompleted ? ReadLog(logFile) : "timed out";
             throw new AttachException($"nbdfuse did not come up on {socketPath}: {error.Trim()}");
         }
-        var pid = helper.Id;
 
         var losetup = new List<string> { "-t", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "losetup", "-f", "--show", "--direct-io=on" };
         if (options.ReadOnly)
@@ -311,7 +316,16 @@ public sealed class VolumeAttacher
 
         // FUSE path: every loop device on our FUSE file, whatever the state file says.
         var file = Path.Combine(MountPoint(name), "disk");
-        foreach (var loop in LoopDevicesBackedBy(file))
+        var loops = LoopDevicesBackedBy(file).ToList();
+        if (state is { Method: AttachMethod.FuseLoop } && Path.GetFileName(state.DevicePath) is { } recorded
+            && !loops.Contains(recorded) && ReadBackingFile(recorded) is { } backing
+            && (backing == "/disk" || backing.StartsWith("/disk ", StringComparison.Ordinal)))
+        {
+            // Once nbdfuse died, its namespace and mount are gone and the kernel shows the
+            // backing file relative to the orphaned FUSE root ("/disk"): trust the state file.
+            loops.Add(recorded);
+        }
+        foreach (var loop in loops)
         {
             var result = await ProcessRunner.RunAsync("losetup", ["-d", "/dev/" + loop], timeout, cancellationToken).ConfigureAwait(false);
             if (!result.Ok)
@@ -417,6 +431,18 @@ public sealed class VolumeAttacher
         catch (IOException)
         {
             return false;
+        }
+    }
+
+    private static string? ReadBackingFile(string loop)
+    {
+        try
+        {
+            return File.ReadAllText($"/sys/block/{loop}/loop/backing_file").Trim();
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 
