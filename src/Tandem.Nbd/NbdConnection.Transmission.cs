@@ -103,16 +103,17 @@ internal sealed partial class NbdConnection
                 {
                     bytes = (int)request.Length;
                     Acquire(budget, bytes, cancellationToken);
-                    var payload = await ReadAtLeastAsync(reader, bytes, cancellationToken).ConfigureAwait(false);
-                    if (payload.Length < bytes)
-                    {
-                        reader.AdvanceTo(payload.End);
-                        budget.Release(1, bytes);
-                        throw new EndOfStreamException();
-                    }
                     data = ArrayPool<byte>.Shared.Rent(bytes);
-                    payload.Slice(0, bytes).CopyTo(data);
-                    reader.AdvanceTo(payload.GetPosition(bytes));
+                    try
+                    {
+                        ReadPayload(reader, data.AsSpan(0, bytes));
+                    }
+                    catch
+                    {
+                        ArrayPool<byte>.Shared.Return(data);
+                        budget.Release(1, bytes);
+                        throw;
+                    }
                 }
             }
             else if (error == NbdError.None && request.Command == NbdCommand.Read)
@@ -145,6 +146,27 @@ internal sealed partial class NbdConnection
                 _ = FinishLaterAsync(replies, budget, request, data, bytes, pending);
             }
         }
+    }
+
+    /// <summary>Fills a WRITE payload: first from what the pipe already holds, then straight from
+    /// the socket into the payload buffer (no second copy for large writes).</summary>
+    private void ReadPayload(PipeReader reader, Span<byte> destination)
+    {
+        if (reader.TryRead(out var result))
+        {
+            var take = (int)Math.Min(result.Buffer.Length, destination.Length);
+            result.Buffer.Slice(0, take).CopyTo(destination);
+            reader.AdvanceTo(result.Buffer.GetPosition(take));
+            destination = destination[take..];
+        }
+        if (destination.IsEmpty)
+        {
+            return;
+        }
+        // The pipe is drained and has no read outstanding (reads are synchronous), so reading the
+        // stream directly keeps the byte order.
+        FlushReplies();
+        _stream!.ReadExactly(destination);
     }
 
     private void Acquire(InFlightBudget budget, int bytes, CancellationToken cancellationToken)
