@@ -74,6 +74,10 @@ internal sealed partial class NbdConnection
             if (buffer.Length < NbdRequestHeader.Size)
             {
                 reader.AdvanceTo(buffer.End);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return "server stopping";
+                }
                 return buffer.IsEmpty ? "client closed the connection" : "client closed inside a request header";
             }
             buffer.Slice(0, NbdRequestHeader.Size).CopyTo(headerBytes);
