@@ -107,4 +107,40 @@ public sealed class AttachTests
             new AttachOptions { Name = "r2", Method = AttachMethod.FuseLoop, Timeout = TimeSpan.FromSeconds(5) }, ct));
         Assert.Empty(attacher.List());
     }
+
+    [Fact]
+    public async Task Status_shows_the_attached_device()
+    {
+        RequireRootAndTools();
+        var dir = TestServer.TempDirectory();
+        var ct = TestContext.Current.CancellationToken;
+        try
+        {
+            await using var volume = Tandem.Core.Volumes.FileVolume.Create(Path.Combine(dir, "r3.img"), 8 << 20);
+            var attacher = new VolumeAttacher(Path.Combine(dir, "attach"));
+            await using var service = new NbdExportService(attacher: attacher);
+            var socket = Path.Combine(dir, "r3.sock");
+            await service.StartExportAsync(new NbdExportDefinition("r3", volume, socket), ct);
+            Assert.Null((string?)service.GetSnapshot()["r3"]!["attachedDevice"]);
+
+            var device = await attacher.AttachAsync(socket, new AttachOptions { Method = AttachMethod.FuseLoop }, ct);
+            try
+            {
+                Assert.Equal("r3", device.Name);
+                var snapshot = service.GetSnapshot()["r3"]!;
+                Assert.Equal(device.DevicePath, (string)snapshot["attachedDevice"]!);
+                Assert.Equal("FuseLoop", (string)snapshot["attachMethod"]!);
+                Assert.True((int)snapshot["clientCount"]! >= 1, "nbdfuse should show as a client");
+            }
+            finally
+            {
+                await attacher.DetachAsync("r3", CancellationToken.None);
+            }
+            Assert.Null((string?)service.GetSnapshot()["r3"]!["attachedDevice"]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
