@@ -6,7 +6,7 @@ namespace Tandem.Nbd;
 /// A stream over a socket whose asynchronous methods do blocking calls and complete synchronously.
 /// Each NBD connection runs on its own thread (like nbdkit's thread per connection): a blocking
 /// recv wakes that thread directly, where an async receive costs an epoll-thread-to-pool hop per
-/// request, which halved queue-depth-1 throughput in measurements (docs/benchmarks-nbd.md). A
+/// request, which halved queue-depth-1 throughput in measurements (docs/benchmarks.md). A
 /// blocked send only blocks the connection that will not read its replies.
 /// </summary>
 internal sealed class BlockingSocketStream : Stream

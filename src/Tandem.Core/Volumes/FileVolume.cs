@@ -9,7 +9,7 @@ namespace Tandem.Core.Volumes;
 /// </summary>
 /// <remarks>
 /// Buffered I/O + fdatasync was measured against O_DIRECT on this kind of machine and kept
-/// (docs/benchmarks-nbd.md): it is as fast for synchronous writes and much faster otherwise, and
+/// (docs/benchmarks.md): it is as fast for synchronous writes and much faster otherwise, and
 /// it needs no alignment. One handle serves every connection, so a flush on any connection covers
 /// writes completed on all of them (the page cache is per file), which is what NBD multi-conn needs.
 /// </remarks>
