@@ -607,7 +607,7 @@ internal static class DemoCommand
             Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             StateDirectory = Path.Combine(home, "state");
             RunDirectory = Path.Combine(home, "run");
-            _log = new StreamWriter(Path.Combine(home, "daemon.log"), append: true, Encoding.UTF8) { AutoFlush = true };
+            _log = new StreamWriter(Path.Combine(home, "daemon.log"), append: true, new UTF8Encoding(false)) { AutoFlush = true };
             // Readiness comes the way systemd gets it: READY=1 on a notify socket, sent once the control
             // socket answers and every subsystem has started.
             _notifyPath = Path.Combine(home, "notify");
