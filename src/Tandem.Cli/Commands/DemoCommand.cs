@@ -149,19 +149,14 @@ internal static class DemoCommand
                 ok = true;
                 return ExitCodes.Ok;
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception e) when (stop.IsCancellationRequested && e is OperationCanceledException or DemoFailedException or IOException or DaemonUnreachableException)
             {
+                // Ctrl-C in a terminal reaches the daemons too (same process group): a step may fail
+                // because its daemon stopped on that signal. Either way, this is an interruption.
                 Print("demo", "interrupted: stopping both nodes and cleaning up");
                 return ExitInterrupted;
             }
-            catch (DemoFailedException e)
-            {
-                Flush();
-                await _err.WriteLineAsync($"tandem demo: FAILED: {e.Message}").ConfigureAwait(false);
-                await WriteLogTailsAsync().ConfigureAwait(false);
-                return ExitCodes.Failure;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException or DaemonUnreachableException or ControlApiException or System.ComponentModel.Win32Exception)
+            catch (Exception e) when (e is DemoFailedException or IOException or UnauthorizedAccessException or SocketException or DaemonUnreachableException or ControlApiException or System.ComponentModel.Win32Exception)
             {
                 Flush();
                 await _err.WriteLineAsync($"tandem demo: FAILED: {e.Message}").ConfigureAwait(false);
@@ -177,11 +172,14 @@ internal static class DemoCommand
 
         private async Task RunStepsAsync(CancellationToken cancellationToken)
         {
-            var tempRoot = Directory.Exists("/tmp") ? "/tmp" : Path.GetTempPath();
-            // A short path: each node's control socket lives under it, and socket paths are limited to 107 bytes.
-            _directory = Path.Combine(tempRoot, "tandem-demo-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
-            Directory.CreateDirectory(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // mkdtemp(3): a fresh directory, 0700, that nobody else can have prepared.
+            _directory = Directory.CreateTempSubdirectory("tandem-demo-").FullName;
             File.SetUnixFileMode(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var socketPath = Path.Combine(_directory, "alpha", "run", "control.sock");
+            if (Encoding.UTF8.GetByteCount(socketPath) > 107)
+            {
+                throw new DemoFailedException($"the temporary directory {_directory} is too deep for a Unix socket path (107 bytes at most); run with TMPDIR=/tmp");
+            }
 
             _out.WriteLine("Tandem demo: two nodes, alpha and bravo, on this machine.");
             _out.WriteLine("  Real: two daemon processes of this program, UDP heartbeats on loopback, HMAC-SHA256 on every packet.");
@@ -453,9 +451,13 @@ internal static class DemoCommand
             try
             {
                 Directory.Delete(_directory, recursive: true);
-                if (!ok && !interrupted)
+                if (interrupted)
                 {
-                    _err.WriteLine($"tandem demo: removed {_directory} (run with --keep to keep it for inspection)");
+                    _err.WriteLine($"tandem demo: interrupted; both daemons stopped, {_directory} removed");
+                }
+                else if (!ok)
+                {
+                    _err.WriteLine($"tandem demo: both daemons stopped, {_directory} removed (run with --keep to keep it for inspection)");
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
