@@ -192,8 +192,8 @@ internal static class DemoCommand
             Print("demo", Invariant($"configuration written: {config} (0600); links lo-addr 127.0.0.1:{ports[0]} <-> 127.0.0.2:{ports[0]}, lo-port 127.0.0.1:{ports[1]} <-> 127.0.0.1:{ports[2]}; fresh sha256 key"));
 
             Heading("1. Start: two daemons, each its own process");
-            _alpha = new DemoNode("alpha", "bravo", _directory, config, this);
-            _bravo = new DemoNode("bravo", "alpha", _directory, config, this);
+            _alpha = new DemoNode("alpha", _directory, config, this);
+            _bravo = new DemoNode("bravo", _directory, config, this);
             _alpha.Start();
             _bravo.Start();
             await Task.WhenAll(_alpha.WaitReadyAsync(StartDeadline, cancellationToken), _bravo.WaitReadyAsync(StartDeadline, cancellationToken)).ConfigureAwait(false);
@@ -599,10 +599,9 @@ internal static class DemoCommand
         private CancellationTokenSource? _feedStop;
         private Task? _feedTask;
 
-        public DemoNode(string name, string peer, string directory, string config, DemoRun run)
+        public DemoNode(string name, string directory, string config, DemoRun run)
         {
             Name = name;
-            Peer = peer;
             _config = config;
             _run = run;
             var home = Path.Combine(directory, name);
@@ -618,8 +617,6 @@ internal static class DemoCommand
         }
 
         public string Name { get; }
-
-        public string Peer { get; }
 
         public string StateDirectory { get; }
 
