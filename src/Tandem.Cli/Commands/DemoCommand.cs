@@ -453,11 +453,11 @@ internal static class DemoCommand
                 Directory.Delete(_directory, recursive: true);
                 if (interrupted)
                 {
-                    _err.WriteLine($"tandem demo: interrupted; both daemons stopped, {_directory} removed");
+                    _err.WriteLine($"tandem demo: interrupted; cleaned up: no daemon left running, {_directory} removed");
                 }
                 else if (!ok)
                 {
-                    _err.WriteLine($"tandem demo: both daemons stopped, {_directory} removed (run with --keep to keep it for inspection)");
+                    _err.WriteLine($"tandem demo: cleaned up: no daemon left running, {_directory} removed (run with --keep to keep it for inspection)");
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -629,6 +629,12 @@ internal static class DemoCommand
 
         public void Start()
         {
+            // Whatever an earlier process of this node sent is not news about the one starting now.
+            var stale = new byte[4096];
+            while (_notify.Available > 0)
+            {
+                _notify.Receive(stale);
+            }
             var psi = new ProcessStartInfo
             {
                 UseShellExecute = false,
