@@ -61,6 +61,7 @@ public static class Program
         root.Add(StatusCommand.Create(common, help));
         root.Add(EventsCommand.Create(common, help));
         root.Add(ConfigCommand.Create(common, help));
+        root.Add(DemoCommand.Create(help));
         help.Add(root, ExitCodes.HelpText + """
 
             Examples:
@@ -68,8 +69,10 @@ public static class Program
               tandem daemon
               tandem status
               tandem events --follow
+              tandem demo
+                  Two nodes on this machine, a power cut, its detection: no configuration, no root.
 
-            Documentation: docs/cli.md and docs/daemon.md in the source tree.
+            Documentation: docs/cli.md, docs/daemon.md and docs/demo.md in the source tree.
             """);
         return root;
     }
