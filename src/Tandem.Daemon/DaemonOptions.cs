@@ -52,6 +52,10 @@ public sealed record DaemonOptions
     /// <summary>The sd_notify socket; null reads <c>NOTIFY_SOCKET</c> from the environment.</summary>
     public string? NotifySocket { get; init; }
 
+    /// <summary>The least severe messages the default logging writes.</summary>
+    /// <value><see cref="LogLevel.Information"/>.</value>
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
     /// <summary>Replaces the default logging (single-line console on stderr), for tests and embedding.</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 

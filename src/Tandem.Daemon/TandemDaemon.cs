@@ -168,6 +168,7 @@ public sealed class TandemDaemon : IAsyncDisposable
         }
         else
         {
+            builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
             builder.Logging.AddSimpleConsole(o =>
             {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.CommandLine;
 using Tandem.Config;
 using Tandem.Daemon;
@@ -21,11 +22,18 @@ internal static class DaemonCommand
             HelpName = "DIR",
             DefaultValueFactory = _ => DaemonOptions.DefaultStateDirectory,
         };
+        var logLevel = new Option<LogLevel>("--log-level")
+        {
+            Description = "The least severe log messages written to stderr: Trace, Debug, Information, Warning, Error or Critical",
+            HelpName = "LEVEL",
+            DefaultValueFactory = _ => LogLevel.Information,
+        };
         var command = new Command("daemon", "Run this node in the foreground until SIGTERM or SIGINT.");
         common.AddConfigInputs(command);
         command.Add(node);
         command.Add(stateDir);
         command.Add(common.RunDir);
+        command.Add(logLevel);
         help.Add(command, """
             Details:
               Loads the configuration (every finding is printed on stderr; errors stop the start), checks
@@ -70,6 +78,7 @@ internal static class DaemonCommand
                 NodeName = result.Spec.FindNode(nodeName)?.Name ?? nodeName,
                 StateDirectory = parse.GetValue(stateDir)!,
                 RunDirectory = parse.GetValue(common.RunDir)!,
+                MinimumLogLevel = parse.GetValue(logLevel),
             };
             try
             {
