@@ -61,6 +61,7 @@ public static class Program
         root.Add(StatusCommand.Create(common, help));
         root.Add(EventsCommand.Create(common, help));
         root.Add(ConfigCommand.Create(common, help));
+        root.Add(VolumeCommand.Create(common, help));
         help.Add(root, ExitCodes.HelpText + """
 
             Examples:
