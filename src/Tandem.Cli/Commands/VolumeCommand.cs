@@ -224,7 +224,13 @@ internal static class VolumeCommand
         {
             throw new ArgumentException($"'{resource}' is not a volume name");
         }
-        var attacher = new VolumeAttacher(VolumeExportSubsystem.AttachDirectory(Path.GetFullPath(runDirectory)));
+        var directory = VolumeExportSubsystem.AttachDirectory(Path.GetFullPath(runDirectory));
+        if (!Directory.Exists(directory))
+        {
+            // Nothing was ever attached through this run directory: no record, no FUSE file to look for.
+            return new VolumeDocument(resource, false);
+        }
+        var attacher = new VolumeAttacher(directory);
         var state = attacher.Find(resource);
         await attacher.DetachAsync(resource, cancellationToken).ConfigureAwait(false);
         return new VolumeDocument(resource, false)

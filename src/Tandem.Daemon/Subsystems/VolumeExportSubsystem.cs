@@ -186,7 +186,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
                 });
                 return device;
             }
-            catch (AttachException e)
+            catch (Exception e) when (e is AttachException or IOException or UnauthorizedAccessException)
             {
                 throw new VolumeOperationException(VolumeOperationError.Failed, e.Message, e);
             }
@@ -214,9 +214,11 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
             var state = Attacher.Find(name);
             try
             {
+                // The attacher keeps its files there, also while cleaning up what was never recorded.
+                Directory.CreateDirectory(AttachDirectory(_node.Options.RunDirectory));
                 await Attacher.DetachAsync(name, cancellationToken).ConfigureAwait(false);
             }
-            catch (AttachException e)
+            catch (Exception e) when (e is AttachException or IOException or UnauthorizedAccessException)
             {
                 throw new VolumeOperationException(VolumeOperationError.Failed, e.Message, e);
             }
