@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -29,8 +30,9 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
     private readonly ILogger<VolumeExportSubsystem> _logger;
     private readonly NbdExportService _service;
     private readonly SemaphoreSlim _attachLock = new(1, 1);
-    private readonly List<Planned> _planned = [];
-    private readonly Dictionary<string, string> _unavailable = new(StringComparer.Ordinal);
+    // Status and the control API read these while StartAsync fills them: the list is replaced whole.
+    private IReadOnlyList<Planned> _planned = [];
+    private readonly ConcurrentDictionary<string, string> _unavailable = new(StringComparer.Ordinal);
     private readonly List<IBlockVolume> _opened = [];
 
     /// <summary>Creates the subsystem; nothing is opened until <see cref="StartAsync"/>.</summary>
@@ -80,6 +82,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
             Directory.CreateDirectory(nbdDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         var tcp = ParseTcp(_node.Node.NbdListen);
+        var planned = new List<Planned>();
         foreach (var resource in _node.Spec.Replicated)
         {
             var host = resource.FindHost(_node.NodeName);
@@ -97,11 +100,12 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
                     LogDisklessSkipped(_logger, name);
                     continue;
                 }
-                _planned.Add(new Planned(name, resource.Name, volume.Number, volume.Device, volume.Disk,
+                planned.Add(new Planned(name, resource.Name, volume.Number, volume.Device, volume.Disk,
                     Path.Combine(nbdDirectory, name + ".sock")));
             }
         }
-        foreach (var plan in _planned)
+        _planned = planned;
+        foreach (var plan in planned)
         {
             await StartOneAsync(plan, tcp, cancellationToken).ConfigureAwait(false);
             if (_service.FindServer(plan.Name)?.TcpEndPoint is not null)
@@ -109,7 +113,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
                 tcp = null; // one TCP address per node: the first export that could take it has it
             }
         }
-        if (tcp is not null && _planned.Count > 0)
+        if (tcp is not null && planned.Count > 0)
         {
             LogTcpUnused(_logger, tcp.ToString());
         }
@@ -256,10 +260,15 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
                     item[key] = value?.DeepClone();
                 }
             }
-            else
+            else if (_unavailable.TryGetValue(plan.Name, out var reason))
             {
                 item["state"] = "unavailable";
-                item["reason"] = _unavailable.TryGetValue(plan.Name, out var reason) ? reason : "not started";
+                item["reason"] = reason;
+                item["device"] = plan.Device;
+            }
+            else
+            {
+                item["state"] = "starting";
                 item["device"] = plan.Device;
             }
             item["replication"] = ReplicationState;
