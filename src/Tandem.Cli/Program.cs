@@ -61,6 +61,7 @@ public static class Program
         root.Add(StatusCommand.Create(common, help));
         root.Add(EventsCommand.Create(common, help));
         root.Add(ConfigCommand.Create(common, help));
+        root.Add(VolumeCommand.Create(common, help));
         root.Add(DemoCommand.Create(help));
         help.Add(root, ExitCodes.HelpText + """
 
@@ -69,10 +70,12 @@ public static class Program
               tandem daemon
               tandem status
               tandem events --follow
+              tandem volume attach r0
+                  Make replicated resource r0 a block device on this machine (prints the device).
               tandem demo
                   Two nodes on this machine, a power cut, its detection: no configuration, no root.
 
-            Documentation: docs/cli.md, docs/daemon.md and docs/demo.md in the source tree.
+            Documentation: docs/README.md in the source tree (docs/cli.md has every command).
             """);
         return root;
     }

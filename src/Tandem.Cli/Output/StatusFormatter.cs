@@ -46,9 +46,83 @@ public static class StatusFormatter
             : string.Create(i, $"{uptime.Seconds}s");
     }
 
+    /// <summary>
+    /// Formats one entry of the <c>volumes</c> section: its state, size and replication on the first
+    /// line, then its export addresses, its device, and its clients, each on an indented line.
+    /// </summary>
+    /// <param name="volume">The entry.</param>
+    /// <returns>The text, without a final newline.</returns>
+    public static string FormatVolume(JsonObject volume)
+    {
+        ArgumentNullException.ThrowIfNull(volume);
+        var text = new StringBuilder();
+        var name = Scalar(volume["name"]);
+        var state = volume["state"] is null ? "exported" : Scalar(volume["state"]);
+        text.Append(CultureInfo.InvariantCulture, $"{name}: {state}");
+        if (volume["size"] is JsonValue size && size.TryGetValue<long>(out var bytes))
+        {
+            text.Append(CultureInfo.InvariantCulture, $", {Size(bytes)}");
+        }
+        if (volume["replication"] is { } replication)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", replication {Scalar(replication)}");
+        }
+        if (volume["reason"] is { } reason)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n    reason: {Scalar(reason)}");
+        }
+        if (volume["disk"] is { } disk)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n    backing: {Scalar(disk)}");
+        }
+        if (volume["socket"] is { } socket)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n    export: {Scalar(socket)}");
+            if (volume["tcp"] is { } tcp)
+            {
+                text.Append(CultureInfo.InvariantCulture, $", tcp {Scalar(tcp)}");
+            }
+        }
+        var device = volume["device"] is { } d ? Scalar(d) : null;
+        var attached = volume["attachedDevice"] is { } a ? Scalar(a) : null;
+        if (attached is not null)
+        {
+            var method = volume["attachMethod"] is { } m ? $" ({Scalar(m)})" : "";
+            text.Append(CultureInfo.InvariantCulture, $"\n    attached: {attached}{method}{(device is null ? "" : $", configured device {device}")}");
+        }
+        else if (state == "exported")
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n    attached: no{(device is null ? "" : $" (configured device {device})")}");
+        }
+        if (volume["clients"] is JsonArray clients)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n    clients ({clients.Count})");
+            foreach (var client in clients.OfType<JsonObject>())
+            {
+                text.Append(CultureInfo.InvariantCulture,
+                    $"\n      #{Scalar(client["id"])} {Scalar(client["remote"])} since {Scalar(client["since"])}, export {Scalar(client["export"])}");
+            }
+        }
+        return text.ToString();
+    }
+
+    private static string Size(long bytes) =>
+        bytes >= 1L << 30 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.#} GiB")
+        : bytes >= 1L << 20 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.#} MiB")
+        : string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes");
+
     private static void AppendSection(StringBuilder text, string name, JsonNode? value)
     {
         var heading = name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name[1..];
+        if (name == "volumes" && value is JsonArray volumes && volumes.Count > 0)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{heading} ({volumes.Count}):"));
+            foreach (var volume in volumes)
+            {
+                text.AppendLine("  * " + (volume is JsonObject v ? FormatVolume(v).Replace("\n", "\n  ", StringComparison.Ordinal) : Scalar(volume)));
+            }
+            return;
+        }
         switch (value)
         {
             case JsonArray array:

@@ -128,13 +128,47 @@ public sealed class ControlClient : IDisposable
             ?? throw new ControlApiException(202, "the daemon sent an empty answer");
     }
 
+    /// <summary>Attaches a volume as a block device on the daemon's machine.</summary>
+    /// <param name="name">The volume (export) name.</param>
+    /// <param name="link">Whether to point the configured <c>device</c> at it.</param>
+    /// <param name="cancellationToken">Aborts the request.</param>
+    /// <returns>The attached device.</returns>
+    public async Task<VolumeDocument> AttachVolumeAsync(string name, bool link = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var body = JsonSerializer.Serialize(new VolumeAttachRequest(link), ControlJsonContext.Default.VolumeAttachRequest);
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await SendAsync(HttpMethod.Post, VolumePath(name, "attach"), HttpCompletionOption.ResponseContentRead, cancellationToken, content).ConfigureAwait(false);
+        return await ReadVolumeAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Detaches a volume's block device on the daemon's machine.</summary>
+    /// <param name="name">The volume (export) name.</param>
+    /// <param name="cancellationToken">Aborts the request.</param>
+    /// <returns>What was detached (<see cref="VolumeDocument.Device"/> is null when nothing was attached).</returns>
+    public async Task<VolumeDocument> DetachVolumeAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        using var response = await SendAsync(HttpMethod.Post, VolumePath(name, "detach"), HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        return await ReadVolumeAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc/>
     public void Dispose() => _http.Dispose();
+
+    private static string VolumePath(string name, string action) => $"v1/volumes/{Uri.EscapeDataString(name)}/{action}";
+
+    private static async Task<VolumeDocument> ReadVolumeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var json = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return JsonSerializer.Deserialize(json, ControlJsonContext.Default.VolumeDocument)
+            ?? throw new ControlApiException((int)response.StatusCode, "the daemon sent an empty answer");
+    }
 
     private static string EventsPath(long since, bool follow) =>
         string.Create(CultureInfo.InvariantCulture, $"v1/events?since={since}{(follow ? "&follow=true" : "")}");
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpCompletionOption completion, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpCompletionOption completion, CancellationToken cancellationToken, HttpContent? content = null)
     {
         // The deadline covers the answer's headers (and, unless streaming, its body): a follow waits
         // for events as long as it likes, but not for a daemon that never answers at all.
@@ -143,7 +177,7 @@ public sealed class ControlClient : IDisposable
         HttpResponseMessage response;
         try
         {
-            using var request = new HttpRequestMessage(method, path);
+            using var request = new HttpRequestMessage(method, path) { Content = content };
             response = await _http.SendAsync(request, completion, timeout.Token).ConfigureAwait(false);
         }
         catch (HttpRequestException e)

@@ -11,12 +11,13 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tandem.Daemon.Events;
 using Tandem.Daemon.Status;
+using Tandem.Daemon.Subsystems;
 
 namespace Tandem.Daemon.Control;
 
 /// <summary>
-/// The control API: <c>GET /v1/status</c>, <c>GET /v1/events?since=N[&amp;follow=true]</c> and
-/// <c>POST /v1/shutdown</c>, HTTP/1.1 and JSON on the run directory's Unix socket.
+/// The control API: <c>GET /v1/status</c>, <c>GET /v1/events?since=N[&amp;follow=true]</c>,
+/// <c>POST /v1/shutdown</c> and <c>POST /v1/volumes/{name}/attach|detach</c>, HTTP/1.1 and JSON on the run directory's Unix socket.
 /// </summary>
 internal static partial class ControlEndpoints
 {
@@ -32,8 +33,10 @@ internal static partial class ControlEndpoints
         app.MapGet("/v1/status", GetStatusAsync);
         app.MapGet("/v1/events", GetEventsAsync);
         app.MapPost("/v1/shutdown", PostShutdownAsync);
+        app.MapPost("/v1/volumes/{name}/attach", PostAttachAsync);
+        app.MapPost("/v1/volumes/{name}/detach", PostDetachAsync);
         app.MapFallback(context => WriteErrorAsync(context, StatusCodes.Status404NotFound,
-            $"no such endpoint: {context.Request.Method} {context.Request.Path} (the API has GET /v1/status, GET /v1/events, POST /v1/shutdown)"));
+            $"no such endpoint: {context.Request.Method} {context.Request.Path} (the API has GET /v1/status, GET /v1/events, POST /v1/shutdown, POST /v1/volumes/NAME/attach, POST /v1/volumes/NAME/detach)"));
     }
 
     /// <summary>
@@ -136,6 +139,81 @@ internal static partial class ControlEndpoints
         });
         await WriteJsonAsync(context, StatusCodes.Status202Accepted, new ShutdownDocument(node.NodeName, true), ControlJsonContext.Default.ShutdownDocument).ConfigureAwait(false);
     }
+
+    private static async Task PostAttachAsync(HttpContext context)
+    {
+        var name = (string)context.Request.RouteValues["name"]!;
+        var volumes = context.RequestServices.GetService<VolumeExportSubsystem>();
+        if (volumes is null)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status404NotFound, "this daemon serves no volumes (its cluster subsystems are off)").ConfigureAwait(false);
+            return;
+        }
+        VolumeAttachRequest? request = null;
+        try
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
+            if (!string.IsNullOrWhiteSpace(body))
+            {
+                request = JsonSerializer.Deserialize(body, ControlJsonContext.Default.VolumeAttachRequest);
+            }
+        }
+        catch (JsonException e)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, $"the body must be {{\"link\": true|false}} or empty: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            var device = await volumes.AttachAsync(name, request?.Link ?? true, context.RequestAborted).ConfigureAwait(false);
+            await WriteJsonAsync(context, StatusCodes.Status200OK, new VolumeDocument(device.Name, true)
+            {
+                Device = device.DevicePath,
+                Method = device.Method.ToString(),
+                Link = device.Link,
+                Socket = device.SocketPath,
+            }, ControlJsonContext.Default.VolumeDocument).ConfigureAwait(false);
+        }
+        catch (VolumeOperationException e)
+        {
+            await WriteErrorAsync(context, StatusOf(e.Error), e.Message).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task PostDetachAsync(HttpContext context)
+    {
+        var name = (string)context.Request.RouteValues["name"]!;
+        var volumes = context.RequestServices.GetService<VolumeExportSubsystem>();
+        if (volumes is null)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status404NotFound, "this daemon serves no volumes (its cluster subsystems are off)").ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            var device = await volumes.DetachAsync(name, context.RequestAborted).ConfigureAwait(false);
+            await WriteJsonAsync(context, StatusCodes.Status200OK, new VolumeDocument(name, false)
+            {
+                Device = device?.DevicePath,
+                Method = device?.Method.ToString(),
+                Link = device?.Link,
+                Socket = device?.SocketPath,
+            }, ControlJsonContext.Default.VolumeDocument).ConfigureAwait(false);
+        }
+        catch (VolumeOperationException e)
+        {
+            await WriteErrorAsync(context, StatusOf(e.Error), e.Message).ConfigureAwait(false);
+        }
+    }
+
+    private static int StatusOf(VolumeOperationError error) => error switch
+    {
+        VolumeOperationError.BadRequest => StatusCodes.Status400BadRequest,
+        VolumeOperationError.NotFound => StatusCodes.Status404NotFound,
+        VolumeOperationError.Conflict => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status500InternalServerError,
+    };
 
     private static Task WriteErrorAsync(HttpContext context, int status, string message) =>
         WriteJsonAsync(context, status, new ErrorDocument(message), ControlJsonContext.Default.ErrorDocument);

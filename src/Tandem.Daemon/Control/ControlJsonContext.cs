@@ -12,4 +12,6 @@ namespace Tandem.Daemon.Control;
 [JsonSerializable(typeof(List<ClusterEvent>))]
 [JsonSerializable(typeof(ErrorDocument))]
 [JsonSerializable(typeof(ShutdownDocument))]
+[JsonSerializable(typeof(VolumeAttachRequest))]
+[JsonSerializable(typeof(VolumeDocument))]
 public sealed partial class ControlJsonContext : JsonSerializerContext;

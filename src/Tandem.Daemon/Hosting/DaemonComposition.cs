@@ -23,5 +23,6 @@ public static class DaemonComposition
         services.AddSubsystem<MembershipSubsystem>(DaemonStage.Membership, "membership");
         services.AddStatusSection<LinkStatusSection>();
         services.AddStatusSection<MembershipCountersSection>();
+        services.AddSubsystem<VolumeExportSubsystem>(DaemonStage.Export, "volumes");
     }
 }

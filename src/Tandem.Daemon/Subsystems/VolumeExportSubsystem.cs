@@ -1,0 +1,389 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tandem.Core.Events;
+using Tandem.Core.Status;
+using Tandem.Core.Volumes;
+using Tandem.Nbd;
+using Tandem.Nbd.Attach;
+
+namespace Tandem.Daemon.Subsystems;
+
+/// <summary>
+/// Serves this node's volumes over NBD: for every replicated resource with a host section for this
+/// node, each volume's backing <c>disk</c> is opened and exported on <c>RUN_DIR/nbd/&lt;export&gt;.sock</c>
+/// (and on the node's <c>nbd_listen</c> TCP address for the first export). Shows them as the
+/// <c>volumes</c> section of <c>tandem status</c>, and attaches and detaches them as block devices for
+/// the control API. Replication is not built yet: an export serves the local backing directly.
+/// </summary>
+public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSection, IAsyncDisposable
+{
+    /// <summary>What status says about replication until it exists.</summary>
+    public const string ReplicationState = "none (local backing)";
+
+    private readonly NodeContext _node;
+    private readonly IEventSink _events;
+    private readonly ILogger<VolumeExportSubsystem> _logger;
+    private readonly NbdExportService _service;
+    private readonly SemaphoreSlim _attachLock = new(1, 1);
+    // Status and the control API read these while StartAsync fills them: the list is replaced whole.
+    private IReadOnlyList<Planned> _planned = [];
+    private readonly ConcurrentDictionary<string, string> _unavailable = new(StringComparer.Ordinal);
+    private readonly List<IBlockVolume> _opened = [];
+
+    /// <summary>Creates the subsystem; nothing is opened until <see cref="StartAsync"/>.</summary>
+    /// <param name="node">This node and the cluster.</param>
+    /// <param name="events">Where state changes go.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="loggers">The loggers.</param>
+    public VolumeExportSubsystem(NodeContext node, IEventSink events, TimeProvider time, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(loggers);
+        _node = node;
+        _events = events;
+        _logger = loggers.CreateLogger<VolumeExportSubsystem>();
+        Attacher = new VolumeAttacher(AttachDirectory(node.Options.RunDirectory), loggers.CreateLogger<VolumeAttacher>(), time);
+        _service = new NbdExportService(events, loggers.CreateLogger<NbdExportService>(), time, Attacher);
+    }
+
+    /// <summary>Attaches exports as block devices; its state lives in <see cref="AttachDirectory"/>.</summary>
+    public VolumeAttacher Attacher { get; }
+
+    /// <summary>The NBD exports being served.</summary>
+    public NbdExportService Exports => _service;
+
+    /// <inheritdoc/>
+    public string Name => "volumes";
+
+    /// <summary>The directory of a run directory's NBD sockets.</summary>
+    /// <param name="runDirectory">The daemon's run directory.</param>
+    /// <returns>RUN_DIR/nbd.</returns>
+    public static string NbdDirectory(string runDirectory) => Path.Combine(runDirectory, "nbd");
+
+    /// <summary>
+    /// Where attachments are recorded: RUN_DIR/nbd/attach. It survives a daemon restart or crash (so
+    /// that detach still works), and goes with a reboot, as the loop and NBD devices it records do.
+    /// </summary>
+    /// <param name="runDirectory">The daemon's run directory.</param>
+    /// <returns>RUN_DIR/nbd/attach.</returns>
+    public static string AttachDirectory(string runDirectory) => Path.Combine(NbdDirectory(runDirectory), "attach");
+
+    /// <inheritdoc/>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var nbdDirectory = NbdDirectory(_node.Options.RunDirectory);
+        if (!Directory.Exists(nbdDirectory))
+        {
+            Directory.CreateDirectory(nbdDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        var tcp = ParseTcp(_node.Node.NbdListen);
+        var planned = new List<Planned>();
+        foreach (var resource in _node.Spec.Replicated)
+        {
+            var host = resource.FindHost(_node.NodeName);
+            if (host is null)
+            {
+                continue;
+            }
+            foreach (var volume in host.Volumes)
+            {
+                var name = host.Volumes.Count > 1
+                    ? string.Create(CultureInfo.InvariantCulture, $"{resource.Name}-{volume.Number}")
+                    : resource.Name;
+                if (string.Equals(volume.Disk, "none", StringComparison.Ordinal))
+                {
+                    LogDisklessSkipped(_logger, name);
+                    continue;
+                }
+                planned.Add(new Planned(name, resource.Name, volume.Number, volume.Device, volume.Disk,
+                    Path.Combine(nbdDirectory, name + ".sock")));
+            }
+        }
+        _planned = planned;
+        foreach (var plan in planned)
+        {
+            await StartOneAsync(plan, tcp, cancellationToken).ConfigureAwait(false);
+            if (_service.FindServer(plan.Name)?.TcpEndPoint is not null)
+            {
+                tcp = null; // one TCP address per node: the first export that could take it has it
+            }
+        }
+        if (tcp is not null && planned.Count > 0)
+        {
+            LogTcpUnused(_logger, tcp.ToString());
+        }
+        var others = _service.ExportNames.Where(n => _service.FindServer(n)?.TcpEndPoint is null).ToList();
+        if (_node.Node.NbdListen is not null && others.Count > 0)
+        {
+            LogUnixOnly(_logger, string.Join(", ", others));
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Attached devices are left alone: detaching would yank a device from under a mounted file
+        // system. Their I/O fails until the daemon is back and they are attached again (docs/volumes-nbd.md).
+        await _service.StopAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var volume in _opened)
+        {
+            await volume.DisposeAsync().ConfigureAwait(false);
+        }
+        _opened.Clear();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _attachLock.Dispose();
+    }
+
+    /// <summary>Attaches an export as a block device on this machine.</summary>
+    /// <param name="name">The export (resource) name.</param>
+    /// <param name="link">Whether to point the configured <c>device</c> at it with a symlink.</param>
+    /// <param name="cancellationToken">Cancels the attach (what was done is undone).</param>
+    /// <returns>The device.</returns>
+    /// <exception cref="VolumeOperationException">The export is unknown, the link would replace a real file, it is already attached, or a step failed.</exception>
+    public async Task<AttachedDevice> AttachAsync(string name, bool link, CancellationToken cancellationToken)
+    {
+        var plan = _planned.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.Ordinal));
+        if (plan is null || _service.FindServer(name) is null)
+        {
+            var why = _unavailable.TryGetValue(name, out var reason)
+                ? $"volume {name} is not exported: {reason}"
+                : $"no volume named {name} is exported by this node (exports: {List(_service.ExportNames)})";
+            throw new VolumeOperationException(VolumeOperationError.NotFound, why);
+        }
+        string? linkPath = null;
+        if (link && plan.Device.Length > 0)
+        {
+            linkPath = plan.Device;
+            var info = new FileInfo(linkPath);
+            if ((info.Exists || Directory.Exists(linkPath)) && info.LinkTarget is null)
+            {
+                throw new VolumeOperationException(VolumeOperationError.Conflict,
+                    $"{linkPath} (the configured device of {name}) exists and is not a symlink; Tandem never replaces it. Attach with --no-link, or remove it if it is a leftover");
+            }
+        }
+        await _attachLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Attacher.Find(name) is { } existing)
+            {
+                throw new VolumeOperationException(VolumeOperationError.Conflict,
+                    $"{name} is already attached as {existing.DevicePath}; detach it first (tandem volume detach {name})");
+            }
+            try
+            {
+                var device = await Attacher.AttachAsync(plan.SocketPath, new AttachOptions { Name = name, ExportName = plan.Name, Link = linkPath }, cancellationToken).ConfigureAwait(false);
+                Publish("volume.attached", name, $"attached as {device.DevicePath}", new Dictionary<string, string>
+                {
+                    ["device"] = device.DevicePath,
+                    ["method"] = device.Method.ToString(),
+                    ["link"] = device.Link ?? "",
+                });
+                return device;
+            }
+            catch (Exception e) when (e is AttachException or IOException or UnauthorizedAccessException)
+            {
+                throw new VolumeOperationException(VolumeOperationError.Failed, e.Message, e);
+            }
+        }
+        finally
+        {
+            _attachLock.Release();
+        }
+    }
+
+    /// <summary>Detaches an attachment completely; detaching what is not attached does nothing.</summary>
+    /// <param name="name">The export (resource) name.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The device it was attached as, or null when nothing was recorded.</returns>
+    /// <exception cref="VolumeOperationException">The name is malformed, or detaching failed (the device is busy).</exception>
+    public async Task<AttachedDevice?> DetachAsync(string name, CancellationToken cancellationToken)
+    {
+        if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || name.StartsWith('.'))
+        {
+            throw new VolumeOperationException(VolumeOperationError.BadRequest, $"'{name}' is not a volume name");
+        }
+        await _attachLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var state = Attacher.Find(name);
+            try
+            {
+                // The attacher keeps its files there, also while cleaning up what was never recorded.
+                Directory.CreateDirectory(AttachDirectory(_node.Options.RunDirectory));
+                await Attacher.DetachAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AttachException or IOException or UnauthorizedAccessException)
+            {
+                throw new VolumeOperationException(VolumeOperationError.Failed, e.Message, e);
+            }
+            if (state is not null)
+            {
+                Publish("volume.detached", name, $"detached {state.DevicePath}", new Dictionary<string, string> { ["device"] = state.DevicePath });
+            }
+            return state;
+        }
+        finally
+        {
+            _attachLock.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public JsonNode GetSnapshot()
+    {
+        var exports = _service.GetSnapshot() as JsonObject ?? [];
+        var volumes = new JsonArray();
+        foreach (var plan in _planned)
+        {
+            var item = new JsonObject
+            {
+                ["name"] = plan.Name,
+                ["resource"] = plan.Resource,
+                ["volume"] = plan.Volume,
+                ["disk"] = plan.Disk,
+            };
+            if (exports[plan.Name] is JsonObject export)
+            {
+                item["state"] = "exported";
+                foreach (var (key, value) in export)
+                {
+                    item[key] = value?.DeepClone();
+                }
+            }
+            else if (_unavailable.TryGetValue(plan.Name, out var reason))
+            {
+                item["state"] = "unavailable";
+                item["reason"] = reason;
+                item["device"] = plan.Device;
+            }
+            else
+            {
+                item["state"] = "starting";
+                item["device"] = plan.Device;
+            }
+            item["replication"] = ReplicationState;
+            volumes.Add(item);
+        }
+        return volumes;
+    }
+
+    private async Task StartOneAsync(Planned plan, IPEndPoint? tcp, CancellationToken cancellationToken)
+    {
+        IBlockVolume volume;
+        try
+        {
+            volume = FileVolume.Open(plan.Disk);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            MarkUnavailable(plan, $"cannot open the backing {plan.Disk}: {e.Message}");
+            return;
+        }
+        var definition = new NbdExportDefinition(plan.Name, volume, plan.SocketPath)
+        {
+            TcpEndPoint = tcp,
+            Device = plan.Device,
+            Description = string.Create(CultureInfo.InvariantCulture, $"tandem volume {plan.Resource}/{plan.Volume} on {_node.NodeName} ({plan.Disk})"),
+        };
+        try
+        {
+            await _service.StartExportAsync(definition, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (tcp is not null)
+        {
+            // The TCP address is taken or not ours: the Unix socket still serves this machine.
+            LogTcpFailed(_logger, plan.Name, tcp.ToString(), e.Message);
+            Publish("nbd.tcp.unavailable", plan.Name, $"cannot listen on {tcp}: {e.Message}", null);
+            try
+            {
+                await _service.StartExportAsync(definition with { TcpEndPoint = null }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e2) when (e2 is IOException or SocketException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                await volume.DisposeAsync().ConfigureAwait(false);
+                MarkUnavailable(plan, $"cannot serve on {plan.SocketPath}: {e2.Message}");
+                return;
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            await volume.DisposeAsync().ConfigureAwait(false);
+            MarkUnavailable(plan, $"cannot serve on {plan.SocketPath}: {e.Message}");
+            return;
+        }
+        _opened.Add(volume);
+    }
+
+    private void MarkUnavailable(Planned plan, string reason)
+    {
+        _unavailable[plan.Name] = reason;
+        LogUnavailable(_logger, plan.Name, reason);
+        Publish("volume.unavailable", plan.Name, reason, new Dictionary<string, string> { ["disk"] = plan.Disk });
+    }
+
+    private IPEndPoint? ParseTcp(string? listen)
+    {
+        if (listen is null)
+        {
+            return null;
+        }
+        if (IPEndPoint.TryParse(listen, out var endPoint) && endPoint.Port != 0)
+        {
+            return endPoint;
+        }
+        LogTcpFailed(_logger, "*", listen, "nbd_listen must be IP:PORT (IPv6 in brackets)");
+        Publish("nbd.tcp.unavailable", _node.NodeName, $"nbd_listen '{listen}' is not IP:PORT; serving on Unix sockets only", null);
+        return null;
+    }
+
+    private void Publish(string kind, string subject, string reason, IReadOnlyDictionary<string, string>? data)
+    {
+        try
+        {
+            _events.Publish(kind, subject, reason, data);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A failing event sink must not take an export down; the log line still tells.
+            LogEventFailed(_logger, kind, e.Message);
+        }
+    }
+
+    private static string List(IReadOnlyCollection<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
+
+    private sealed record Planned(string Name, string Resource, int Volume, string Device, string Disk, string SocketPath);
+
+    [LoggerMessage(EventId = 320, EventName = "Tandem.Daemon.VolumeUnavailable", Level = LogLevel.Error,
+        Message = "Volume {Name} is not exported: {Reason}")]
+    private static partial void LogUnavailable(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 321, EventName = "Tandem.Daemon.VolumeDiskless", Level = LogLevel.Information,
+        Message = "Volume {Name} has 'disk none' on this node: nothing to export")]
+    private static partial void LogDisklessSkipped(ILogger logger, string name);
+
+    [LoggerMessage(EventId = 322, EventName = "Tandem.Daemon.NbdTcpFailed", Level = LogLevel.Warning,
+        Message = "NBD export {Name} cannot listen on TCP {Address}: {Reason}; it is served on its Unix socket only")]
+    private static partial void LogTcpFailed(ILogger logger, string name, string address, string reason);
+
+    [LoggerMessage(EventId = 323, EventName = "Tandem.Daemon.NbdUnixOnly", Level = LogLevel.Information,
+        Message = "nbd_listen serves one export per node (the first); these are reached on their Unix sockets in RUN_DIR/nbd only: {Exports}")]
+    private static partial void LogUnixOnly(ILogger logger, string exports);
+
+    [LoggerMessage(EventId = 324, EventName = "Tandem.Daemon.NbdTcpUnused", Level = LogLevel.Warning,
+        Message = "nbd_listen {Address} is configured but no export could take it")]
+    private static partial void LogTcpUnused(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 325, EventName = "Tandem.Daemon.VolumeEventFailed", Level = LogLevel.Warning,
+        Message = "Could not publish event {Kind}: {Reason}")]
+    private static partial void LogEventFailed(ILogger logger, string kind, string reason);
+}
