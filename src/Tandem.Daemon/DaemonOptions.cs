@@ -52,6 +52,15 @@ public sealed record DaemonOptions
     /// <summary>The sd_notify socket; null reads <c>NOTIFY_SOCKET</c> from the environment.</summary>
     public string? NotifySocket { get; init; }
 
+    /// <summary>
+    /// Whether the daemon runs under real-time scheduling (SCHED_RR) while membership runs, so
+    /// that a saturated CPU cannot delay heartbeats into a false failover — Heartbeat's
+    /// <c>realtime</c>, on by default there too. It needs root; without it the daemon runs on, and
+    /// says so.
+    /// </summary>
+    /// <value>true.</value>
+    public bool Realtime { get; init; } = true;
+
     /// <summary>The least severe messages the default logging writes.</summary>
     /// <value><see cref="LogLevel.Information"/>.</value>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;

@@ -41,6 +41,11 @@ var spec = new ClusterSpec
 };
 await using var service = new MembershipService(spec, args[0], args[1], new ConsoleSink(args[0]), TimeProvider.System,
     Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+// Real-time scheduling as the daemon uses it (TANDEM_REALTIME=0 turns it off, to compare).
+if (Environment.GetEnvironmentVariable("TANDEM_REALTIME") != "0" && !RealtimeScheduling.TryEnableForProcess(out var rtError))
+{
+    Console.WriteLine($"EVENT membership.realtime {args[0]} | not real-time: {rtError}");
+}
 await service.StartAsync(CancellationToken.None);
 Console.WriteLine("READY");
 await Console.In.ReadToEndAsync();

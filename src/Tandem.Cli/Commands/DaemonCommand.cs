@@ -28,12 +28,17 @@ internal static class DaemonCommand
             HelpName = "LEVEL",
             DefaultValueFactory = _ => LogLevel.Information,
         };
+        var noRealtime = new Option<bool>("--no-realtime")
+        {
+            Description = "Do not switch to real-time scheduling (SCHED_RR) for membership, as ha.cf's 'realtime off' [default: real-time when root]",
+        };
         var command = new Command("daemon", "Run this node in the foreground until SIGTERM or SIGINT.");
         common.AddConfigInputs(command);
         command.Add(node);
         command.Add(stateDir);
         command.Add(common.RunDir);
         command.Add(logLevel);
+        command.Add(noRealtime);
         help.Add(command, """
             Details:
               Loads the configuration (every finding is printed on stderr; errors stop the start), checks
@@ -79,6 +84,7 @@ internal static class DaemonCommand
                 StateDirectory = parse.GetValue(stateDir)!,
                 RunDirectory = parse.GetValue(common.RunDir)!,
                 MinimumLogLevel = parse.GetValue(logLevel),
+                Realtime = !parse.GetValue(noRealtime),
             };
             try
             {

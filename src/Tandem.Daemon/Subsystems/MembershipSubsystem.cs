@@ -55,6 +55,19 @@ public sealed partial class MembershipSubsystem : IHostedService, IStatusSection
             _events.Publish("membership.disabled", _node.NodeName, why);
             return;
         }
+        if (_node.Options.Realtime)
+        {
+            if (RealtimeScheduling.TryEnableForProcess(out var error))
+            {
+                _events.Publish("membership.realtime", _node.NodeName, "real-time scheduling (SCHED_RR): heartbeats keep their timing on a saturated CPU");
+            }
+            else
+            {
+                LogNotRealtime(_logger, error!);
+                _events.Publish("membership.realtime", _node.NodeName,
+                    $"not real-time ({error}): under heavy CPU load heartbeats may be late; keep deadtime well above keepalive");
+            }
+        }
         await _service.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -99,7 +112,11 @@ public sealed partial class MembershipSubsystem : IHostedService, IStatusSection
         return peers;
     }
 
-    [LoggerMessage(EventId = 300, EventName = "Tandem.Daemon.MembershipDisabled", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 311, EventName = "Tandem.Daemon.NotRealtime", Level = LogLevel.Warning,
+        Message = "Real-time scheduling is not available: {Reason}")]
+    private static partial void LogNotRealtime(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 310, EventName = "Tandem.Daemon.MembershipDisabled", Level = LogLevel.Warning,
         Message = "Membership is not running: {Reason}")]
     private static partial void LogDisabled(ILogger logger, string reason);
 }
