@@ -9,7 +9,7 @@ results="$root/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
 
 packages=(libnbd-bin nbdkit qemu-utils fio socat iproute2 iptables e2fsprogs fuse3 util-linux
-          procps psmisc resource-agents python3-aiosmtpd)
+          procps psmisc resource-agents fence-agents python3-aiosmtpd)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${packages[@]}"; do

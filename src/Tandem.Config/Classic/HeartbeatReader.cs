@@ -13,7 +13,59 @@ public static class HeartbeatReader
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(diagnostics);
-        diagnostics.Error("HA000", options.EffectiveHaDirectory, 0, 0, "the Heartbeat reader is not written yet");
-        return new ClusterSpec();
+        var directory = options.EffectiveHaDirectory;
+        var haCfPath = Path.Combine(directory, "ha.cf");
+        var authPath = Path.Combine(directory, "authkeys");
+        var resourcesPath = Path.Combine(directory, "haresources");
+        var sources = new List<string>();
+
+        var haCf = HaCfReader.Read(haCfPath, options.IsLocalAddress, diagnostics);
+        if (haCf is not null)
+        {
+            sources.Add(haCfPath);
+        }
+        var spec = haCf?.Spec ?? new ClusterSpec();
+
+        var auth = AuthKeysReader.Read(authPath, options, diagnostics);
+        if (File.Exists(authPath))
+        {
+            sources.Add(authPath);
+        }
+
+        IReadOnlyList<GroupSpec> groups = [];
+        if (File.Exists(resourcesPath) || Directory.Exists(resourcesPath))
+        {
+            groups = HaResourcesReader.Read(resourcesPath, spec.Nodes, options.EffectiveResourceScriptDirectories, diagnostics) ?? [];
+            sources.Add(resourcesPath);
+        }
+        else
+        {
+            diagnostics.Info("HARES001", resourcesPath, 0, 0,
+                $"there is no haresources file ({resourcesPath}): the cluster has no resource groups, only membership");
+        }
+
+        if (haCf is not null && groups.Count > 0)
+        {
+            CheckWithGroups(haCf, haCfPath, diagnostics);
+        }
+        return spec with { Auth = auth, Groups = groups, Sources = sources };
+    }
+
+    private static void CheckWithGroups(HaCfDocument haCf, string haCfPath, DiagnosticBag diagnostics)
+    {
+        if (haCf.Autojoin is "other" or "any")
+        {
+            diagnostics.Error("HACF031", haCfPath, haCf.AutojoinAt.Line, haCf.AutojoinAt.Column,
+                $"R1 style resource management conflicts with autojoin: 'autojoin {haCf.Autojoin}' lets nodes join that haresources knows nothing of",
+                "write 'autojoin none' (or remove the line) and list every node with 'node'");
+        }
+        if (haCf.Spec.AutoFailback == FailbackMode.Legacy)
+        {
+            diagnostics.Warning("HACF024", haCfPath, haCf.FailbackAt.Line, haCf.FailbackAt.Column,
+                haCf.FailbackAt.Line == 0
+                    ? "Deprecated 'legacy' auto_failback option selected (it is Heartbeat's default when auto_failback is not set): a preferred node pulls its groups back whenever it returns, and standby is not available"
+                    : "Deprecated 'legacy' auto_failback option selected: a preferred node pulls its groups back whenever it returns, and standby is not available",
+                "Please convert to 'auto_failback on' (groups move back) or 'auto_failback off' (groups stay until moved)");
+        }
     }
 }

@@ -26,6 +26,9 @@ public sealed record ReplicatedResourceSpec(string Name)
     /// <summary>Handler commands by event name (<c>fence-peer</c>, <c>split-brain</c>, <c>local-io-error</c>, ...).</summary>
     public IReadOnlyDictionary<string, string> Handlers { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Resource options (DRBD's <c>options</c> section: <c>quorum</c>, <c>auto-promote</c>, <c>cpu-mask</c>, ...), by name, with their raw values.</summary>
+    public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Finds the part of a host by name.</summary>
     /// <param name="host">The host name.</param>
     /// <returns>The host's part, or null.</returns>
@@ -37,14 +40,25 @@ public sealed record ReplicatedResourceSpec(string Name)
 /// <param name="Name">The host name (DRBD's <c>on HOST</c>); equals a cluster node name.</param>
 /// <param name="Address">Where this host listens for its peer, <c>IP:PORT</c> (IPv6 in brackets).</param>
 /// <param name="Volumes">The volumes of this host.</param>
-public sealed record ReplicaHostSpec(string Name, string Address, IReadOnlyList<VolumeSpec> Volumes);
+public sealed record ReplicaHostSpec(string Name, string Address, IReadOnlyList<VolumeSpec> Volumes)
+{
+    /// <summary>The DRBD 9 node id (<c>node-id N</c>), or null when the configuration gives none.</summary>
+    public int? NodeId { get; init; }
+}
 
 /// <summary>One replicated volume on one host.</summary>
 /// <param name="Number">The volume number within its resource (0 for a classic single-volume resource).</param>
 /// <param name="Device">The block device users see (the seed's <c>/dev/drbd0</c>); Tandem links it to the attached device.</param>
 /// <param name="Disk">The local backing: a block device or a file.</param>
 /// <param name="MetaDisk"><c>internal</c>, or a path with an optional <c>[index]</c>.</param>
-public sealed record VolumeSpec(int Number, string Device, string Disk, string MetaDisk);
+public sealed record VolumeSpec(int Number, string Device, string Disk, string MetaDisk)
+{
+    /// <summary>
+    /// The effective disk options of this volume when it has its own <c>disk { ... }</c> section
+    /// (the resource's options overlaid with the volume's); null when it uses the resource's.
+    /// </summary>
+    public DiskOptions? DiskOptions { get; init; }
+}
 
 /// <summary>DRBD replication protocols (drbd.md §1.1).</summary>
 public enum ReplicationProtocol
@@ -87,6 +101,26 @@ public sealed record NetOptions
     /// <summary>The checksum-resync digest, or null for none.</summary>
     public string? CsumsAlg { get; init; }
 
+    /// <summary>How long to wait for a peer's answer before declaring the connection dead (DRBD's <c>timeout</c>, in 0.1 s units).</summary>
+    /// <value>6 seconds.</value>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>How often to ping an idle peer (DRBD's <c>ping-int</c>, in seconds).</summary>
+    /// <value>10 seconds.</value>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a ping may take to be answered (DRBD's <c>ping-timeout</c>, in 0.1 s units).</summary>
+    /// <value>0.5 seconds.</value>
+    public TimeSpan PingTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long to wait between connection attempts (DRBD's <c>connect-int</c>, in seconds).</summary>
+    /// <value>10 seconds.</value>
+    public TimeSpan ConnectInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>After how many timeouts of one write the peer is expelled (DRBD's <c>ko-count</c>); 0 never expels.</summary>
+    /// <value>7.</value>
+    public int KoCount { get; init; } = 7;
+
     /// <summary>Other options, by name, with their raw values.</summary>
     public IReadOnlyDictionary<string, string> Other { get; init; } = new Dictionary<string, string>();
 }
@@ -125,4 +159,7 @@ public sealed record StartupOptions
 
     /// <summary>The wait when the peer is known to be outdated; zero waits forever.</summary>
     public TimeSpan OutdatedWfcTimeout { get; init; }
+
+    /// <summary>Other options, by name, with their raw values (<c>become-primary-on</c>, <c>wait-after-sb</c>, ...).</summary>
+    public IReadOnlyDictionary<string, string> Other { get; init; } = new Dictionary<string, string>();
 }

@@ -1,0 +1,476 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Tandem.Core.Events;
+using Tandem.Core.Model;
+using Tandem.Core.Status;
+using Tandem.Membership.Detection;
+using Tandem.Membership.Links;
+using Tandem.Membership.Messaging;
+using Tandem.Membership.Ping;
+using Tandem.Membership.Wire;
+
+namespace Tandem.Membership;
+
+/// <summary>
+/// Heartbeat membership for the local node: opens the configured links, sends a signed heartbeat on
+/// every link each keepalive, authenticates and replay-checks what arrives, feeds the failure
+/// detector, and carries the cluster channel. It is one <c>tandem status</c> section
+/// (<c>membership</c>: nodes, links, rejected packets) and reports every change as an event.
+/// </summary>
+public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
+{
+    private readonly ClusterSpec _spec;
+    private readonly string _stateDirectory;
+    private readonly IEventSink _events;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly MembershipOptions _options;
+    private readonly PacketCodec _codec;
+    private readonly RejectCounters _rejects;
+    private readonly List<IHeartbeatLink> _links = [];
+    private readonly List<Task> _loops = [];
+    private CancellationTokenSource? _stop;
+    private FailureDetector? _detector;
+    private ClusterChannel? _channel;
+    private PingMonitor? _ping;
+    private readonly Dictionary<string, int> _peerScores = new(StringComparer.OrdinalIgnoreCase);
+    private IpFailDecision _ipfail = IpFailDecision.Unknown;
+    private IpFailDecision _ipfailCandidate = IpFailDecision.Unknown;
+    private int _ipfailHeld;
+    private ulong _generation;
+    private long _sequence;
+    private long _receiveErrors;
+    private long _accepted;
+
+    /// <summary>Creates the service; nothing is opened until <see cref="StartAsync"/>.</summary>
+    /// <param name="spec">The cluster.</param>
+    /// <param name="localNode">This node's name (a member of <paramref name="spec"/>).</param>
+    /// <param name="stateDirectory">Where the generation is persisted.</param>
+    /// <param name="events">Where state changes go.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="loggers">The loggers.</param>
+    /// <param name="options">Options, or null for defaults.</param>
+    public MembershipService(ClusterSpec spec, string localNode, string stateDirectory, IEventSink events, TimeProvider time,
+        ILoggerFactory loggers, MembershipOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var auth = spec.Auth ?? throw new ArgumentException("the cluster has no authentication keys (authkeys)", nameof(spec));
+        _spec = spec;
+        _stateDirectory = stateDirectory;
+        _events = events;
+        _time = time;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<MembershipService>();
+        _options = options ?? new MembershipOptions();
+        _codec = new PacketCodec(spec.Name, spec.Nodes.Select(n => n.Name), localNode, new PacketAuthenticator(auth));
+        _rejects = new RejectCounters(_logger, time);
+        if (spec.Links.Count == 0)
+        {
+            throw new ArgumentException("the cluster has no heartbeat links", nameof(spec));
+        }
+    }
+
+    /// <inheritdoc/>
+    public string Name => "membership";
+
+    /// <summary>This node's name as the cluster spells it.</summary>
+    public string LocalNode => _codec.LocalNode;
+
+    /// <summary>This run's generation (0 before start).</summary>
+    public ulong Generation => _generation;
+
+    /// <summary>Rejected packets by reason.</summary>
+    public RejectCounters Rejects => _rejects;
+
+    /// <summary>The failure detector (after start).</summary>
+    public FailureDetector Detector => _detector ?? throw new InvalidOperationException("membership is not started");
+
+    /// <summary>The cluster message channel (after start).</summary>
+    public ClusterChannel Channel => _channel ?? throw new InvalidOperationException("membership is not started");
+
+    /// <summary>The ipfail rule's current decision (held for two keepalives before it changes).</summary>
+    public IpFailDecision IpFail
+    {
+        get { lock (_peerScores) { return _ipfail; } }
+    }
+
+    /// <summary>The ping monitor (after start).</summary>
+    public PingMonitor Ping => _ping ?? throw new InvalidOperationException("membership is not started");
+
+    /// <summary>Advances the generation, opens the links and starts heartbeats and detection.</summary>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>A task that completes when heartbeats are flowing.</returns>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_stop is not null)
+        {
+            throw new InvalidOperationException("membership is already started");
+        }
+        _generation = GenerationStore.Advance(_stateDirectory);
+        try
+        {
+            foreach (var spec in _spec.Links)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                _links.Add(_options.LinkFactory?.Invoke(spec) ?? LinkFactory.Open(spec, LocalNode, _loggers));
+            }
+        }
+        catch
+        {
+            foreach (var l in _links)
+            {
+                l.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            _links.Clear();
+            throw;
+        }
+        _stop = new CancellationTokenSource();
+        var timing = _spec.Timing;
+        _detector = new FailureDetector(LocalNode, _spec.Nodes.Select(n => n.Name), [.. _links.Select(l => l.Name)], timing, _events, _time,
+            _loggers.CreateLogger<FailureDetector>(), _options.Detector);
+        var retransmit = _options.RetransmitInterval ?? (timing.Keepalive < TimeSpan.FromMilliseconds(200) ? timing.Keepalive : TimeSpan.FromMilliseconds(200));
+        _channel = new ClusterChannel(LocalNode, _generation, SendAsync, retransmit, _time, _loggers.CreateLogger<ClusterChannel>());
+        _ping = new PingMonitor(_spec.Ping, _options.PingProbe ?? new IcmpProbe(), timing, _events, _time, _loggers.CreateLogger<PingMonitor>());
+        LogStarted(_logger, LocalNode, _generation, _links.Count);
+        _detector.Start();
+        _channel.Start();
+        _ping.Start();
+        for (var i = 0; i < _links.Count; i++)
+        {
+            _loops.Add(ReceiveLoopAsync(i, _stop.Token));
+        }
+        _loops.Add(HeartbeatLoopAsync(_stop.Token));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops heartbeats, closes the links and the channel. Peers will declare this node dead after deadtime.</summary>
+    /// <param name="cancellationToken">Unused: stopping is quick.</param>
+    /// <returns>A task that completes when everything is closed.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stop is null)
+        {
+            return;
+        }
+        // Loops first (every receive honours cancellation), then the links, so nothing sends on a closed socket.
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _loops.Clear();
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync().ConfigureAwait(false);
+            _channel = null;
+        }
+        foreach (var l in _links)
+        {
+            await l.DisposeAsync().ConfigureAwait(false);
+        }
+        _links.Clear();
+        if (_ping is not null)
+        {
+            await _ping.DisposeAsync().ConfigureAwait(false);
+        }
+        _detector?.Dispose();
+        _stop.Dispose();
+        _stop = null;
+        LogStopped(_logger, LocalNode);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public JsonNode GetSnapshot()
+    {
+        var detector = _detector;
+        var nodes = new JsonArray();
+        if (detector is not null)
+        {
+            foreach (var p in detector.Snapshot())
+            {
+                var links = new JsonArray();
+                foreach (var l in p.Links)
+                {
+                    links.Add(new JsonObject
+                    {
+                        ["link"] = l.Link,
+                        ["status"] = l.Status.ToString().ToLowerInvariant(),
+                        ["last_heard_ms"] = l.SinceLastHeard is { } s ? (long)s.TotalMilliseconds : null,
+                        ["heartbeats"] = l.Heartbeats,
+                    });
+                }
+                nodes.Add(new JsonObject
+                {
+                    ["node"] = p.Node,
+                    ["status"] = p.Status.ToString().ToLowerInvariant(),
+                    ["generation"] = p.Generation,
+                    ["late"] = p.Late,
+                    ["last_heard_ms"] = p.SinceLastHeard is { } s2 ? (long)s2.TotalMilliseconds : null,
+                    ["links"] = links,
+                });
+            }
+        }
+        var rejected = new JsonObject();
+        foreach (var (reason, count) in _rejects.Snapshot())
+        {
+            rejected[reason] = count;
+        }
+        var channel = _channel?.Counters();
+        var pings = new JsonArray();
+        foreach (var (name, up) in _ping?.Snapshot() ?? [])
+        {
+            pings.Add(new JsonObject { ["name"] = name, ["status"] = up ? "up" : "dead" });
+        }
+        var peerScores = new JsonObject();
+        lock (_peerScores)
+        {
+            foreach (var (peer, score) in _peerScores)
+            {
+                peerScores[peer] = score;
+            }
+        }
+        return new JsonObject
+        {
+            ["node"] = LocalNode,
+            ["status"] = (detector?.LocalStatus ?? NodeStatus.Init).ToString().ToLowerInvariant(),
+            ["generation"] = _generation,
+            ["timing_ms"] = new JsonObject
+            {
+                ["keepalive"] = (long)_spec.Timing.Keepalive.TotalMilliseconds,
+                ["warntime"] = (long)_spec.Timing.Warntime.TotalMilliseconds,
+                ["deadtime"] = (long)_spec.Timing.Deadtime.TotalMilliseconds,
+                ["initdead"] = (long)_spec.Timing.Initdead.TotalMilliseconds,
+            },
+            ["stalls"] = detector?.Stalls ?? 0,
+            ["nodes"] = nodes,
+            ["links"] = new JsonArray([.. _links.Select(l => (JsonNode)new JsonObject { ["link"] = l.Name, ["send_errors"] = l.SendErrors })]),
+            ["accepted"] = Interlocked.Read(ref _accepted),
+            ["rejected"] = rejected,
+            ["receive_errors"] = Interlocked.Read(ref _receiveErrors),
+            ["connectivity"] = new JsonObject
+            {
+                ["score"] = _ping?.Reachable ?? 0,
+                ["total"] = _ping?.Total ?? _spec.Ping.Count,
+                ["pings"] = pings,
+                ["peers"] = peerScores,
+                ["ipfail"] = IpFail switch { IpFailDecision.GiveUp => "give-up", IpFailDecision.Keep => "keep", _ => "unknown" },
+            },
+            ["channel"] = channel is { } c ? new JsonObject { ["unacknowledged"] = c.Unacknowledged, ["retransmits"] = c.Retransmits } : null,
+        };
+    }
+
+    /// <summary>Signs one packet and sends it on every link.</summary>
+    private async ValueTask SendAsync(PacketType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var sequence = (ulong)Interlocked.Increment(ref _sequence);
+        var size = _codec.PacketSize(payload.Length);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var n = _codec.Encode(type, _generation, sequence, payload.Span, buffer);
+            foreach (var link in _links)
+            {
+                await link.SendAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        var payload = new byte[HeartbeatPayload.Size];
+        using var timer = new PeriodicTimer(_spec.Timing.Keepalive, _time);
+        try
+        {
+            do
+            {
+                new HeartbeatPayload(_detector!.LocalStatus, (uint)_spec.Timing.Deadtime.TotalMilliseconds, (uint)_spec.Timing.Keepalive.TotalMilliseconds,
+                    (byte)Math.Min(255, _ping!.Reachable), (byte)Math.Min(255, _ping.Total)).Write(payload);
+                EvaluateIpFail();
+                try
+                {
+                    await SendAsync(PacketType.Heartbeat, payload, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogHeartbeatSendFailed(_logger, ex);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ReceiveLoopAsync(int linkIndex, CancellationToken cancellationToken)
+    {
+        // Replay state is per link and sender: every link carries every sequence number once.
+        var windows = new Dictionary<string, ReplayWindow>(StringComparer.Ordinal);
+        var link = _links[linkIndex];
+        var buffer = new byte[PacketCodec.MaxPacketSize + 1];
+        await Task.Yield();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            LinkReceiveResult received;
+            try
+            {
+                received = await link.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or System.Threading.Channels.ChannelClosedException && cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Interlocked.Increment(ref _receiveErrors);
+                LogReceiveFailed(_logger, link.Name, ex);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                continue;
+            }
+            try
+            {
+                Handle(linkIndex, link.Name, windows, buffer.AsSpan(0, received.Length), received);
+            }
+#pragma warning disable CA1031 // nothing a packet contains may stop the receive loop
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Interlocked.Increment(ref _receiveErrors);
+                LogHandleFailed(_logger, link.Name, ex);
+            }
+        }
+    }
+
+    private void Handle(int linkIndex, string linkName, Dictionary<string, ReplayWindow> windows, ReadOnlySpan<byte> packet, LinkReceiveResult received)
+    {
+        var reason = _codec.TryDecode(packet, out var d);
+        if (reason == RejectReason.None)
+        {
+            if (!windows.TryGetValue(d.Sender, out var window))
+            {
+                windows[d.Sender] = window = new ReplayWindow();
+            }
+            reason = window.Check(d.Header.Generation, d.Header.Sequence);
+        }
+        if (reason != RejectReason.None)
+        {
+            _rejects.Record(reason, linkName, received.Remote?.ToString() ?? (d.Sender is { Length: > 0 } s ? s : "-"));
+            return;
+        }
+        Interlocked.Increment(ref _accepted);
+        var payload = d.Payload(packet);
+        NodeStatus? reported = null;
+        if (d.Header.Type == PacketType.Heartbeat && HeartbeatPayload.TryRead(payload, out var hb))
+        {
+            reported = hb.Status;
+            if (hb.PingTotal > 0)
+            {
+                lock (_peerScores)
+                {
+                    _peerScores[d.Sender] = hb.PingReachable;
+                }
+            }
+        }
+        // Any authenticated, fresh packet proves the sender and the link alive.
+        _detector!.OnHeartbeat(d.Sender, linkIndex, d.Header.Generation, reported);
+        _channel!.OnPeerGeneration(d.Sender, d.Header.Generation);
+        if (d.Header.Type is PacketType.Data or PacketType.Ack)
+        {
+            _channel.OnPacket(d.Sender, d.Header.Generation, d.Header.Type, payload);
+        }
+    }
+
+    /// <summary>
+    /// Heartbeat's ipfail: compare this node's connectivity score with the best live peer's; a
+    /// decision must hold for two keepalives (Heartbeat's give-up delay) before it is announced,
+    /// so that a single lost probe does not move resources.
+    /// </summary>
+    private void EvaluateIpFail()
+    {
+        if (_ping is null || _detector is null)
+        {
+            return;
+        }
+        var local = _ping.Reachable;
+        int? best = null;
+        lock (_peerScores)
+        {
+            foreach (var (peer, score) in _peerScores)
+            {
+                if (_detector.StatusOf(peer) is NodeStatus.Up or NodeStatus.Active)
+                {
+                    best = Math.Max(best ?? 0, score);
+                }
+            }
+            var decision = PingMonitor.Decide(local, best, _ping.Total);
+            if (decision != _ipfailCandidate)
+            {
+                _ipfailCandidate = decision;
+                _ipfailHeld = 0;
+            }
+            if (decision == _ipfail || ++_ipfailHeld < 2)
+            {
+                return;
+            }
+            _ipfail = decision;
+        }
+        var data = new Dictionary<string, string>
+        {
+            ["local"] = local.ToString(CultureInfo.InvariantCulture),
+            ["peer"] = best?.ToString(CultureInfo.InvariantCulture) ?? "",
+            ["total"] = _ping.Total.ToString(CultureInfo.InvariantCulture),
+        };
+        switch (_ipfail)
+        {
+            case IpFailDecision.GiveUp:
+                _events.Publish("ipfail.giveup", LocalNode,
+                    $"this node reaches {local} of {_ping.Total} ping nodes, a peer reaches {best}: it should give its resources up", data);
+                break;
+            case IpFailDecision.Keep:
+                _events.Publish("ipfail.keep", LocalNode,
+                    $"this node reaches {local} of {_ping.Total} ping nodes, at least as many as any live peer ({best})", data);
+                break;
+        }
+    }
+
+    [LoggerMessage(EventId = 1300, EventName = "Tandem.Membership.Started", Level = LogLevel.Information,
+        Message = "Membership started on {Node}: generation {Generation}, {Links} links")]
+    private static partial void LogStarted(ILogger logger, string node, ulong generation, int links);
+
+    [LoggerMessage(EventId = 1301, EventName = "Tandem.Membership.Stopped", Level = LogLevel.Information, Message = "Membership stopped on {Node}")]
+    private static partial void LogStopped(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 1302, EventName = "Tandem.Membership.ReceiveFailed", Level = LogLevel.Warning, Message = "Link {Link}: receive failed; retrying")]
+    private static partial void LogReceiveFailed(ILogger logger, string link, Exception exception);
+
+    [LoggerMessage(EventId = 1303, EventName = "Tandem.Membership.HandleFailed", Level = LogLevel.Error, Message = "Link {Link}: a packet could not be handled")]
+    private static partial void LogHandleFailed(ILogger logger, string link, Exception exception);
+
+    [LoggerMessage(EventId = 1304, EventName = "Tandem.Membership.HeartbeatSendFailed", Level = LogLevel.Warning, Message = "Sending a heartbeat failed")]
+    private static partial void LogHeartbeatSendFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,214 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Tandem.Core.Model;
+using Tandem.Membership.Detection;
+using Xunit;
+
+namespace Tandem.Membership.Tests.Detection;
+
+public sealed class FailureDetectorTests : IDisposable
+{
+    private static readonly TimeSpan s_keepalive = TimeSpan.FromMilliseconds(100);
+    private static readonly TimingSpec s_timing = new()
+    {
+        Keepalive = s_keepalive,
+        Warntime = TimeSpan.FromMilliseconds(500),
+        Deadtime = TimeSpan.FromMilliseconds(1000),
+        Initdead = TimeSpan.FromMilliseconds(2000),
+    };
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly RecordingEventSink _events;
+    private readonly FailureDetector _detector;
+
+    public FailureDetectorTests()
+    {
+        _events = new RecordingEventSink(_time) { Node = "alpha" };
+        _detector = new FailureDetector("alpha", ["alpha", "beta"], ["eth0", "eth1"], s_timing, _events, _time, NullLogger.Instance);
+        _detector.Start();
+    }
+
+    public void Dispose() => _detector.Dispose();
+
+    /// <summary>Moves simulated time in small steps, as a running node's clock moves (a single jump is a stall).</summary>
+    private void Advance(TimeSpan by)
+    {
+        var step = TimeSpan.FromMilliseconds(1);
+        for (var t = TimeSpan.Zero; t < by; t += step)
+        {
+            _time.Advance(step);
+        }
+    }
+
+    private void Ms(int ms) => Advance(TimeSpan.FromMilliseconds(ms));
+
+    private void Heartbeat(int link, ulong generation = 1, NodeStatus status = NodeStatus.Active) =>
+        _detector.OnHeartbeat("beta", link, generation, status);
+
+    private int Count(string kind, string? subject = null) => _events.OfKind(kind).Count(e => subject is null || e.Subject == subject);
+
+    [Fact]
+    public void A_peer_never_heard_is_dead_exactly_at_initdead()
+    {
+        Ms(1999);
+        Assert.Equal(0, Count("node.dead"));
+        Assert.Equal(NodeStatus.Init, _detector.StatusOf("beta"));
+        Ms(1);
+        Assert.Equal(1, Count("node.dead", "beta"));
+        Assert.Equal(1, Count("link.dead", "beta/eth0"));
+        Assert.Equal(1, Count("link.dead", "beta/eth1"));
+        Assert.Contains("initdead", _events.OfKind("node.dead").Single().Reason, StringComparison.Ordinal);
+        Assert.Equal(NodeStatus.Active, _detector.LocalStatus);
+    }
+
+    [Fact]
+    public void A_silent_peer_is_dead_exactly_at_deadtime_after_its_last_heartbeat()
+    {
+        Ms(300);
+        Heartbeat(0);
+        Heartbeat(1);
+        Assert.Equal(NodeStatus.Active, _detector.StatusOf("beta"));
+        Assert.Equal(1, Count("node.up", "beta"));
+        Assert.Equal(NodeStatus.Active, _detector.LocalStatus);
+        Ms(999);
+        Assert.Equal(0, Count("node.dead"));
+        Ms(1);
+        Assert.Equal(1, Count("node.dead", "beta"));
+        Assert.Equal(NodeStatus.Dead, _detector.StatusOf("beta"));
+        // Both links are reported dead before the node.
+        var kinds = _events.Events.Where(e => e.Kind.EndsWith(".dead", StringComparison.Ordinal)).Select(e => e.Kind).ToArray();
+        Assert.Equal(["link.dead", "link.dead", "node.dead"], kinds);
+    }
+
+    [Fact]
+    public void Warntime_raises_one_late_event_exactly_at_warntime()
+    {
+        Heartbeat(0);
+        Heartbeat(1);
+        Ms(499);
+        Assert.Equal(0, Count("node.late"));
+        Ms(1);
+        Assert.Equal(1, Count("node.late", "beta"));
+        Ms(200);
+        Assert.Equal(1, Count("node.late"));
+        Heartbeat(0);
+        Ms(499);
+        Assert.Equal(1, Count("node.late"));
+        Ms(1);
+        Assert.Equal(2, Count("node.late"));
+        Assert.Equal(0, Count("node.dead"));
+    }
+
+    [Fact]
+    public void One_link_down_gives_link_dead_and_no_node_death()
+    {
+        Heartbeat(0);
+        Heartbeat(1);
+        for (var i = 0; i < 50; i++)
+        {
+            Ms(100);
+            Heartbeat(0);
+        }
+        Assert.Equal(1, Count("link.dead", "beta/eth1"));
+        Assert.Equal(0, Count("link.dead", "beta/eth0"));
+        Assert.Equal(0, Count("node.dead"));
+        Assert.Equal(0, Count("node.late"));
+        Assert.Equal(NodeStatus.Active, _detector.StatusOf("beta"));
+        var view = _detector.Snapshot().Single();
+        Assert.Equal(LinkStatus.Up, view.Links[0].Status);
+        Assert.Equal(LinkStatus.Dead, view.Links[1].Status);
+
+        Heartbeat(1);
+        Assert.Equal(1, Count("link.up", "beta/eth1") - 1); // first up, then up again
+    }
+
+    [Fact]
+    public void A_link_that_never_came_up_dies_at_initdead_while_the_node_lives()
+    {
+        for (var i = 0; i < 25; i++)
+        {
+            Heartbeat(0);
+            Ms(100);
+        }
+        Assert.Equal(1, Count("link.dead", "beta/eth1"));
+        Assert.Equal(0, Count("node.dead"));
+    }
+
+    [Fact]
+    public void A_dead_peer_returning_with_the_same_generation_is_a_partition_and_with_a_new_one_a_restart()
+    {
+        Heartbeat(0);
+        Heartbeat(1);
+        Ms(1000);
+        Assert.Equal(1, Count("node.dead", "beta"));
+        Heartbeat(1, generation: 1);
+        Assert.Contains("partition", _events.OfKind("node.up").Last().Reason, StringComparison.Ordinal);
+        Ms(1000);
+        Assert.Equal(2, Count("node.dead", "beta"));
+        Heartbeat(0, generation: 2);
+        Assert.Contains("restarted", _events.OfKind("node.up").Last().Reason, StringComparison.Ordinal);
+        Assert.Equal(2UL, _detector.Snapshot().Single().Generation);
+    }
+
+    [Fact]
+    public void A_peer_that_reports_up_then_active_moves_through_both_states()
+    {
+        Heartbeat(0, status: NodeStatus.Up);
+        Assert.Equal(NodeStatus.Up, _detector.StatusOf("beta"));
+        Heartbeat(0, status: NodeStatus.Active);
+        Assert.Equal(NodeStatus.Active, _detector.StatusOf("beta"));
+        Assert.Equal(1, Count("node.active", "beta"));
+    }
+
+    [Fact]
+    public void A_stall_of_this_node_does_not_kill_peers_but_a_really_dead_peer_still_dies()
+    {
+        Heartbeat(0);
+        Heartbeat(1);
+        Ms(50);
+        // This process is frozen for three deadtimes: the timer fires once, very late.
+        _time.Advance(TimeSpan.FromMilliseconds(3000));
+        Assert.Equal(1, Count("membership.stall", "alpha"));
+        Assert.Equal(1, _detector.Stalls);
+        Assert.Equal(0, Count("node.dead"));
+        Assert.Equal(0, Count("link.dead"));
+
+        // The peer is alive: its next heartbeat keeps it up.
+        Heartbeat(0);
+        Heartbeat(1);
+        Ms(999);
+        Assert.Equal(0, Count("node.dead"));
+
+        // Then it really goes silent: dead one deadtime after its last heartbeat.
+        Ms(1);
+        Assert.Equal(1, Count("node.dead", "beta"));
+    }
+
+    [Fact]
+    public void After_a_stall_a_silent_peer_dies_once_the_stall_is_discounted()
+    {
+        Heartbeat(0);
+        Heartbeat(1);
+        Ms(400);
+        _time.Advance(TimeSpan.FromMilliseconds(5000));
+        Assert.Equal(0, Count("node.dead"));
+        // 400 ms of silence before the stall count; about 600 more are needed.
+        Ms(800);
+        Assert.Equal(1, Count("node.dead", "beta"));
+    }
+
+    [Fact]
+    public void Small_scheduling_jitter_is_not_a_stall()
+    {
+        Heartbeat(0);
+        Heartbeat(1);
+        for (var i = 0; i < 20; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(105));
+            Heartbeat(0);
+            Heartbeat(1);
+        }
+        Assert.Equal(0, Count("membership.stall"));
+        Assert.Equal(0, _detector.Stalls);
+    }
+}
