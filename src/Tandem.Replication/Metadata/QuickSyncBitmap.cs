@@ -114,13 +114,24 @@ public sealed class QuickSyncBitmap
 
     /// <summary>ORs another bitmap of the same size into this one (both sides' divergence).</summary>
     /// <param name="words">The other bitmap's words.</param>
-    public void Merge(ReadOnlySpan<ulong> words)
+    public void Merge(ReadOnlySpan<ulong> words) => MergeAt(0, words);
+
+    /// <summary>ORs a run of another bitmap's words, starting at a word index, into this one.</summary>
+    /// <param name="firstWord">The index of the first word.</param>
+    /// <param name="words">The words.</param>
+    public void MergeAt(long firstWord, ReadOnlySpan<ulong> words)
     {
         lock (_lock)
         {
-            for (var i = 0; i < _words.Length && i < words.Length; i++)
+            for (var j = 0; firstWord + j < _words.Length && j < words.Length; j++)
             {
-                var merged = _words[i] | words[i];
+                var i = (int)(firstWord + j);
+                var incoming = words[j];
+                if (i == _words.Length - 1 && (Blocks & 63) != 0)
+                {
+                    incoming &= (1UL << (int)(Blocks & 63)) - 1;
+                }
+                var merged = _words[i] | incoming;
                 if (merged != _words[i])
                 {
                     _count += BitOperations.PopCount(merged) - BitOperations.PopCount(_words[i]);

@@ -12,8 +12,10 @@ internal sealed class PeerConnection : IAsyncDisposable
 {
     private readonly Stream _stream;
     private readonly Stream _output;
-    private readonly Channel<OutFrame> _control = Channel.CreateUnbounded<OutFrame>(new() { SingleReader = true });
-    private readonly Channel<OutFrame> _bulk = Channel.CreateBounded<OutFrame>(new BoundedChannelOptions(256) { SingleReader = true });
+    private readonly Channel<OutFrame> _control = Channel.CreateUnbounded<OutFrame>();
+    // Unbounded so that the write path can queue under its ordering lock; the NBD server bounds
+    // the requests in flight.
+    private readonly Channel<OutFrame> _bulk = Channel.CreateUnbounded<OutFrame>();
     private readonly CancellationTokenSource _cts = new();
     private readonly byte[] _header = new byte[FrameHeader.Size];
     private Task? _sender;
@@ -40,15 +42,24 @@ internal sealed class PeerConnection : IAsyncDisposable
     public void StartSending() => _sender = SendLoopAsync(_cts.Token);
 
     /// <summary>Queues a frame. <paramref name="sent"/>, if given, completes when it was written to the socket.</summary>
-    public ValueTask EnqueueAsync(FrameType type, ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> payload, bool control,
-        TaskCompletionSource? sent, CancellationToken cancellationToken)
+    /// <returns>False when the connection is closed.</returns>
+    public bool Enqueue(FrameType type, ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> payload, bool control, TaskCompletionSource? sent = null)
     {
         var frame = new OutFrame(type, head, payload, sent);
-        if (control)
+        var ok = (control ? _control.Writer : _bulk.Writer).TryWrite(frame);
+        if (!ok)
         {
-            return _control.Writer.TryWrite(frame) ? ValueTask.CompletedTask : ValueTask.FromException(new IOException("connection closed"));
+            sent?.TrySetException(new IOException("connection closed"));
         }
-        return _bulk.Writer.WriteAsync(frame, cancellationToken);
+        return ok;
+    }
+
+    /// <summary>Closes the socket at once, without sending anything more (a cut cable).</summary>
+    public void Abort()
+    {
+        _control.Writer.TryComplete();
+        _bulk.Writer.TryComplete();
+        _stream.Dispose();
     }
 
     /// <summary>Reads one frame; throws <see cref="ProtocolException"/> on a bad header and <see cref="EndOfStreamException"/> at the end.</summary>
@@ -122,6 +133,11 @@ internal sealed class PeerConnection : IAsyncDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            // A broken socket: close it so that the receive path sees the loss too.
+            _stream.Dispose();
         }
         finally
         {

@@ -1,0 +1,609 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+using Tandem.Core.Model;
+using Tandem.Replication.Metadata;
+using Tandem.Replication.Protocol;
+using Tandem.Replication.Uuids;
+
+namespace Tandem.Replication;
+
+public sealed partial class ReplicatedVolume
+{
+    private const int BitmapWordsPerChunk = 8192;
+    private const int ResyncWindow = 16;
+    private const int ResyncMaxBlocks = 64; // 256 KiB per request
+
+    private TimeSpan HandshakeTimeout => TimeSpan.FromTicks(Math.Max(_options.ConnectInterval.Ticks * 4, TimeSpan.FromSeconds(2).Ticks));
+
+    private async Task ConnectorLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            bool want;
+            lock (_lock)
+            {
+                want = _wantConnect && !_disposed && _session is null;
+            }
+            if (!want)
+            {
+                try
+                {
+                    await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                continue;
+            }
+            Socket? socket = null;
+            var acceptor = !IAmDialer;
+            try
+            {
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                attempt.CancelAfter(_options.ConnectInterval);
+                if (acceptor)
+                {
+                    socket = await _listener!.AcceptSocketAsync(attempt.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    socket = new Socket(_options.Peer.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                    await socket.ConnectAsync(_options.Peer, attempt.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                socket?.Dispose();
+                return;
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                socket?.Dispose();
+                if (!acceptor)
+                {
+                    await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
+                }
+                continue;
+            }
+            socket.NoDelay = true;
+            try
+            {
+                await StartSessionAsync(new NetworkStream(socket, ownsSocket: true), acceptor, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ProtocolException ex)
+            {
+                // A refused handshake (versions, authentication, settings, split brain) is not
+                // retried: an operator must act (drbd.md §7.2: auth failure → StandAlone).
+                Log.ConnectFailed(_logger, Resource, ex.Message);
+                lock (_lock)
+                {
+                    _wantConnect = false;
+                    SetConnectionLocked(ConnectionState.StandAlone, ex.Message);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                Log.ConnectFailed(_logger, Resource, ex.Message);
+                await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private ParamsMessage LocalParams()
+    {
+        lock (_lock)
+        {
+            return new ParamsMessage
+            {
+                Protocol = _options.Protocol,
+                DiscardMyData = _discardMyData,
+                Role = _role,
+                Disk = _disk,
+                Size = _md.UsableSize,
+                Uuids = _md.Uuids,
+                CrashedPrimary = (_md.Flags & MetadataFlags.CrashedPrimary) != 0,
+                Inconsistent = _disk <= DiskState.Inconsistent,
+                DirtyBlocks = _md.Bitmap.Count,
+                Policies = _options.Policies,
+                NodeName = _options.NodeName,
+            };
+        }
+    }
+
+    private async Task StartSessionAsync(NetworkStream stream, bool acceptor, CancellationToken cancellationToken)
+    {
+        var connection = new PeerConnection(stream);
+        HandshakeResult hs;
+        var local = LocalParams();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(HandshakeTimeout);
+            hs = await Handshake.RunAsync(connection, HandshakeOptions.Default(_options.CramHmacAlg, _options.SharedSecret), local, timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var self = new UuidSide(local.Uuids, local.CrashedPrimary, local.Role == Role.Primary, local.Inconsistent, local.DirtyBlocks, local.DiscardMyData);
+        var peer = new UuidSide(hs.Peer.Uuids, hs.Peer.CrashedPrimary, hs.Peer.Role == Role.Primary, hs.Peer.Inconsistent, hs.Peer.DirtyBlocks, hs.Peer.DiscardMyData);
+        var compare = UuidComparer.Compare(self, peer, acceptor);
+        var plan = _options.Policies.Plan(compare, self, peer, _options.NodeName, acceptor);
+        Log.UuidDecision(_logger, Resource, plan.Reason);
+        if (plan.SplitBrain)
+        {
+            Log.SplitBrain(_logger, Resource, plan.Reason);
+            Publish("volume.split-brain", plan.Reason, ("action", plan.Action.ToString()), ("rule", compare.RuleName));
+        }
+        if (plan.Action == SyncAction.Disconnect)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new ProtocolException(plan.Reason);
+        }
+        if (hs.AgreedSize < Size || (hs.AgreedSize != _md.LastAgreedSize))
+        {
+            // Differing backings: both use the smaller (drbd.md §7.2 step 5).
+            Interlocked.Exchange(ref _size, Math.Min(hs.AgreedSize, _md.UsableSize));
+            await _md.SetLastAgreedSizeAsync(Size, cancellationToken).ConfigureAwait(false);
+        }
+        if (plan.Full)
+        {
+            _md.Bitmap.SetAll();
+        }
+        var session = new Session(connection, acceptor, plan);
+        lock (_lock)
+        {
+            _session = session;
+            _peerRole = hs.Peer.Role;
+            _peerDisk = hs.Peer.Disk;
+            _replication = ReplicationState.WaitingForBitmap;
+            _discardMyData = false;
+            SetConnectionLocked(ConnectionState.Connected, compare.ToString());
+        }
+        connection.StartSending();
+        var words = _md.Bitmap.Snapshot();
+        for (var i = 0; i < words.Length; i += BitmapWordsPerChunk)
+        {
+            var n = Math.Min(BitmapWordsPerChunk, words.Length - i);
+            session.Send(FrameType.BitmapChunk, ReplicationMessages.BitmapChunk(i, words.AsSpan(i, n)), control: false);
+        }
+        session.Send(FrameType.BitmapDone, [], control: false);
+        session.Receiver = ReceiveLoopAsync(session);
+    }
+
+    private async Task ReceiveLoopAsync(Session s)
+    {
+        var ct = s.Cts.Token;
+        var reason = "connection closed";
+        try
+        {
+            while (true)
+            {
+                var (type, payload) = await s.Connection.ReceiveAsync(ct).ConfigureAwait(false);
+                await HandleFrameAsync(s, type, payload, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            reason = "disconnected";
+        }
+        catch (ProtocolException ex)
+        {
+            reason = ex.Message;
+        }
+        catch (Exception ex) when (ex is IOException or EndOfStreamException or SocketException or ObjectDisposedException)
+        {
+            reason = $"network failure: {ex.Message}";
+        }
+        await OnSessionLostAsync(s, reason).ConfigureAwait(false);
+    }
+
+    private async Task HandleFrameAsync(Session s, FrameType type, byte[] payload, CancellationToken ct)
+    {
+        switch (type)
+        {
+            case FrameType.BitmapChunk:
+                if (!ReplicationMessages.TryParseBitmapChunk(payload, out var first, out var words))
+                {
+                    throw new ProtocolException("malformed bitmap chunk");
+                }
+                _md.Bitmap.MergeAt(first, words);
+                break;
+            case FrameType.BitmapDone:
+                await AfterBitmapExchangeAsync(s, ct).ConfigureAwait(false);
+                break;
+            case FrameType.SyncStart:
+                {
+                    if (!ReplicationMessages.TryParseUuids(payload, out var sync, out _))
+                    {
+                        throw new ProtocolException("malformed sync start");
+                    }
+                    await _md.UpdateAsync(u => new GenerationUuids(sync.Current & ~1UL, 0, u.History0, u.History1),
+                        f => f & ~(MetadataFlags.Consistent | MetadataFlags.WasUpToDate), ct).ConfigureAwait(false);
+                    await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
+                    SetDisk(DiskState.Inconsistent, "resync target");
+                    lock (_lock)
+                    {
+                        s.Resync = new ResyncProgress(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow(), ReplicationState.SyncTarget);
+                    }
+                    Log.SyncStarted(_logger, Resource, ReplicationState.SyncTarget, _md.Bitmap.OutOfSyncBytes);
+                    Publish("volume.sync.started", "sync target", ("role", "SyncTarget"), ("bytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    break;
+                }
+            case FrameType.Data:
+                {
+                    if (!DataHeader.TryParse(payload, out var h))
+                    {
+                        throw new ProtocolException("malformed data header");
+                    }
+                    var data = payload.AsMemory(DataHeader.Size);
+                    if (h.Offset + data.Length > Size)
+                    {
+                        throw new ProtocolException($"write {h.Offset}+{data.Length} beyond the agreed size {Size}");
+                    }
+                    if ((h.Flags & DataFlags.SendReceiveAck) != 0)
+                    {
+                        s.Send(FrameType.RecvAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
+                    }
+                    await LocalAsync(() => _backing.WriteAsync(h.Offset, data, (h.Flags & DataFlags.Fua) != 0, ct)).ConfigureAwait(false);
+                    if ((h.Flags & DataFlags.SendWriteAck) != 0)
+                    {
+                        s.Send(FrameType.WriteAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
+                    }
+                    s.EpochWrites++;
+                    break;
+                }
+            case FrameType.Barrier:
+                {
+                    if (!ReplicationMessages.TryParseBarrier(payload, out var epoch, out var setSize))
+                    {
+                        throw new ProtocolException("malformed barrier");
+                    }
+                    if (setSize != s.EpochWrites)
+                    {
+                        throw new ProtocolException($"barrier #{epoch} announces {setSize} writes, {s.EpochWrites} arrived");
+                    }
+                    // Write ordering "flush": every write of the epoch is complete (the loop is
+                    // sequential); make them stable before acknowledging and before the next epoch.
+                    await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
+                    s.Send(FrameType.BarrierAck, ReplicationMessages.Barrier(epoch, setSize), control: true);
+                    s.EpochWrites = 0;
+                    break;
+                }
+            case FrameType.RecvAck:
+            case FrameType.WriteAck:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
+                    {
+                        throw new ProtocolException("malformed ack");
+                    }
+                    OnWriteAck(ack.Id);
+                    break;
+                }
+            case FrameType.BarrierAck:
+                {
+                    if (!ReplicationMessages.TryParseBarrier(payload, out var epoch, out var setSize))
+                    {
+                        throw new ProtocolException("malformed barrier ack");
+                    }
+                    OnBarrierAck(epoch, setSize);
+                    break;
+                }
+            case FrameType.ResyncData:
+                {
+                    if (payload.Length < 8)
+                    {
+                        throw new ProtocolException("malformed resync data");
+                    }
+                    var offset = BinaryPrimitives.ReadInt64BigEndian(payload);
+                    var data = payload.AsMemory(8);
+                    if (offset < 0 || offset + data.Length > Size)
+                    {
+                        throw new ProtocolException($"resync data {offset}+{data.Length} beyond the agreed size {Size}");
+                    }
+                    await LocalAsync(() => _backing.WriteAsync(offset, data, false, ct)).ConfigureAwait(false);
+                    _md.Bitmap.Clear(offset, data.Length);
+                    s.Send(FrameType.ResyncAck, ReplicationMessages.Ack(0, offset, data.Length), control: true);
+                    break;
+                }
+            case FrameType.ResyncAck:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
+                    {
+                        throw new ProtocolException("malformed resync ack");
+                    }
+                    _md.Bitmap.Clear(ack.Offset, ack.Length);
+                    s.Window.Release();
+                    break;
+                }
+            case FrameType.SyncDone:
+                {
+                    if (!ReplicationMessages.TryParseUuids(payload, out var uuids, out var skip))
+                    {
+                        throw new ProtocolException("malformed sync done");
+                    }
+                    _md.Bitmap.ClearAll();
+                    await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
+                    await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
+                    await _md.UpdateAsync(_ => uuids with { Current = uuids.Current & ~1UL },
+                        f => (f | MetadataFlags.Consistent | MetadataFlags.WasUpToDate) & ~(MetadataFlags.CrashedPrimary | MetadataFlags.FullSync), ct).ConfigureAwait(false);
+                    SetDisk(DiskState.UpToDate, skip == 1 ? "initial sync skipped by the peer" : "resync finished");
+                    lock (_lock)
+                    {
+                        _replication = ReplicationState.Established;
+                        _peerDisk = DiskState.UpToDate;
+                        s.Resync = null;
+                    }
+                    if (skip != 1)
+                    {
+                        Log.SyncFinished(_logger, Resource);
+                        Publish("volume.sync.finished", "sync target done", ("role", "SyncTarget"));
+                    }
+                    s.SendState(Role, Disk);
+                    break;
+                }
+            case FrameType.State:
+                if (payload.Length != 2 || payload[0] > (byte)Role.Primary || payload[1] > (byte)DiskState.UpToDate)
+                {
+                    throw new ProtocolException("malformed state");
+                }
+                lock (_lock)
+                {
+                    _peerRole = (Role)payload[0];
+                    _peerDisk = (DiskState)payload[1];
+                }
+                break;
+            case FrameType.Ping:
+                s.Send(FrameType.PingAck, [], control: true);
+                break;
+            case FrameType.PingAck:
+                break;
+            case FrameType.Error:
+                throw new ProtocolException($"the peer reported: {Encoding.UTF8.GetString(payload)}");
+            default:
+                throw new ProtocolException($"unexpected {type} frame after the handshake");
+        }
+    }
+
+    private async Task AfterBitmapExchangeAsync(Session s, CancellationToken ct)
+    {
+        switch (s.Plan.Action)
+        {
+            case SyncAction.Source:
+                {
+                    var fresh = ReplicaMetadata.NewRandomUuid();
+                    await _md.UpdateAsync(u => u.Bitmap != 0
+                            ? new GenerationUuids(u.Current, u.Bitmap + GenerationUuids.NewBitmapOffset, u.Bitmap, u.History0)
+                            : new GenerationUuids(u.Current, fresh, u.History0, u.History1),
+                        f => f, ct).ConfigureAwait(false);
+                    await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
+                    lock (_lock)
+                    {
+                        _replication = ReplicationState.SyncSource;
+                        _peerDisk = DiskState.Inconsistent;
+                        s.Resync = new ResyncProgress(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow(), ReplicationState.SyncSource);
+                    }
+                    s.Send(FrameType.SyncStart, ReplicationMessages.Uuids(new GenerationUuids(_md.Uuids.Bitmap, 0, 0, 0)), control: false);
+                    Log.SyncStarted(_logger, Resource, ReplicationState.SyncSource, _md.Bitmap.OutOfSyncBytes);
+                    Publish("volume.sync.started", s.Plan.Reason, ("role", "SyncSource"), ("bytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    s.Ready.TrySetResult();
+                    s.Resyncer = ResyncSourceAsync(s);
+                    break;
+                }
+            case SyncAction.Target:
+                lock (_lock)
+                {
+                    _replication = ReplicationState.SyncTarget;
+                }
+                s.Ready.TrySetResult();
+                break;
+            default:
+                lock (_lock)
+                {
+                    _replication = ReplicationState.Established;
+                }
+                s.Ready.TrySetResult();
+                break;
+        }
+    }
+
+    private async Task ResyncSourceAsync(Session s)
+    {
+        var ct = s.Cts.Token;
+        try
+        {
+            var started = _time.GetTimestamp();
+            var lastProgress = started;
+            long sent = 0;
+            long block = 0;
+            var bitmap = _md.Bitmap;
+            while (true)
+            {
+                var b = bitmap.FindNextSet(block);
+                if (b < 0)
+                {
+                    // Wait until every request in flight is acknowledged, then look again.
+                    for (var i = 0; i < ResyncWindow; i++)
+                    {
+                        await s.Window.WaitAsync(ct).ConfigureAwait(false);
+                    }
+                    s.Window.Release(ResyncWindow);
+                    if (bitmap.Count == 0)
+                    {
+                        break;
+                    }
+                    block = 0;
+                    continue;
+                }
+                var offset = b * QuickSyncBitmap.BytesPerBit;
+                if (offset >= Size)
+                {
+                    bitmap.Clear(offset, (bitmap.Blocks - b) * QuickSyncBitmap.BytesPerBit); // beyond the agreed size
+                    block = bitmap.Blocks;
+                    continue;
+                }
+                var n = 1;
+                const int blocksPerExtent = (1 << ActivityLog.ExtentShift) / QuickSyncBitmap.BytesPerBit;
+                while (n < ResyncMaxBlocks && b + n < bitmap.Blocks && (b + n) % blocksPerExtent != 0 && bitmap.IsSet(b + n))
+                {
+                    n++;
+                }
+                var length = (int)Math.Min((long)n * QuickSyncBitmap.BytesPerBit, Size - offset);
+                // Fixed-rate controller (resync-rate): never ahead of rate × elapsed.
+                var due = TimeSpan.FromSeconds((double)sent / Math.Max(_options.ResyncRate, 1));
+                var elapsed = _time.GetElapsedTime(started);
+                if (due > elapsed)
+                {
+                    await Task.Delay(due - elapsed, _time, ct).ConfigureAwait(false);
+                }
+                await s.Window.WaitAsync(ct).ConfigureAwait(false);
+                var frame = new byte[8 + length];
+                BinaryPrimitives.WriteInt64BigEndian(frame, offset);
+                // Under the stripe lock an application write to the same blocks is either wholly
+                // before (we read its data) or wholly after (its Data frame follows ours).
+                await LockStripesAsync(offset, length, ct).ConfigureAwait(false);
+                try
+                {
+                    await LocalAsync(() => _backing.ReadAsync(offset, frame.AsMemory(8), ct)).ConfigureAwait(false);
+                    s.Connection.Enqueue(FrameType.ResyncData, default, frame, control: false);
+                }
+                finally
+                {
+                    UnlockStripes(offset, length);
+                }
+                sent += length;
+                block = b + n;
+                if (_time.GetElapsedTime(lastProgress) >= _options.ProgressInterval)
+                {
+                    lastProgress = _time.GetTimestamp();
+                    PublishProgress(s);
+                }
+            }
+            await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
+            await _md.UpdateAsync(u => u.ClearBitmap(), f => f & ~(MetadataFlags.CrashedPrimary | MetadataFlags.FullSync), ct).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _replication = ReplicationState.Established;
+                _peerDisk = DiskState.UpToDate;
+                s.Resync = null;
+            }
+            s.Send(FrameType.SyncDone, ReplicationMessages.Uuids(_md.Uuids), control: false);
+            Log.SyncFinished(_logger, Resource);
+            Publish("volume.sync.finished", "sync source done", ("role", "SyncSource"), ("bytes", sent.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (IOException ex)
+        {
+            Log.ConnectionLost(_logger, Resource, $"resync stopped: {ex.Message}");
+            s.Abort();
+        }
+    }
+
+    private void PublishProgress(Session s)
+    {
+        var r = s.Resync;
+        if (r is null)
+        {
+            return;
+        }
+        var json = r.ToJson(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow());
+        Publish("volume.sync.progress", $"{json["percent"]}% done", ("percent", json["percent"]!.ToString()),
+            ("remainingBytes", json["remainingBytes"]!.ToString()), ("etaSeconds", json["etaSeconds"]?.ToString() ?? "unknown"));
+    }
+
+    private async Task OnSessionLostAsync(Session s, string reason)
+    {
+        lock (_lock)
+        {
+            if (_session != s)
+            {
+                return;
+            }
+            _session = null;
+            _replication = ReplicationState.Off;
+            _peerRole = Role.Unknown;
+            _peerDisk = DiskState.DUnknown;
+            FailTransferLogLocked();
+            s.Ready.TrySetResult();
+            SetConnectionLocked(_wantConnect ? ConnectionState.Connecting : ConnectionState.StandAlone, reason);
+        }
+        Log.ConnectionLost(_logger, Resource, reason);
+        s.Abort();
+        await s.Connection.DisposeAsync().ConfigureAwait(false);
+        if (s.Resyncer is not null)
+        {
+            await s.Resyncer.ConfigureAwait(false);
+        }
+        if (!_disposed)
+        {
+            try
+            {
+                await _md.FlushBitmapAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // A failing disk: the AL still over-approximates.
+            }
+        }
+        _wake.Release();
+    }
+
+    private sealed class Session(PeerConnection connection, bool resolveConflicts, SyncPlan plan)
+    {
+        public PeerConnection Connection { get; } = connection;
+        public bool ResolveConflicts { get; } = resolveConflicts;
+        public SyncPlan Plan { get; } = plan;
+        public CancellationTokenSource Cts { get; } = new();
+        public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public SemaphoreSlim Window { get; } = new(ResyncWindow, ResyncWindow);
+        public Task? Receiver { get; set; }
+        public Task? Resyncer { get; set; }
+        public ResyncProgress? Resync { get; set; }
+        public int EpochWrites { get; set; }
+
+        public void Send(FrameType type, byte[] payload, bool control) => Connection.Enqueue(type, default, payload, control);
+
+        public void SendState(Role role, DiskState disk) => Send(FrameType.State, [(byte)role, (byte)disk], control: true);
+
+        public void Abort()
+        {
+            try
+            {
+                Cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            Connection.Abort();
+        }
+
+        public async Task CloseAsync()
+        {
+            Abort();
+            if (Receiver is not null)
+            {
+                await Receiver.ConfigureAwait(false);
+            }
+        }
+    }
+}
