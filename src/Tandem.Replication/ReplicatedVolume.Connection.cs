@@ -106,6 +106,34 @@ public sealed partial class ReplicatedVolume
         }
     }
 
+    /// <summary>
+    /// Holds new writes and waits for the ones in flight, so that the UUIDs and bitmap sent to the
+    /// peer stay true until the session decides how writes are handled.
+    /// </summary>
+    private async Task<ParamsMessage> GateAndSnapshotAsync()
+    {
+        Task drained;
+        lock (_lock)
+        {
+            _gate ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _drained = _inflight == 0 ? null : new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            drained = _drained?.Task ?? Task.CompletedTask;
+        }
+        await drained.ConfigureAwait(false);
+        return LocalParams();
+    }
+
+    private void OpenGate()
+    {
+        TaskCompletionSource? gate;
+        lock (_lock)
+        {
+            gate = _gate;
+            _gate = null;
+        }
+        gate?.TrySetResult();
+    }
+
     private ParamsMessage LocalParams()
     {
         lock (_lock)
@@ -131,18 +159,19 @@ public sealed partial class ReplicatedVolume
     {
         var connection = new PeerConnection(stream);
         HandshakeResult hs;
-        var local = LocalParams();
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(HandshakeTimeout);
-            hs = await Handshake.RunAsync(connection, HandshakeOptions.Default(_options.CramHmacAlg, _options.SharedSecret), local, timeout.Token).ConfigureAwait(false);
+            hs = await Handshake.RunAsync(connection, HandshakeOptions.Default(_options.CramHmacAlg, _options.SharedSecret), GateAndSnapshotAsync, timeout.Token).ConfigureAwait(false);
         }
         catch
         {
+            OpenGate();
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+        var local = hs.Local;
         var self = new UuidSide(local.Uuids, local.CrashedPrimary, local.Role == Role.Primary, local.Inconsistent, local.DirtyBlocks, local.DiscardMyData);
         var peer = new UuidSide(hs.Peer.Uuids, hs.Peer.CrashedPrimary, hs.Peer.Role == Role.Primary, hs.Peer.Inconsistent, hs.Peer.DirtyBlocks, hs.Peer.DiscardMyData);
         var compare = UuidComparer.Compare(self, peer, acceptor);
@@ -155,6 +184,7 @@ public sealed partial class ReplicatedVolume
         }
         if (plan.Action == SyncAction.Disconnect)
         {
+            OpenGate();
             await connection.DisposeAsync().ConfigureAwait(false);
             throw new ProtocolException(plan.Reason);
         }
@@ -178,6 +208,7 @@ public sealed partial class ReplicatedVolume
             _discardMyData = false;
             SetConnectionLocked(ConnectionState.Connected, compare.ToString());
         }
+        OpenGate(); // writes now wait for the bitmap exchange instead
         connection.StartSending();
         var words = _md.Bitmap.Snapshot();
         for (var i = 0; i < words.Length; i += BitmapWordsPerChunk)

@@ -84,11 +84,41 @@ public sealed partial class ReplicatedVolume
         {
             return;
         }
-        var ready = ReadyTask();
-        if (!ready.IsCompleted)
+        while (true)
         {
+            var ready = ReadyTask();
+            if (ready.IsCompleted)
+            {
+                lock (_lock)
+                {
+                    if (ReadyTask().IsCompleted)
+                    {
+                        _inflight++;
+                        break;
+                    }
+                }
+                continue;
+            }
             await ready.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+        try
+        {
+            await WriteAdmittedAsync(offset, length, data, fua, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (--_inflight == 0)
+                {
+                    _drained?.TrySetResult();
+                }
+            }
+        }
+    }
+
+    private async Task WriteAdmittedAsync(long offset, int length, ReadOnlyMemory<byte> data, bool fua, CancellationToken cancellationToken)
+    {
         await _md.ActivityLog.BeginAsync(offset, length, cancellationToken).ConfigureAwait(false);
         Request? request = null;
         try
@@ -314,6 +344,10 @@ public sealed partial class ReplicatedVolume
     {
         lock (_lock)
         {
+            if (_gate is not null)
+            {
+                return _gate.Task;
+            }
             return _replication == ReplicationState.WaitingForBitmap && _session is not null ? _session.Ready.Task : Task.CompletedTask;
         }
     }

@@ -48,6 +48,9 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private Session? _session;
     private TcpListener? _listener;
     private Task? _connector;
+    private TaskCompletionSource? _gate;
+    private TaskCompletionSource? _drained;
+    private int _inflight;
 
     // Transfer log (primary side): requests awaiting their ack, epochs awaiting their barrier ack.
     private ulong _nextId;
@@ -185,7 +188,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             s = _session;
         }
         s?.SendState(Role.Primary, Disk);
-        if (force && s is not null && _replication == ReplicationState.Established)
+        if (force && disk != DiskState.UpToDate && s is not null)
         {
             // The forced generation is new: the peer must resync from it. Reconnect to decide.
             s.Abort();

@@ -19,7 +19,11 @@ internal static class Handshake
 
     private const int ChallengeSize = 32;
 
-    public static async Task<HandshakeResult> RunAsync(PeerConnection connection, HandshakeOptions options, ParamsMessage local, CancellationToken cancellationToken)
+    public static Task<HandshakeResult> RunAsync(PeerConnection connection, HandshakeOptions options, ParamsMessage local, CancellationToken cancellationToken) =>
+        RunAsync(connection, options, () => Task.FromResult(local), cancellationToken);
+
+    /// <summary>Runs the handshake; <paramref name="local"/> is asked for this side's parameters only once the peer is authenticated, so that they are current.</summary>
+    public static async Task<HandshakeResult> RunAsync(PeerConnection connection, HandshakeOptions options, Func<Task<ParamsMessage>> local, CancellationToken cancellationToken)
     {
         var features = options.Features | (options.Secret is null ? FeatureFlags.None : FeatureFlags.RequiresAuth);
         await connection.WriteDirectAsync(FrameType.Features, new FeaturesMessage(options.MinVersion, options.MaxVersion, features).Format(), cancellationToken).ConfigureAwait(false);
@@ -51,18 +55,19 @@ internal static class Handshake
             await AuthenticateAsync(connection, options, cancellationToken).ConfigureAwait(false);
         }
 
-        await connection.WriteDirectAsync(FrameType.Params, local.Format(), cancellationToken).ConfigureAwait(false);
+        var mine = await local().ConfigureAwait(false);
+        await connection.WriteDirectAsync(FrameType.Params, mine.Format(), cancellationToken).ConfigureAwait(false);
         payload = await ExpectAsync(connection, FrameType.Params, cancellationToken).ConfigureAwait(false);
         if (!ParamsMessage.TryParse(payload, out var remote, out var error))
         {
             await RefuseAsync(connection, $"malformed parameters: {error}", cancellationToken).ConfigureAwait(false);
         }
-        var mismatch = CheckAgreement(local, remote);
+        var mismatch = CheckAgreement(mine, remote);
         if (mismatch is not null)
         {
             await RefuseAsync(connection, mismatch, cancellationToken).ConfigureAwait(false);
         }
-        return new HandshakeResult(high, features & peer.Features & ~FeatureFlags.RequiresAuth, remote, Math.Min(local.Size, remote.Size));
+        return new HandshakeResult(high, features & peer.Features & ~FeatureFlags.RequiresAuth, remote, Math.Min(mine.Size, remote.Size)) { Local = mine };
     }
 
     /// <summary>The settings that must match (drbd.md §5.1, §7.2 step 4); null when they do.</summary>
@@ -163,4 +168,8 @@ internal sealed record HandshakeOptions(uint MinVersion, uint MaxVersion, Featur
 }
 
 /// <summary>What the handshake agreed.</summary>
-internal sealed record HandshakeResult(uint Version, FeatureFlags Features, ParamsMessage Peer, long AgreedSize);
+internal sealed record HandshakeResult(uint Version, FeatureFlags Features, ParamsMessage Peer, long AgreedSize)
+{
+    /// <summary>The parameters this side sent.</summary>
+    public ParamsMessage Local { get; init; } = new();
+}

@@ -82,6 +82,7 @@ public sealed class ReplicatedVolumeTests
         await c.A.Volume.SkipInitialSyncAsync(CancellationToken.None);
         await c.WaitSyncedAsync();
         await c.A.Volume.PromoteAsync(false, CancellationToken.None);
+        await c.WaitForAsync("beta sees alpha Primary", () => c.B.Volume.PeerRole == Role.Primary);
         return c;
     }
 
@@ -152,6 +153,7 @@ public sealed class ReplicatedVolumeTests
         await c.A.Volume.WriteAsync(4096 * 10, RandomNumberGenerator.GetBytes(8192), false, Ct);
         await c.A.Volume.WriteAsync(1 << 20, RandomNumberGenerator.GetBytes(4096), false, Ct);
         Assert.Equal(3 * 4096, c.A.Volume.OutOfSyncBytes);
+        Assert.True(c.A.Volume.Uuids.Bitmap != 0, $"a new generation was started: {c.A.Volume.Uuids}");
         var before = c.Events.Last;
         await c.B.Volume.ConnectAsync();
         var started = await c.Events.WaitAsync("sync started", e => e.Kind == "volume.sync.started" && e.Node == "alpha", before);
