@@ -119,7 +119,8 @@ public sealed partial class ReplicatedVolume
 
     private async Task WriteAdmittedAsync(long offset, int length, ReadOnlyMemory<byte> data, bool fua, CancellationToken cancellationToken)
     {
-        await _md.ActivityLog.BeginAsync(offset, length, cancellationToken).ConfigureAwait(false);
+        // The AL transaction is metadata I/O on the same disk: its failure fails the disk too.
+        await LocalAsync(() => _md.ActivityLog.BeginAsync(offset, length, cancellationToken)).ConfigureAwait(false);
         Request? request = null;
         try
         {

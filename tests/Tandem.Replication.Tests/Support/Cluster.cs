@@ -126,13 +126,16 @@ internal sealed class Node(string name, string path, FileVolume backing, Replica
 
     public FileVolume Backing { get; private set; } = backing;
 
+    /// <summary>The backing as the volume sees it: fails on demand.</summary>
+    public FaultyVolume Faulty { get; private set; } = new(backing);
+
     public ReplicatedVolume Volume { get; private set; } = null!;
 
     public ReplicatedVolumeOptions Options { get; } = options;
 
     public async Task OpenAsync()
     {
-        Volume = await ReplicatedVolume.OpenAsync(Options, Backing, null, events, null, null, CancellationToken.None);
+        Volume = await ReplicatedVolume.OpenAsync(Options, Faulty, null, events, null, null, CancellationToken.None);
     }
 
     /// <summary>Power loss: the volume stops dead; the backing is reopened later by <see cref="RestartAsync"/>.</summary>
@@ -142,6 +145,7 @@ internal sealed class Node(string name, string path, FileVolume backing, Replica
     {
         await Backing.DisposeAsync();
         Backing = FileVolume.Open(Path);
+        Faulty = new FaultyVolume(Backing);
         await OpenAsync();
     }
 

@@ -275,6 +275,51 @@ public sealed class ReplicatedVolumeTests
     }
 
     [Fact]
+    public async Task Resync_after_primary_crash_resyncs_the_activity_log_extents()
+    {
+        await using var c = await SyncedAsync();
+        await c.B.Volume.DisconnectAsync();
+        await c.WaitForAsync("alpha alone", () => c.A.Volume.Connection != ConnectionState.Connected);
+        await c.A.Volume.ConnectAsync(); // keep trying, as after a network failure
+        // Writes that only alpha has (the peer is away) and then the power loss.
+        await c.A.Volume.WriteAsync(5L << 20, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.A.CrashAsync();
+        await c.A.RestartAsync();
+        Assert.True(c.A.Volume.Metadata.RecoveredFromCrash);
+        Assert.True(c.A.Volume.OutOfSyncBytes > 1L << 20, $"the hot 4 MiB extent (the part inside the volume) is marked out of sync: {c.A.Volume.OutOfSyncBytes}");
+        var before = c.Events.Last;
+        await c.A.Volume.ConnectAsync();
+        await c.B.Volume.ConnectAsync();
+        await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "beta", before);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Io_error_on_the_primary_fails_the_write_and_the_disk()
+    {
+        await using var c = await SyncedAsync();
+        c.A.Faulty.FailWrites = true;
+        var ex = await Assert.ThrowsAsync<VolumeException>(async () => await c.A.Volume.WriteAsync(0, new byte[4096], false, Ct));
+        Assert.Equal(VolumeError.Io, ex.Error);
+        Assert.Equal(DiskState.Failed, c.A.Volume.Disk);
+        Assert.Contains(c.Events.Events, e => e.Kind == "volume.disk" && e.Node == "alpha" && e.Data!["new"] == "Failed");
+        await Assert.ThrowsAsync<VolumeException>(async () => await c.A.Volume.WriteAsync(0, new byte[4096], false, Ct));
+    }
+
+    [Fact]
+    public async Task Demotion_waits_until_every_write_is_acknowledged()
+    {
+        await using var c = await SyncedAsync();
+        var writes = Enumerable.Range(0, 32).Select(i => c.A.Volume.WriteAsync(i * 65536L, RandomNumberGenerator.GetBytes(65536), false, Ct).AsTask()).ToArray();
+        await Task.WhenAll(writes);
+        await c.A.Volume.DemoteAsync(Ct);
+        // Demoted only after the barrier acks: the peer's backing already has everything.
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+        Assert.Equal(Role.Secondary, c.A.Volume.Role);
+    }
+
+    [Fact]
     public async Task Status_section_reports_roles_states_and_sync()
     {
         await using var c = await SyncedAsync();
