@@ -273,6 +273,7 @@ public sealed partial class ReplicatedVolume
                     SetDisk(DiskState.Inconsistent, "resync target");
                     lock (_lock)
                     {
+                        _replication = ReplicationState.SyncTarget;
                         s.Resync = new ResyncProgress(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow(), ReplicationState.SyncTarget);
                     }
                     Log.SyncStarted(_logger, Resource, ReplicationState.SyncTarget, _md.Bitmap.OutOfSyncBytes);
@@ -355,6 +356,50 @@ public sealed partial class ReplicatedVolume
                     s.Send(FrameType.ResyncAck, ReplicationMessages.Ack(0, offset, data.Length), control: true);
                     break;
                 }
+            case FrameType.ResyncInSync:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
+                    {
+                        throw new ProtocolException("malformed in-sync notice");
+                    }
+                    _md.Bitmap.Clear(ack.Offset, ack.Length);
+                    s.Send(FrameType.ResyncAck, ReplicationMessages.Ack(0, ack.Offset, ack.Length), control: true);
+                    break;
+                }
+            case FrameType.DigestRequest:
+                {
+                    if (payload.Length <= ReplicationMessages.AckSize || !ReplicationMessages.TryParseAck(payload.AsSpan(0, ReplicationMessages.AckSize), out var req))
+                    {
+                        throw new ProtocolException("malformed digest request");
+                    }
+                    var alg = Encoding.ASCII.GetString(payload, ReplicationMessages.AckSize, payload.Length - ReplicationMessages.AckSize);
+                    if (!BlockDigest.IsKnown(alg) || req.Length > FrameHeader.ResyncChunk || req.Offset + req.Length > Size)
+                    {
+                        throw new ProtocolException($"bad digest request ({alg}, {req.Offset}+{req.Length})");
+                    }
+                    var data = new byte[req.Length];
+                    await LocalAsync(() => _backing.ReadAsync(req.Offset, data, ct)).ConfigureAwait(false);
+                    var digests = BlockDigest.Compute(alg, data);
+                    var reply = new byte[12 + digests.Length];
+                    BinaryPrimitives.WriteInt64BigEndian(reply, req.Offset);
+                    BinaryPrimitives.WriteInt32BigEndian(reply.AsSpan(8), BlockDigest.Size(alg));
+                    digests.CopyTo(reply, 12);
+                    s.Send(FrameType.DigestReply, reply, control: true);
+                    break;
+                }
+            case FrameType.DigestReply:
+                {
+                    if (payload.Length < 12)
+                    {
+                        throw new ProtocolException("malformed digest reply");
+                    }
+                    var offset = BinaryPrimitives.ReadInt64BigEndian(payload);
+                    if (s.Digests.TryRemove(offset, out var waiter))
+                    {
+                        waiter.TrySetResult(payload[12..]);
+                    }
+                    break;
+                }
             case FrameType.ResyncAck:
                 {
                     if (!ReplicationMessages.TryParseAck(payload, out var ack))
@@ -419,26 +464,8 @@ public sealed partial class ReplicatedVolume
         switch (s.Plan.Action)
         {
             case SyncAction.Source:
-                {
-                    var fresh = ReplicaMetadata.NewRandomUuid();
-                    await _md.UpdateAsync(u => u.Bitmap != 0
-                            ? new GenerationUuids(u.Current, u.Bitmap + GenerationUuids.NewBitmapOffset, u.Bitmap, u.History0)
-                            : new GenerationUuids(u.Current, fresh, u.History0, u.History1),
-                        f => f, ct).ConfigureAwait(false);
-                    await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
-                    lock (_lock)
-                    {
-                        _replication = ReplicationState.SyncSource;
-                        _peerDisk = DiskState.Inconsistent;
-                        s.Resync = new ResyncProgress(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow(), ReplicationState.SyncSource);
-                    }
-                    s.Send(FrameType.SyncStart, ReplicationMessages.Uuids(new GenerationUuids(_md.Uuids.Bitmap, 0, 0, 0)), control: false);
-                    Log.SyncStarted(_logger, Resource, ReplicationState.SyncSource, _md.Bitmap.OutOfSyncBytes);
-                    Publish("volume.sync.started", s.Plan.Reason, ("role", "SyncSource"), ("bytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-                    s.Ready.TrySetResult();
-                    s.Resyncer = ResyncSourceAsync(s);
-                    break;
-                }
+                await StartResyncAsSourceAsync(s, s.Plan.Reason, ct).ConfigureAwait(false);
+                break;
             case SyncAction.Target:
                 lock (_lock)
                 {
@@ -455,6 +482,39 @@ public sealed partial class ReplicatedVolume
                 break;
         }
     }
+
+    private async Task StartResyncAsSourceAsync(Session s, string reason, CancellationToken ct)
+    {
+        var fresh = ReplicaMetadata.NewRandomUuid();
+        await _md.UpdateAsync(u => u.Bitmap != 0
+                ? new GenerationUuids(u.Current, u.Bitmap + GenerationUuids.NewBitmapOffset, u.Bitmap, u.History0)
+                : new GenerationUuids(u.Current, fresh, u.History0, u.History1),
+            f => f, ct).ConfigureAwait(false);
+        await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
+        lock (_lock)
+        {
+            _replication = ReplicationState.SyncSource;
+            _peerDisk = DiskState.Inconsistent;
+            s.Resync = new ResyncProgress(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow(), ReplicationState.SyncSource);
+        }
+        s.Send(FrameType.SyncStart, ReplicationMessages.Uuids(new GenerationUuids(_md.Uuids.Bitmap, 0, 0, 0)), control: false);
+        Log.SyncStarted(_logger, Resource, ReplicationState.SyncSource, _md.Bitmap.OutOfSyncBytes);
+        Publish("volume.sync.started", reason, ("role", "SyncSource"), ("bytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        s.Ready.TrySetResult();
+        s.Resyncer = ResyncSourceAsync(s);
+    }
+
+    private async Task<byte[]> PeerDigestsAsync(Session s, string alg, long offset, int length, CancellationToken ct)
+    {
+        var tcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        s.Digests[offset] = tcs;
+        var request = ReplicationMessages.Ack(0, offset, length).Concat(Encoding.ASCII.GetBytes(alg)).ToArray();
+        s.Send(FrameType.DigestRequest, request, control: false);
+        using var registration = ct.Register(() => tcs.TrySetCanceled(ct));
+        return await tcs.Task.ConfigureAwait(false);
+    }
+
+    private static bool AllEqual(byte[] a, byte[] b) => a.AsSpan().SequenceEqual(b);
 
     private async Task ResyncSourceAsync(Session s)
     {
@@ -514,7 +574,17 @@ public sealed partial class ReplicatedVolume
                 try
                 {
                     await LocalAsync(() => _backing.ReadAsync(offset, frame.AsMemory(8), ct)).ConfigureAwait(false);
-                    s.Connection.Enqueue(FrameType.ResyncData, default, frame, control: false);
+                    if (_options.CsumsAlg is { } csums
+                        && AllEqual(BlockDigest.Compute(csums, frame.AsSpan(8)), await PeerDigestsAsync(s, csums, offset, length, ct).ConfigureAwait(false)))
+                    {
+                        // Checksum-based resync: the peer already has these bytes.
+                        s.Send(FrameType.ResyncInSync, ReplicationMessages.Ack(0, offset, length), control: false);
+                        Interlocked.Add(ref s.SkippedBytes, length);
+                    }
+                    else
+                    {
+                        s.Connection.Enqueue(FrameType.ResyncData, default, frame, control: false);
+                    }
                 }
                 finally
                 {
@@ -538,7 +608,8 @@ public sealed partial class ReplicatedVolume
             }
             s.Send(FrameType.SyncDone, ReplicationMessages.Uuids(_md.Uuids), control: false);
             Log.SyncFinished(_logger, Resource);
-            Publish("volume.sync.finished", "sync source done", ("role", "SyncSource"), ("bytes", sent.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Publish("volume.sync.finished", "sync source done", ("role", "SyncSource"), ("bytes", sent.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("sentBytes", (sent - Interlocked.Read(ref s.SkippedBytes)).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -611,6 +682,10 @@ public sealed partial class ReplicatedVolume
         public Task? Resyncer { get; set; }
         public ResyncProgress? Resync { get; set; }
         public int EpochWrites { get; set; }
+#pragma warning disable SA1401, CA1051 // Interlocked needs a field
+        public long SkippedBytes;
+#pragma warning restore SA1401, CA1051
+        public System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource<byte[]>> Digests { get; } = new();
 
         public void Send(FrameType type, byte[] payload, bool control) => Connection.Enqueue(type, default, payload, control);
 
@@ -618,6 +693,10 @@ public sealed partial class ReplicatedVolume
 
         public void Abort()
         {
+            foreach (var waiter in Digests.Values)
+            {
+                waiter.TrySetException(new IOException("connection lost"));
+            }
             try
             {
                 Cts.Cancel();

@@ -48,6 +48,12 @@ public sealed record ReplicatedVolumeOptions
     /// <value>1 second.</value>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The online-verify digest (verify-alg: md5, sha1, sha256, sha512, crc32c), or null: verify refused.</summary>
+    public string? VerifyAlg { get; init; }
+
+    /// <summary>The checksum-resync digest (csums-alg), or null: resync sends every out-of-sync block.</summary>
+    public string? CsumsAlg { get; init; }
+
     /// <summary>Builds options from a resource of the configuration.</summary>
     /// <param name="spec">The resource.</param>
     /// <param name="localHost">This host's name (an <c>on HOST</c> section).</param>
@@ -74,6 +80,8 @@ public sealed record ReplicatedVolumeOptions
             SharedSecret = spec.Net.SharedSecret,
             ResyncRate = spec.Disk.ResyncRate,
             ConnectInterval = spec.Net.ConnectInterval,
+            VerifyAlg = spec.Net.VerifyAlg,
+            CsumsAlg = spec.Net.CsumsAlg,
         };
     }
 }

@@ -18,12 +18,16 @@ internal readonly record struct FrameHeader(FrameType Type, int Length)
     /// <summary>Largest bitmap chunk: 64 KiB of words (the bitmap is sent in pieces).</summary>
     public const int MaxBitmapChunk = 8 + (64 << 10);
 
+    /// <summary>Largest resync / verify request: 256 KiB.</summary>
+    public const int ResyncChunk = 256 << 10;
+
     public static int MaxLength(FrameType type) => type switch
     {
         FrameType.Data => DataHeader.Size + MaxData,
         FrameType.ResyncData => 8 + MaxData,
         FrameType.BitmapChunk => MaxBitmapChunk,
         FrameType.Params => 1024,
+        FrameType.DigestReply => 8 + 4 + (ResyncChunk / 4096 * BlockDigest.MaxSize),
         FrameType.Error => 1024,
         FrameType.AuthChallenge or FrameType.AuthResponse => 64,
         _ => 64,

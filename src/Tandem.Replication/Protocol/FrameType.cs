@@ -23,4 +23,7 @@ internal enum FrameType : ushort
     Ping = 0x19,
     PingAck = 0x1A,
     Error = 0x1F,
+    DigestRequest = 0x20,
+    DigestReply = 0x21,
+    ResyncInSync = 0x22,
 }

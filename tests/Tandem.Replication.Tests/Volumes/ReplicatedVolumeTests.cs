@@ -320,6 +320,42 @@ public sealed class ReplicatedVolumeTests
     }
 
     [Fact]
+    public async Task Online_verify_finds_the_differing_blocks_and_resyncs_them()
+    {
+        await using var c = await SyncedAsync(tweak: o => o with { VerifyAlg = "sha256" });
+        await c.A.Volume.WriteAsync(0, RandomNumberGenerator.GetBytes(1 << 20), false, Ct);
+        await c.A.Volume.FlushAsync(Ct);
+        await c.B.Backing.WriteAsync(4096 * 3, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.B.Backing.WriteAsync(4096 * 700, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        var before = c.Events.Last;
+        var found = await c.A.Volume.VerifyAsync(resyncFromHere: true, Ct);
+        Assert.Equal(2 * 4096, found);
+        var done = await c.Events.WaitAsync("verify finished", e => e.Kind == "volume.verify.finished" && e.Node == "alpha", before);
+        Assert.Equal("8192", done.Data!["outOfSyncBytes"]);
+        await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "beta", before);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+        Assert.Equal(0, await c.A.Volume.VerifyAsync(false, Ct));
+    }
+
+    [Fact]
+    public async Task Checksum_resync_sends_only_blocks_that_differ()
+    {
+        await using var c = await SyncedAsync(tweak: o => o with { CsumsAlg = "crc32c" });
+        await c.B.Volume.DisconnectAsync();
+        await c.WaitForAsync("alpha alone", () => c.A.Volume.Connection != ConnectionState.Connected);
+        await c.A.Volume.WriteAsync(0, new byte[256 << 10], false, Ct); // rewrites the zeros the peer has
+        await c.A.Volume.WriteAsync(2 << 20, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        var before = c.Events.Last;
+        await c.B.Volume.ConnectAsync();
+        var done = await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "alpha", before);
+        Assert.Equal(((256 << 10) + 4096).ToString(System.Globalization.CultureInfo.InvariantCulture), done.Data!["bytes"]);
+        Assert.Equal("4096", done.Data!["sentBytes"]);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
     public async Task Status_section_reports_roles_states_and_sync()
     {
         await using var c = await SyncedAsync();
