@@ -407,6 +407,7 @@ public sealed partial class ReplicatedVolume
                         throw new ProtocolException("malformed resync ack");
                     }
                     _md.Bitmap.Clear(ack.Offset, ack.Length);
+                    Interlocked.Add(ref s.AckedBytes, ack.Length);
                     s.Window.Release();
                     break;
                 }
@@ -504,6 +505,43 @@ public sealed partial class ReplicatedVolume
         s.Resyncer = ResyncSourceAsync(s);
     }
 
+    /// <summary>Takes a resync window slot; reports the resync as stalled when no acknowledgement frees one in time.</summary>
+    private async Task WaitWindowAsync(Session s, CancellationToken ct)
+    {
+        while (!await s.Window.WaitAsync(_options.StallTimeout, ct).ConfigureAwait(false))
+        {
+            CheckStall(s, Interlocked.Read(ref s.AckedBytes), long.MaxValue);
+        }
+        CheckStall(s, Interlocked.Read(ref s.AckedBytes), 0);
+    }
+
+    /// <summary>Reports a resync with requests outstanding and no acknowledgement for the stall timeout, and its recovery.</summary>
+    private void CheckStall(Session s, long acked, long sent)
+    {
+        var now = _time.GetTimestamp();
+        if (acked != s.LastAcked)
+        {
+            s.LastAcked = acked;
+            s.LastAckTime = now;
+            if (s.Stalled)
+            {
+                s.Stalled = false;
+                Publish("volume.sync.progress", "resync moving again", ("remainingBytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+            return;
+        }
+        if (s.LastAckTime == 0)
+        {
+            s.LastAckTime = now;
+        }
+        if (!s.Stalled && sent > acked && _time.GetElapsedTime(s.LastAckTime) >= _options.StallTimeout)
+        {
+            s.Stalled = true;
+            Publish("volume.sync.stalled", $"no resync acknowledgement for {_options.StallTimeout.TotalSeconds:0.#} s",
+                ("remainingBytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+    }
+
     private async Task<byte[]> PeerDigestsAsync(Session s, string alg, long offset, int length, CancellationToken ct)
     {
         var tcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -523,6 +561,11 @@ public sealed partial class ReplicatedVolume
         {
             var started = _time.GetTimestamp();
             var lastProgress = started;
+            var controller = new ResyncRateController(_options.ResyncRate, _options.ControllerPlanAhead, _options.ControllerFillTarget,
+                _options.ControllerDelayTarget, _options.ControllerMaxRate);
+            var budget = controller.NextStep(0, 0);
+            var tick = started;
+            long ackedAtTick = 0;
             long sent = 0;
             long block = 0;
             var bitmap = _md.Bitmap;
@@ -534,7 +577,7 @@ public sealed partial class ReplicatedVolume
                     // Wait until every request in flight is acknowledged, then look again.
                     for (var i = 0; i < ResyncWindow; i++)
                     {
-                        await s.Window.WaitAsync(ct).ConfigureAwait(false);
+                        await WaitWindowAsync(s, ct).ConfigureAwait(false);
                     }
                     s.Window.Release(ResyncWindow);
                     if (bitmap.Count == 0)
@@ -558,14 +601,22 @@ public sealed partial class ReplicatedVolume
                     n++;
                 }
                 var length = (int)Math.Min((long)n * QuickSyncBitmap.BytesPerBit, Size - offset);
-                // Fixed-rate controller (resync-rate): never ahead of rate × elapsed.
-                var due = TimeSpan.FromSeconds((double)sent / Math.Max(_options.ResyncRate, 1));
-                var elapsed = _time.GetElapsedTime(started);
-                if (due > elapsed)
+                // The rate controller grants bytes per 100 ms step (fixed resync-rate, or dynamic).
+                while (budget <= 0)
                 {
-                    await Task.Delay(due - elapsed, _time, ct).ConfigureAwait(false);
+                    var wait = ResyncRateController.Step - _time.GetElapsedTime(tick);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, _time, ct).ConfigureAwait(false);
+                    }
+                    tick = _time.GetTimestamp();
+                    var acked = Interlocked.Read(ref s.AckedBytes);
+                    CheckStall(s, acked, sent);
+                    budget += controller.NextStep(acked - ackedAtTick, sent - acked);
+                    ackedAtTick = acked;
                 }
-                await s.Window.WaitAsync(ct).ConfigureAwait(false);
+                budget -= length;
+                await WaitWindowAsync(s, ct).ConfigureAwait(false);
                 var frame = new byte[8 + length];
                 BinaryPrimitives.WriteInt64BigEndian(frame, offset);
                 // Under the stripe lock an application write to the same blocks is either wholly
@@ -684,6 +735,10 @@ public sealed partial class ReplicatedVolume
         public int EpochWrites { get; set; }
 #pragma warning disable SA1401, CA1051 // Interlocked needs a field
         public long SkippedBytes;
+        public long AckedBytes;
+        public long LastAcked { get; set; }
+        public long LastAckTime { get; set; }
+        public bool Stalled { get; set; }
 #pragma warning restore SA1401, CA1051
         public System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource<byte[]>> Digests { get; } = new();
 

@@ -54,6 +54,26 @@ public sealed record ReplicatedVolumeOptions
     /// <summary>The checksum-resync digest (csums-alg), or null: resync sends every out-of-sync block.</summary>
     public string? CsumsAlg { get; init; }
 
+    /// <summary>The dynamic controller's plan (c-plan-ahead); zero uses the fixed <see cref="ResyncRate"/>.</summary>
+    /// <value>Zero (fixed rate).</value>
+    public TimeSpan ControllerPlanAhead { get; init; }
+
+    /// <summary>Bytes in flight the dynamic controller aims for (c-fill-target); 0 uses <see cref="ControllerDelayTarget"/>.</summary>
+    /// <value>50 KiB (DRBD's 100 sectors).</value>
+    public long ControllerFillTarget { get; init; } = 50 * 1024;
+
+    /// <summary>c-delay-target.</summary>
+    /// <value>1 second.</value>
+    public TimeSpan ControllerDelayTarget { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>c-max-rate in bytes per second.</summary>
+    /// <value>100 MiB/s.</value>
+    public long ControllerMaxRate { get; init; } = 100L << 20;
+
+    /// <summary>A resync with no acknowledgement for this long is reported as stalled.</summary>
+    /// <value>30 seconds.</value>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Builds options from a resource of the configuration.</summary>
     /// <param name="spec">The resource.</param>
     /// <param name="localHost">This host's name (an <c>on HOST</c> section).</param>
@@ -80,8 +100,15 @@ public sealed record ReplicatedVolumeOptions
             SharedSecret = spec.Net.SharedSecret,
             ResyncRate = spec.Disk.ResyncRate,
             ConnectInterval = spec.Net.ConnectInterval,
+            ControllerPlanAhead = TimeSpan.FromMilliseconds(100 * Int(spec.Disk.Other, "c-plan-ahead", 0)),
+            ControllerFillTarget = 512 * Int(spec.Disk.Other, "c-fill-target", 100),
+            ControllerDelayTarget = TimeSpan.FromMilliseconds(100 * Int(spec.Disk.Other, "c-delay-target", 10)),
+            ControllerMaxRate = 1024 * Int(spec.Disk.Other, "c-max-rate", 102400),
             VerifyAlg = spec.Net.VerifyAlg,
             CsumsAlg = spec.Net.CsumsAlg,
         };
     }
+
+    private static long Int(IReadOnlyDictionary<string, string> options, string key, long fallback) =>
+        options.TryGetValue(key, out var raw) && long.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : fallback;
 }

@@ -16,6 +16,9 @@ internal sealed class FaultyVolume(IBlockVolume inner) : IBlockVolume
 
     public int Writes;
 
+    /// <summary>While set, writes wait until it completes (a frozen disk).</summary>
+    public TaskCompletionSource? Freeze { get; set; }
+
     public long Size => inner.Size;
 
     public int MinimumBlockSize => inner.MinimumBlockSize;
@@ -37,6 +40,10 @@ internal sealed class FaultyVolume(IBlockVolume inner) : IBlockVolume
             throw Eio();
         }
         Interlocked.Increment(ref Writes);
+        if (Freeze is { } freeze)
+        {
+            await freeze.Task;
+        }
         var tear = Interlocked.Exchange(ref _tearAt, -1);
         if (tear >= 0)
         {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Tandem.Core.Events;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Tests.Support;
@@ -351,6 +352,53 @@ public sealed class ReplicatedVolumeTests
         var done = await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "alpha", before);
         Assert.Equal(((256 << 10) + 4096).ToString(System.Globalization.CultureInfo.InvariantCulture), done.Data!["bytes"]);
         Assert.Equal("4096", done.Data!["sentBytes"]);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Fixed_resync_rate_is_honoured()
+    {
+        const long rate = 16L << 20;
+        await using var c = await Cluster.StartAsync(randomDataOnA: true, tweak: o => o with { ResyncRate = rate });
+        await c.ConnectBothAsync();
+        await c.A.Volume.PromoteAsync(force: true, Ct);
+        var started = await c.Events.WaitAsync("sync started", e => e.Kind == "volume.sync.started" && e.Node == "alpha");
+        var finished = await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "alpha");
+        var bytes = long.Parse(started.Data!["bytes"], System.Globalization.CultureInfo.InvariantCulture);
+        var floor = TimeSpan.FromSeconds((double)bytes / rate * 0.8);
+        Assert.True(finished.Time - started.Time >= floor, $"{bytes} bytes synced in {(finished.Time - started.Time).TotalMilliseconds} ms, faster than {rate} B/s");
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Dynamic_rate_controller_resyncs_and_a_frozen_target_is_reported_as_stalled()
+    {
+        await using var c = await Cluster.StartAsync(randomDataOnA: true, tweak: o => o with
+        {
+            ControllerPlanAhead = TimeSpan.FromSeconds(2),
+            ControllerFillTarget = 1 << 20,
+            StallTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        await c.ConnectBothAsync();
+        await c.A.Volume.PromoteAsync(force: true, Ct);
+        await c.Events.WaitAsync("sync started on beta", e => e.Kind == "volume.sync.started" && e.Node == "beta");
+        var freeze = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        c.B.Faulty.Freeze = freeze;
+        ClusterEvent stalled;
+        try
+        {
+            stalled = await c.Events.WaitAsync("stalled", e => e.Kind == "volume.sync.stalled" && e.Node == "alpha");
+        }
+        finally
+        {
+            c.B.Faulty.Freeze = null;
+            freeze.SetResult();
+        }
+        Assert.Contains("no resync acknowledgement", stalled.Reason);
+        await c.Events.WaitAsync("moving again", e => e.Kind == "volume.sync.progress" && e.Reason.Contains("again", StringComparison.Ordinal), stalled.Sequence);
+        await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "beta");
         await c.WaitSyncedAsync();
         Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
     }
