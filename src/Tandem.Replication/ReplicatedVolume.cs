@@ -517,7 +517,9 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         _events?.Publish(kind, Resource, reason, d);
     }
 
-    private bool IAmDialer => string.CompareOrdinal(_options.Listen.ToString(), _options.Peer.ToString()) < 0;
+    private bool IAmDialer => _options.PeerName is { } peer
+        ? string.CompareOrdinal(_options.NodeName, peer) < 0
+        : string.CompareOrdinal(_options.Listen.ToString(), _options.Peer.ToString()) < 0;
 
     private static IPEndPoint Endpoint(EndPoint? e) => e as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
 }

@@ -16,6 +16,11 @@ public sealed record ReplicatedVolumeOptions
     /// <summary>Where this node listens for its peer.</summary>
     public required IPEndPoint Listen { get; init; }
 
+    /// <summary>The peer's node name. When set, the node with the smaller name dials and the other
+    /// accepts (stable even when a proxy or NAT changes the addresses); otherwise the smaller listen
+    /// address dials.</summary>
+    public string? PeerName { get; init; }
+
     /// <summary>Where the peer listens.</summary>
     public required IPEndPoint Peer { get; init; }
 
@@ -92,6 +97,7 @@ public sealed record ReplicatedVolumeOptions
         {
             Resource = spec.Name,
             NodeName = me.Name,
+            PeerName = peers[0].Name,
             Listen = IPEndPoint.Parse(me.Address),
             Peer = IPEndPoint.Parse(peers[0].Address),
             Protocol = spec.Protocol,

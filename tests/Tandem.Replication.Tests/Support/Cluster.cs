@@ -18,13 +18,39 @@ internal sealed class Cluster : IAsyncDisposable
 
     public Node B { get; private set; } = null!;
 
+    /// <summary>The proxies each node reaches its peer through (only with <c>proxied</c>).</summary>
+    public CuttableProxy? ToA { get; private set; }
+
+    /// <summary>The proxy in front of beta.</summary>
+    public CuttableProxy? ToB { get; private set; }
+
+    /// <summary>Cuts the network between the nodes (both directions) until <see cref="Heal"/>.</summary>
+    public void Partition()
+    {
+        ToA!.Partition();
+        ToB!.Partition();
+    }
+
+    public void Heal()
+    {
+        ToA!.Heal();
+        ToB!.Heal();
+    }
+
     public static async Task<Cluster> StartAsync(long sizeA = 8 << 20, long sizeB = 8 << 20, ReplicationProtocol protocol = ReplicationProtocol.C,
-        Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool randomDataOnA = false)
+        Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool randomDataOnA = false, bool proxied = false)
     {
         var c = new Cluster();
         var (pa, pb) = (FreePort(), FreePort());
-        c.A = await c.CreateNodeAsync("alpha", sizeA, pa, pb, protocol, tweak, randomDataOnA);
-        c.B = await c.CreateNodeAsync("beta", sizeB, pb, pa, protocol, tweak, false);
+        int peerOfA = pb, peerOfB = pa;
+        if (proxied)
+        {
+            c.ToA = new CuttableProxy(new IPEndPoint(IPAddress.Loopback, pa));
+            c.ToB = new CuttableProxy(new IPEndPoint(IPAddress.Loopback, pb));
+            (peerOfA, peerOfB) = (c.ToB.EndPoint.Port, c.ToA.EndPoint.Port);
+        }
+        c.A = await c.CreateNodeAsync("alpha", sizeA, pa, peerOfA, protocol, o => (tweak?.Invoke(o) ?? o) with { PeerName = "beta" }, randomDataOnA);
+        c.B = await c.CreateNodeAsync("beta", sizeB, pb, peerOfB, protocol, o => (tweak?.Invoke(o) ?? o) with { PeerName = "alpha" }, false);
         return c;
     }
 
@@ -114,6 +140,11 @@ internal sealed class Cluster : IAsyncDisposable
     {
         await A.DisposeAsync();
         await B.DisposeAsync();
+        if (ToA is not null)
+        {
+            await ToA.DisposeAsync();
+            await ToB!.DisposeAsync();
+        }
         Directory.Delete(_dir, recursive: true);
     }
 }

@@ -75,9 +75,9 @@ public sealed class ReplicatedVolumeTests
         Assert.Equal(small, c.B.Volume.Size);
     }
 
-    private static async Task<Cluster> SyncedAsync(ReplicationProtocol protocol = ReplicationProtocol.C, Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null)
+    private static async Task<Cluster> SyncedAsync(ReplicationProtocol protocol = ReplicationProtocol.C, Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool proxied = false)
     {
-        var c = await Cluster.StartAsync(protocol: protocol, tweak: tweak);
+        var c = await Cluster.StartAsync(protocol: protocol, tweak: tweak, proxied: proxied);
         await c.ConnectBothAsync();
         await c.WaitForAsync("established", () => c.A.Volume.Replication == ReplicationState.Established && c.B.Volume.Replication == ReplicationState.Established);
         await c.A.Volume.SkipInitialSyncAsync(CancellationToken.None);
@@ -401,6 +401,28 @@ public sealed class ReplicatedVolumeTests
         await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "beta");
         await c.WaitSyncedAsync();
         Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Network_partition_then_both_write_is_a_split_brain_detected_on_heal()
+    {
+        await using var c = await SyncedAsync(proxied: true);
+        var data = RandomNumberGenerator.GetBytes(4096);
+        await c.A.Volume.WriteAsync(0, data, false, Ct);
+        c.Partition();
+        await c.WaitForAsync("both lost the peer", () => c.A.Volume.Connection == ConnectionState.Connecting && c.B.Volume.Connection == ConnectionState.Connecting);
+        // The write acknowledged before the partition is on beta.
+        await c.B.Volume.PromoteAsync(false, Ct);
+        var read = new byte[4096];
+        await c.B.Volume.ReadAsync(0, read, Ct);
+        Assert.Equal(data, read);
+        await c.A.Volume.WriteAsync(4096, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.B.Volume.WriteAsync(8192, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        var before = c.Events.Last;
+        c.Heal();
+        await c.Events.WaitAsync("split brain on alpha", e => e.Kind == "volume.split-brain" && e.Node == "alpha", before);
+        await c.Events.WaitAsync("split brain on beta", e => e.Kind == "volume.split-brain" && e.Node == "beta", before);
+        await c.WaitForAsync("both StandAlone", () => c.A.Volume.Connection == ConnectionState.StandAlone && c.B.Volume.Connection == ConnectionState.StandAlone);
     }
 
     [Fact]
