@@ -217,7 +217,38 @@ public sealed partial class ReplicatedVolume
             session.Send(FrameType.BitmapChunk, ReplicationMessages.BitmapChunk(i, words.AsSpan(i, n)), control: false);
         }
         session.Send(FrameType.BitmapDone, [], control: false);
+        session.LastReceived = _time.GetTimestamp();
         session.Receiver = ReceiveLoopAsync(session);
+        session.KeepAlive = KeepAliveAsync(session);
+    }
+
+    /// <summary>
+    /// Pings the peer every ping-int; a peer that sends nothing (not even the PingAck) for the
+    /// peer timeout after a ping is declared lost — a frozen or vanished peer closes no socket.
+    /// </summary>
+    private async Task KeepAliveAsync(Session s)
+    {
+        var ct = s.Cts.Token;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.PingInterval, _time, ct).ConfigureAwait(false);
+                var pinged = _time.GetTimestamp();
+                s.Send(FrameType.Ping, [], control: true);
+                await Task.Delay(_options.PeerTimeout, _time, ct).ConfigureAwait(false);
+                if (s.LastReceived < pinged)
+                {
+                    Log.ConnectionLost(_logger, Resource, "PingAck did not arrive in time");
+                    s.LostReason = $"PingAck did not arrive within {_options.PeerTimeout.TotalSeconds:0.#} s";
+                    s.Abort();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task ReceiveLoopAsync(Session s)
@@ -229,12 +260,13 @@ public sealed partial class ReplicatedVolume
             while (true)
             {
                 var (type, payload) = await s.Connection.ReceiveAsync(ct).ConfigureAwait(false);
+                s.LastReceived = _time.GetTimestamp();
                 await HandleFrameAsync(s, type, payload, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            reason = "disconnected";
+            reason = s.LostReason ?? "disconnected";
         }
         catch (ProtocolException ex)
         {
@@ -242,7 +274,7 @@ public sealed partial class ReplicatedVolume
         }
         catch (Exception ex) when (ex is IOException or EndOfStreamException or SocketException or ObjectDisposedException)
         {
-            reason = $"network failure: {ex.Message}";
+            reason = s.LostReason ?? $"network failure: {ex.Message}";
         }
         await OnSessionLostAsync(s, reason).ConfigureAwait(false);
     }
@@ -686,6 +718,7 @@ public sealed partial class ReplicatedVolume
 
     private async Task OnSessionLostAsync(Session s, string reason)
     {
+        int unconfirmed;
         lock (_lock)
         {
             if (_session != s)
@@ -696,7 +729,7 @@ public sealed partial class ReplicatedVolume
             _replication = ReplicationState.Off;
             _peerRole = Role.Unknown;
             _peerDisk = DiskState.DUnknown;
-            FailTransferLogLocked();
+            unconfirmed = FailTransferLogLocked();
             s.Ready.TrySetResult();
             SetConnectionLocked(_wantConnect ? ConnectionState.Connecting : ConnectionState.StandAlone, reason);
         }
@@ -707,10 +740,20 @@ public sealed partial class ReplicatedVolume
         {
             await s.Resyncer.ConfigureAwait(false);
         }
+        if (s.KeepAlive is not null)
+        {
+            await s.KeepAlive.ConfigureAwait(false);
+        }
         if (!_disposed)
         {
             try
             {
+                if (unconfirmed > 0 && Role == Role.Primary)
+                {
+                    // Writes the peer never confirmed exist only here: that is a new data generation
+                    // (else a reconnect would find equal UUIDs and skip their resync).
+                    await EnsureGenerationAsync(CancellationToken.None).ConfigureAwait(false);
+                }
                 await _md.FlushBitmapAsync(CancellationToken.None).ConfigureAwait(false);
             }
             catch (IOException)
@@ -736,6 +779,9 @@ public sealed partial class ReplicatedVolume
 #pragma warning disable SA1401, CA1051 // Interlocked needs a field
         public long SkippedBytes;
         public long AckedBytes;
+        public long LastReceived;
+        public Task? KeepAlive { get; set; }
+        public string? LostReason { get; set; }
         public long LastAcked { get; set; }
         public long LastAckTime { get; set; }
         public bool Stalled { get; set; }

@@ -276,8 +276,10 @@ public sealed partial class ReplicatedVolume
     /// The peer is gone: every write it has not confirmed stable may be missing there, so its
     /// blocks are marked out of sync, and the writes complete on local success alone.
     /// </summary>
-    private void FailTransferLogLocked()
+    /// <returns>The number of writes that were still waiting for the peer.</returns>
+    private int FailTransferLogLocked()
     {
+        var failed = 0;
         foreach (var epoch in _epochs)
         {
             foreach (var r in epoch.Requests)
@@ -285,6 +287,7 @@ public sealed partial class ReplicatedVolume
                 _md.Bitmap.Set(r.Offset, r.Length);
                 _md.ActivityLog.Complete(r.Offset, r.Length);
                 r.NetOk.TrySetResult();
+                failed++;
             }
             epoch.Acked.TrySetResult();
         }
@@ -294,6 +297,7 @@ public sealed partial class ReplicatedVolume
         _epochWrites = 0;
         _closeEpoch = false;
         _epochs.AddLast(new Epoch(_epoch));
+        return failed;
     }
 
     private async Task WaitTransferLogEmptyAsync(CancellationToken cancellationToken)

@@ -79,6 +79,14 @@ public sealed record ReplicatedVolumeOptions
     /// <value>30 seconds.</value>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often an idle connection is pinged (ping-int).</summary>
+    /// <value>10 seconds.</value>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a ping may go unanswered before the peer is declared lost.</summary>
+    /// <value>6 seconds (DRBD's <c>timeout</c>; its 0.5 s ping-timeout is for a dedicated meta socket).</value>
+    public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromSeconds(6);
+
     /// <summary>Builds options from a resource of the configuration.</summary>
     /// <param name="spec">The resource.</param>
     /// <param name="localHost">This host's name (an <c>on HOST</c> section).</param>
@@ -110,6 +118,8 @@ public sealed record ReplicatedVolumeOptions
             ControllerFillTarget = 512 * Int(spec.Disk.Other, "c-fill-target", 100),
             ControllerDelayTarget = TimeSpan.FromMilliseconds(100 * Int(spec.Disk.Other, "c-delay-target", 10)),
             ControllerMaxRate = 1024 * Int(spec.Disk.Other, "c-max-rate", 102400),
+            PingInterval = spec.Net.PingInterval,
+            PeerTimeout = spec.Net.Timeout,
             VerifyAlg = spec.Net.VerifyAlg,
             CsumsAlg = spec.Net.CsumsAlg,
         };

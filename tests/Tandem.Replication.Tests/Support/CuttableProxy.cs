@@ -16,6 +16,7 @@ internal sealed class CuttableProxy : IAsyncDisposable
     private readonly List<Socket> _sockets = [];
     private readonly Task _accept;
     private volatile bool _partitioned;
+    private volatile bool _blackHole;
 
     public CuttableProxy(IPEndPoint target)
     {
@@ -40,7 +41,14 @@ internal sealed class CuttableProxy : IAsyncDisposable
         }
     }
 
-    public void Heal() => _partitioned = false;
+    public void Heal()
+    {
+        _partitioned = false;
+        _blackHole = false;
+    }
+
+    /// <summary>Keeps the connections open but stops forwarding (a frozen peer, a silent network).</summary>
+    public void BlackHole() => _blackHole = true;
 
     private async Task AcceptLoopAsync()
     {
@@ -70,8 +78,8 @@ internal sealed class CuttableProxy : IAsyncDisposable
                     _sockets.Add(client);
                     _sockets.Add(server);
                 }
-                _ = PumpAsync(client, server);
-                _ = PumpAsync(server, client);
+                _ = PumpAsync(client, server, () => _blackHole);
+                _ = PumpAsync(server, client, () => _blackHole);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
@@ -79,7 +87,7 @@ internal sealed class CuttableProxy : IAsyncDisposable
         }
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    private static async Task PumpAsync(Socket from, Socket to, Func<bool> drop)
     {
         var buffer = new byte[64 << 10];
         try
@@ -91,7 +99,10 @@ internal sealed class CuttableProxy : IAsyncDisposable
                 {
                     break;
                 }
-                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
+                if (!drop())
+                {
+                    await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
+                }
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)

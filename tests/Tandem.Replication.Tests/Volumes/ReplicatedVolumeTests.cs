@@ -426,6 +426,23 @@ public sealed class ReplicatedVolumeTests
     }
 
     [Fact]
+    public async Task A_silent_peer_is_declared_lost_by_the_ping_and_a_pending_write_completes_locally()
+    {
+        await using var c = await SyncedAsync(proxied: true, tweak: o => o with { PingInterval = TimeSpan.FromMilliseconds(200), PeerTimeout = TimeSpan.FromMilliseconds(500) });
+        c.ToA!.BlackHole();
+        c.ToB!.BlackHole();
+        var before = c.Events.Last;
+        // Protocol C: the write waits for an ack that never comes, until the peer is declared lost.
+        await c.A.Volume.WriteAsync(0, RandomNumberGenerator.GetBytes(4096), false, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        var lost = await c.Events.WaitAsync("alpha lost beta", e => e.Kind == "volume.connection" && e.Node == "alpha" && e.Data!["new"] == "Connecting", before);
+        Assert.Contains("PingAck", lost.Reason);
+        Assert.Equal(4096, c.A.Volume.OutOfSyncBytes);
+        c.Heal();
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
     public async Task Status_section_reports_roles_states_and_sync()
     {
         await using var c = await SyncedAsync();
