@@ -443,6 +443,25 @@ public sealed class ReplicatedVolumeTests
     }
 
     [Fact]
+    public async Task Lost_primary_after_no_writes_rejoins_as_sync_target_without_split_brain()
+    {
+        await using var c = await SyncedAsync();
+        await c.A.CrashAsync();
+        await c.WaitForAsync("beta lost alpha", () => c.B.Volume.Connection != ConnectionState.Connected);
+        await c.B.Volume.PromoteAsync(false, Ct);
+        await c.B.Volume.WriteAsync(12288, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.A.RestartAsync();
+        Assert.Equal(Role.Secondary, c.A.Volume.Role);
+        var before = c.Events.Last;
+        await c.A.Volume.ConnectAsync();
+        var started = await c.Events.WaitAsync("alpha sync target", e => e.Kind == "volume.sync.started" && e.Node == "alpha", before);
+        Assert.Equal("SyncTarget", started.Data!["role"]);
+        await c.WaitSyncedAsync();
+        Assert.DoesNotContain(c.Events.Events, e => e.Kind == "volume.split-brain");
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
     public async Task Status_section_reports_roles_states_and_sync()
     {
         await using var c = await SyncedAsync();
