@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace Tandem.Replication;
+
+/// <summary>Replication log messages (event ids 2000–2999, never renumbered).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(2000, LogLevel.Information, "{Resource}: role {Old} -> {New} ({Reason})", EventName = "Tandem.Replication.Role")]
+    public static partial void RoleChanged(ILogger logger, string resource, Role old, Role @new, string reason);
+
+    [LoggerMessage(2001, LogLevel.Warning, "{Resource}: promoted with --force from disk state {Disk}", EventName = "Tandem.Replication.ForcedPromotion")]
+    public static partial void ForcedPromotion(ILogger logger, string resource, DiskState disk);
+
+    [LoggerMessage(2002, LogLevel.Information, "{Resource}: disk {Old} -> {New} ({Reason})", EventName = "Tandem.Replication.Disk")]
+    public static partial void DiskChanged(ILogger logger, string resource, DiskState old, DiskState @new, string reason);
+
+    [LoggerMessage(2003, LogLevel.Information, "{Resource}: connection {Old} -> {New} ({Reason})", EventName = "Tandem.Replication.Connection")]
+    public static partial void ConnectionChanged(ILogger logger, string resource, ConnectionState old, ConnectionState @new, string reason);
+
+    [LoggerMessage(2004, LogLevel.Information, "{Resource}: {Decision}", EventName = "Tandem.Replication.UuidCompare")]
+    public static partial void UuidDecision(ILogger logger, string resource, string decision);
+
+    [LoggerMessage(2005, LogLevel.Error, "{Resource}: split brain: {Reason}", EventName = "Tandem.Replication.SplitBrain")]
+    public static partial void SplitBrain(ILogger logger, string resource, string reason);
+
+    [LoggerMessage(2006, LogLevel.Warning, "{Resource}: connection failed: {Reason}", EventName = "Tandem.Replication.ConnectFailed")]
+    public static partial void ConnectFailed(ILogger logger, string resource, string reason);
+
+    [LoggerMessage(2007, LogLevel.Information, "{Resource}: resync started as {Role}, {Bytes} bytes out of sync", EventName = "Tandem.Replication.SyncStarted")]
+    public static partial void SyncStarted(ILogger logger, string resource, ReplicationState role, long bytes);
+
+    [LoggerMessage(2008, LogLevel.Information, "{Resource}: resync finished", EventName = "Tandem.Replication.SyncFinished")]
+    public static partial void SyncFinished(ILogger logger, string resource);
+
+    [LoggerMessage(2009, LogLevel.Error, "{Resource}: local I/O error: {Reason}", EventName = "Tandem.Replication.IoError")]
+    public static partial void IoError(ILogger logger, string resource, string reason);
+
+    [LoggerMessage(2010, LogLevel.Warning, "{Resource}: connection lost: {Reason}", EventName = "Tandem.Replication.ConnectionLost")]
+    public static partial void ConnectionLost(ILogger logger, string resource, string reason);
+}

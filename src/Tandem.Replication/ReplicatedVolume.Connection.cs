@@ -1,0 +1,820 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+using Tandem.Core.Model;
+using Tandem.Replication.Metadata;
+using Tandem.Replication.Protocol;
+using Tandem.Replication.Uuids;
+
+namespace Tandem.Replication;
+
+public sealed partial class ReplicatedVolume
+{
+    private const int BitmapWordsPerChunk = 8192;
+    private const int ResyncWindow = 16;
+    private const int ResyncMaxBlocks = 64; // 256 KiB per request
+
+    private TimeSpan HandshakeTimeout => TimeSpan.FromTicks(Math.Max(_options.ConnectInterval.Ticks * 4, TimeSpan.FromSeconds(2).Ticks));
+
+    private async Task ConnectorLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            bool want;
+            lock (_lock)
+            {
+                want = _wantConnect && !_disposed && _session is null;
+            }
+            if (!want)
+            {
+                try
+                {
+                    await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                continue;
+            }
+            Socket? socket = null;
+            var acceptor = !IAmDialer;
+            try
+            {
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                attempt.CancelAfter(_options.ConnectInterval);
+                if (acceptor)
+                {
+                    socket = await _listener!.AcceptSocketAsync(attempt.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    socket = new Socket(_options.Peer.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                    await socket.ConnectAsync(_options.Peer, attempt.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                socket?.Dispose();
+                return;
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                socket?.Dispose();
+                if (!acceptor)
+                {
+                    await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
+                }
+                continue;
+            }
+            socket.NoDelay = true;
+            try
+            {
+                await StartSessionAsync(new NetworkStream(socket, ownsSocket: true), acceptor, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ProtocolException ex)
+            {
+                // A refused handshake (versions, authentication, settings, split brain) is not
+                // retried: an operator must act (drbd.md §7.2: auth failure → StandAlone).
+                Log.ConnectFailed(_logger, Resource, ex.Message);
+                lock (_lock)
+                {
+                    _wantConnect = false;
+                    SetConnectionLocked(ConnectionState.StandAlone, ex.Message);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                Log.ConnectFailed(_logger, Resource, ex.Message);
+                await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Holds new writes and waits for the ones in flight, so that the UUIDs and bitmap sent to the
+    /// peer stay true until the session decides how writes are handled.
+    /// </summary>
+    private async Task<ParamsMessage> GateAndSnapshotAsync()
+    {
+        Task drained;
+        lock (_lock)
+        {
+            _gate ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _drained = _inflight == 0 ? null : new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            drained = _drained?.Task ?? Task.CompletedTask;
+        }
+        await drained.ConfigureAwait(false);
+        return LocalParams();
+    }
+
+    private void OpenGate()
+    {
+        TaskCompletionSource? gate;
+        lock (_lock)
+        {
+            gate = _gate;
+            _gate = null;
+        }
+        gate?.TrySetResult();
+    }
+
+    private ParamsMessage LocalParams()
+    {
+        lock (_lock)
+        {
+            return new ParamsMessage
+            {
+                Protocol = _options.Protocol,
+                DiscardMyData = _discardMyData,
+                Role = _role,
+                Disk = _disk,
+                Size = _md.UsableSize,
+                Uuids = _md.Uuids,
+                CrashedPrimary = (_md.Flags & MetadataFlags.CrashedPrimary) != 0,
+                Inconsistent = _disk <= DiskState.Inconsistent,
+                DirtyBlocks = _md.Bitmap.Count,
+                Policies = _options.Policies,
+                NodeName = _options.NodeName,
+            };
+        }
+    }
+
+    private async Task StartSessionAsync(NetworkStream stream, bool acceptor, CancellationToken cancellationToken)
+    {
+        var connection = new PeerConnection(stream);
+        HandshakeResult hs;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(HandshakeTimeout);
+            hs = await Handshake.RunAsync(connection, HandshakeOptions.Default(_options.CramHmacAlg, _options.SharedSecret), GateAndSnapshotAsync, timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            OpenGate();
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var local = hs.Local;
+        var self = new UuidSide(local.Uuids, local.CrashedPrimary, local.Role == Role.Primary, local.Inconsistent, local.DirtyBlocks, local.DiscardMyData);
+        var peer = new UuidSide(hs.Peer.Uuids, hs.Peer.CrashedPrimary, hs.Peer.Role == Role.Primary, hs.Peer.Inconsistent, hs.Peer.DirtyBlocks, hs.Peer.DiscardMyData);
+        var compare = UuidComparer.Compare(self, peer, acceptor);
+        var plan = _options.Policies.Plan(compare, self, peer, _options.NodeName, acceptor);
+        Log.UuidDecision(_logger, Resource, plan.Reason);
+        if (plan.SplitBrain)
+        {
+            Log.SplitBrain(_logger, Resource, plan.Reason);
+            Publish("volume.split-brain", plan.Reason, ("action", plan.Action.ToString()), ("rule", compare.RuleName));
+        }
+        if (plan.Action == SyncAction.Disconnect)
+        {
+            OpenGate();
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new ProtocolException(plan.Reason);
+        }
+        if (hs.AgreedSize < Size || (hs.AgreedSize != _md.LastAgreedSize))
+        {
+            // Differing backings: both use the smaller (drbd.md §7.2 step 5).
+            Interlocked.Exchange(ref _size, Math.Min(hs.AgreedSize, _md.UsableSize));
+            await _md.SetLastAgreedSizeAsync(Size, cancellationToken).ConfigureAwait(false);
+        }
+        if (plan.Full)
+        {
+            _md.Bitmap.SetAll();
+        }
+        var session = new Session(connection, acceptor, plan);
+        lock (_lock)
+        {
+            _session = session;
+            _peerRole = hs.Peer.Role;
+            _peerDisk = hs.Peer.Disk;
+            _replication = ReplicationState.WaitingForBitmap;
+            _discardMyData = false;
+            SetConnectionLocked(ConnectionState.Connected, compare.ToString());
+        }
+        OpenGate(); // writes now wait for the bitmap exchange instead
+        connection.StartSending();
+        var words = _md.Bitmap.Snapshot();
+        for (var i = 0; i < words.Length; i += BitmapWordsPerChunk)
+        {
+            var n = Math.Min(BitmapWordsPerChunk, words.Length - i);
+            session.Send(FrameType.BitmapChunk, ReplicationMessages.BitmapChunk(i, words.AsSpan(i, n)), control: false);
+        }
+        session.Send(FrameType.BitmapDone, [], control: false);
+        session.LastReceived = _time.GetTimestamp();
+        session.Receiver = ReceiveLoopAsync(session);
+        session.KeepAlive = KeepAliveAsync(session);
+    }
+
+    /// <summary>
+    /// Pings the peer every ping-int; a peer that sends nothing (not even the PingAck) for the
+    /// peer timeout after a ping is declared lost — a frozen or vanished peer closes no socket.
+    /// </summary>
+    private async Task KeepAliveAsync(Session s)
+    {
+        var ct = s.Cts.Token;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.PingInterval, _time, ct).ConfigureAwait(false);
+                var pinged = _time.GetTimestamp();
+                s.Send(FrameType.Ping, [], control: true);
+                await Task.Delay(_options.PeerTimeout, _time, ct).ConfigureAwait(false);
+                if (s.LastReceived < pinged)
+                {
+                    Log.ConnectionLost(_logger, Resource, "PingAck did not arrive in time");
+                    s.LostReason = $"PingAck did not arrive within {_options.PeerTimeout.TotalSeconds:0.#} s";
+                    s.Abort();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ReceiveLoopAsync(Session s)
+    {
+        var ct = s.Cts.Token;
+        var reason = "connection closed";
+        try
+        {
+            while (true)
+            {
+                var (type, payload) = await s.Connection.ReceiveAsync(ct).ConfigureAwait(false);
+                s.LastReceived = _time.GetTimestamp();
+                await HandleFrameAsync(s, type, payload, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            reason = s.LostReason ?? "disconnected";
+        }
+        catch (ProtocolException ex)
+        {
+            reason = ex.Message;
+        }
+        catch (Exception ex) when (ex is IOException or EndOfStreamException or SocketException or ObjectDisposedException)
+        {
+            reason = s.LostReason ?? $"network failure: {ex.Message}";
+        }
+        await OnSessionLostAsync(s, reason).ConfigureAwait(false);
+    }
+
+    private async Task HandleFrameAsync(Session s, FrameType type, byte[] payload, CancellationToken ct)
+    {
+        switch (type)
+        {
+            case FrameType.BitmapChunk:
+                if (!ReplicationMessages.TryParseBitmapChunk(payload, out var first, out var words))
+                {
+                    throw new ProtocolException("malformed bitmap chunk");
+                }
+                _md.Bitmap.MergeAt(first, words);
+                break;
+            case FrameType.BitmapDone:
+                await AfterBitmapExchangeAsync(s, ct).ConfigureAwait(false);
+                break;
+            case FrameType.SyncStart:
+                {
+                    if (!ReplicationMessages.TryParseUuids(payload, out var sync, out _))
+                    {
+                        throw new ProtocolException("malformed sync start");
+                    }
+                    await _md.UpdateAsync(u => new GenerationUuids(sync.Current & ~1UL, 0, u.History0, u.History1),
+                        f => f & ~(MetadataFlags.Consistent | MetadataFlags.WasUpToDate), ct).ConfigureAwait(false);
+                    await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
+                    SetDisk(DiskState.Inconsistent, "resync target");
+                    lock (_lock)
+                    {
+                        _replication = ReplicationState.SyncTarget;
+                        s.Resync = new ResyncProgress(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow(), ReplicationState.SyncTarget);
+                    }
+                    Log.SyncStarted(_logger, Resource, ReplicationState.SyncTarget, _md.Bitmap.OutOfSyncBytes);
+                    Publish("volume.sync.started", "sync target", ("role", "SyncTarget"), ("bytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    break;
+                }
+            case FrameType.Data:
+                {
+                    if (!DataHeader.TryParse(payload, out var h))
+                    {
+                        throw new ProtocolException("malformed data header");
+                    }
+                    var data = payload.AsMemory(DataHeader.Size);
+                    if (h.Offset + data.Length > Size)
+                    {
+                        throw new ProtocolException($"write {h.Offset}+{data.Length} beyond the agreed size {Size}");
+                    }
+                    if ((h.Flags & DataFlags.SendReceiveAck) != 0)
+                    {
+                        s.Send(FrameType.RecvAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
+                    }
+                    await LocalAsync(() => _backing.WriteAsync(h.Offset, data, (h.Flags & DataFlags.Fua) != 0, ct)).ConfigureAwait(false);
+                    if ((h.Flags & DataFlags.SendWriteAck) != 0)
+                    {
+                        s.Send(FrameType.WriteAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
+                    }
+                    s.EpochWrites++;
+                    break;
+                }
+            case FrameType.Barrier:
+                {
+                    if (!ReplicationMessages.TryParseBarrier(payload, out var epoch, out var setSize))
+                    {
+                        throw new ProtocolException("malformed barrier");
+                    }
+                    if (setSize != s.EpochWrites)
+                    {
+                        throw new ProtocolException($"barrier #{epoch} announces {setSize} writes, {s.EpochWrites} arrived");
+                    }
+                    // Write ordering "flush": every write of the epoch is complete (the loop is
+                    // sequential); make them stable before acknowledging and before the next epoch.
+                    await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
+                    s.Send(FrameType.BarrierAck, ReplicationMessages.Barrier(epoch, setSize), control: true);
+                    s.EpochWrites = 0;
+                    break;
+                }
+            case FrameType.RecvAck:
+            case FrameType.WriteAck:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
+                    {
+                        throw new ProtocolException("malformed ack");
+                    }
+                    OnWriteAck(ack.Id);
+                    break;
+                }
+            case FrameType.BarrierAck:
+                {
+                    if (!ReplicationMessages.TryParseBarrier(payload, out var epoch, out var setSize))
+                    {
+                        throw new ProtocolException("malformed barrier ack");
+                    }
+                    OnBarrierAck(epoch, setSize);
+                    break;
+                }
+            case FrameType.ResyncData:
+                {
+                    if (payload.Length < 8)
+                    {
+                        throw new ProtocolException("malformed resync data");
+                    }
+                    var offset = BinaryPrimitives.ReadInt64BigEndian(payload);
+                    var data = payload.AsMemory(8);
+                    if (offset < 0 || offset + data.Length > Size)
+                    {
+                        throw new ProtocolException($"resync data {offset}+{data.Length} beyond the agreed size {Size}");
+                    }
+                    await LocalAsync(() => _backing.WriteAsync(offset, data, false, ct)).ConfigureAwait(false);
+                    _md.Bitmap.Clear(offset, data.Length);
+                    s.Send(FrameType.ResyncAck, ReplicationMessages.Ack(0, offset, data.Length), control: true);
+                    break;
+                }
+            case FrameType.ResyncInSync:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
+                    {
+                        throw new ProtocolException("malformed in-sync notice");
+                    }
+                    _md.Bitmap.Clear(ack.Offset, ack.Length);
+                    s.Send(FrameType.ResyncAck, ReplicationMessages.Ack(0, ack.Offset, ack.Length), control: true);
+                    break;
+                }
+            case FrameType.DigestRequest:
+                {
+                    if (payload.Length <= ReplicationMessages.AckSize || !ReplicationMessages.TryParseAck(payload.AsSpan(0, ReplicationMessages.AckSize), out var req))
+                    {
+                        throw new ProtocolException("malformed digest request");
+                    }
+                    var alg = Encoding.ASCII.GetString(payload, ReplicationMessages.AckSize, payload.Length - ReplicationMessages.AckSize);
+                    if (!BlockDigest.IsKnown(alg) || req.Length > FrameHeader.ResyncChunk || req.Offset + req.Length > Size)
+                    {
+                        throw new ProtocolException($"bad digest request ({alg}, {req.Offset}+{req.Length})");
+                    }
+                    var data = new byte[req.Length];
+                    await LocalAsync(() => _backing.ReadAsync(req.Offset, data, ct)).ConfigureAwait(false);
+                    var digests = BlockDigest.Compute(alg, data);
+                    var reply = new byte[12 + digests.Length];
+                    BinaryPrimitives.WriteInt64BigEndian(reply, req.Offset);
+                    BinaryPrimitives.WriteInt32BigEndian(reply.AsSpan(8), BlockDigest.Size(alg));
+                    digests.CopyTo(reply, 12);
+                    s.Send(FrameType.DigestReply, reply, control: true);
+                    break;
+                }
+            case FrameType.DigestReply:
+                {
+                    if (payload.Length < 12)
+                    {
+                        throw new ProtocolException("malformed digest reply");
+                    }
+                    var offset = BinaryPrimitives.ReadInt64BigEndian(payload);
+                    if (s.Digests.TryRemove(offset, out var waiter))
+                    {
+                        waiter.TrySetResult(payload[12..]);
+                    }
+                    break;
+                }
+            case FrameType.ResyncAck:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
+                    {
+                        throw new ProtocolException("malformed resync ack");
+                    }
+                    _md.Bitmap.Clear(ack.Offset, ack.Length);
+                    Interlocked.Add(ref s.AckedBytes, ack.Length);
+                    s.Window.Release();
+                    break;
+                }
+            case FrameType.SyncDone:
+                {
+                    if (!ReplicationMessages.TryParseUuids(payload, out var uuids, out var skip))
+                    {
+                        throw new ProtocolException("malformed sync done");
+                    }
+                    _md.Bitmap.ClearAll();
+                    await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
+                    await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
+                    await _md.UpdateAsync(_ => uuids with { Current = uuids.Current & ~1UL },
+                        f => (f | MetadataFlags.Consistent | MetadataFlags.WasUpToDate) & ~(MetadataFlags.CrashedPrimary | MetadataFlags.FullSync), ct).ConfigureAwait(false);
+                    SetDisk(DiskState.UpToDate, skip == 1 ? "initial sync skipped by the peer" : "resync finished");
+                    lock (_lock)
+                    {
+                        _replication = ReplicationState.Established;
+                        _peerDisk = DiskState.UpToDate;
+                        s.Resync = null;
+                    }
+                    if (skip != 1)
+                    {
+                        Log.SyncFinished(_logger, Resource);
+                        Publish("volume.sync.finished", "sync target done", ("role", "SyncTarget"));
+                    }
+                    s.SendState(Role, Disk);
+                    break;
+                }
+            case FrameType.State:
+                if (payload.Length != 2 || payload[0] > (byte)Role.Primary || payload[1] > (byte)DiskState.UpToDate)
+                {
+                    throw new ProtocolException("malformed state");
+                }
+                lock (_lock)
+                {
+                    _peerRole = (Role)payload[0];
+                    _peerDisk = (DiskState)payload[1];
+                }
+                break;
+            case FrameType.Ping:
+                s.Send(FrameType.PingAck, [], control: true);
+                break;
+            case FrameType.PingAck:
+                break;
+            case FrameType.Error:
+                throw new ProtocolException($"the peer reported: {Encoding.UTF8.GetString(payload)}");
+            default:
+                throw new ProtocolException($"unexpected {type} frame after the handshake");
+        }
+    }
+
+    private async Task AfterBitmapExchangeAsync(Session s, CancellationToken ct)
+    {
+        switch (s.Plan.Action)
+        {
+            case SyncAction.Source:
+                await StartResyncAsSourceAsync(s, s.Plan.Reason, ct).ConfigureAwait(false);
+                break;
+            case SyncAction.Target:
+                lock (_lock)
+                {
+                    _replication = ReplicationState.SyncTarget;
+                }
+                s.Ready.TrySetResult();
+                break;
+            default:
+                lock (_lock)
+                {
+                    _replication = ReplicationState.Established;
+                }
+                s.Ready.TrySetResult();
+                break;
+        }
+    }
+
+    private async Task StartResyncAsSourceAsync(Session s, string reason, CancellationToken ct)
+    {
+        var fresh = ReplicaMetadata.NewRandomUuid();
+        await _md.UpdateAsync(u => u.Bitmap != 0
+                ? new GenerationUuids(u.Current, u.Bitmap + GenerationUuids.NewBitmapOffset, u.Bitmap, u.History0)
+                : new GenerationUuids(u.Current, fresh, u.History0, u.History1),
+            f => f, ct).ConfigureAwait(false);
+        await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
+        lock (_lock)
+        {
+            _replication = ReplicationState.SyncSource;
+            _peerDisk = DiskState.Inconsistent;
+            s.Resync = new ResyncProgress(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow(), ReplicationState.SyncSource);
+        }
+        s.Send(FrameType.SyncStart, ReplicationMessages.Uuids(new GenerationUuids(_md.Uuids.Bitmap, 0, 0, 0)), control: false);
+        Log.SyncStarted(_logger, Resource, ReplicationState.SyncSource, _md.Bitmap.OutOfSyncBytes);
+        Publish("volume.sync.started", reason, ("role", "SyncSource"), ("bytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        s.Ready.TrySetResult();
+        s.Resyncer = ResyncSourceAsync(s);
+    }
+
+    /// <summary>Takes a resync window slot; reports the resync as stalled when no acknowledgement frees one in time.</summary>
+    private async Task WaitWindowAsync(Session s, CancellationToken ct)
+    {
+        while (!await s.Window.WaitAsync(_options.StallTimeout, ct).ConfigureAwait(false))
+        {
+            CheckStall(s, Interlocked.Read(ref s.AckedBytes), long.MaxValue);
+        }
+        CheckStall(s, Interlocked.Read(ref s.AckedBytes), 0);
+    }
+
+    /// <summary>Reports a resync with requests outstanding and no acknowledgement for the stall timeout, and its recovery.</summary>
+    private void CheckStall(Session s, long acked, long sent)
+    {
+        var now = _time.GetTimestamp();
+        if (acked != s.LastAcked)
+        {
+            s.LastAcked = acked;
+            s.LastAckTime = now;
+            if (s.Stalled)
+            {
+                s.Stalled = false;
+                Publish("volume.sync.progress", "resync moving again", ("remainingBytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+            return;
+        }
+        if (s.LastAckTime == 0)
+        {
+            s.LastAckTime = now;
+        }
+        if (!s.Stalled && sent > acked && _time.GetElapsedTime(s.LastAckTime) >= _options.StallTimeout)
+        {
+            s.Stalled = true;
+            Publish("volume.sync.stalled", $"no resync acknowledgement for {_options.StallTimeout.TotalSeconds:0.#} s",
+                ("remainingBytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+    }
+
+    private async Task<byte[]> PeerDigestsAsync(Session s, string alg, long offset, int length, CancellationToken ct)
+    {
+        var tcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        s.Digests[offset] = tcs;
+        var request = ReplicationMessages.Ack(0, offset, length).Concat(Encoding.ASCII.GetBytes(alg)).ToArray();
+        s.Send(FrameType.DigestRequest, request, control: false);
+        using var registration = ct.Register(() => tcs.TrySetCanceled(ct));
+        return await tcs.Task.ConfigureAwait(false);
+    }
+
+    private static bool AllEqual(byte[] a, byte[] b) => a.AsSpan().SequenceEqual(b);
+
+    private async Task ResyncSourceAsync(Session s)
+    {
+        var ct = s.Cts.Token;
+        try
+        {
+            var started = _time.GetTimestamp();
+            var lastProgress = started;
+            var controller = new ResyncRateController(_options.ResyncRate, _options.ControllerPlanAhead, _options.ControllerFillTarget,
+                _options.ControllerDelayTarget, _options.ControllerMaxRate);
+            var budget = controller.NextStep(0, 0);
+            var tick = started;
+            long ackedAtTick = 0;
+            long sent = 0;
+            long block = 0;
+            var bitmap = _md.Bitmap;
+            while (true)
+            {
+                var b = bitmap.FindNextSet(block);
+                if (b < 0)
+                {
+                    // Wait until every request in flight is acknowledged, then look again.
+                    for (var i = 0; i < ResyncWindow; i++)
+                    {
+                        await WaitWindowAsync(s, ct).ConfigureAwait(false);
+                    }
+                    s.Window.Release(ResyncWindow);
+                    if (bitmap.Count == 0)
+                    {
+                        break;
+                    }
+                    block = 0;
+                    continue;
+                }
+                var offset = b * QuickSyncBitmap.BytesPerBit;
+                if (offset >= Size)
+                {
+                    bitmap.Clear(offset, (bitmap.Blocks - b) * QuickSyncBitmap.BytesPerBit); // beyond the agreed size
+                    block = bitmap.Blocks;
+                    continue;
+                }
+                var n = 1;
+                const int blocksPerExtent = (1 << ActivityLog.ExtentShift) / QuickSyncBitmap.BytesPerBit;
+                while (n < ResyncMaxBlocks && b + n < bitmap.Blocks && (b + n) % blocksPerExtent != 0 && bitmap.IsSet(b + n))
+                {
+                    n++;
+                }
+                var length = (int)Math.Min((long)n * QuickSyncBitmap.BytesPerBit, Size - offset);
+                // The rate controller grants bytes per 100 ms step (fixed resync-rate, or dynamic).
+                while (budget <= 0)
+                {
+                    var wait = ResyncRateController.Step - _time.GetElapsedTime(tick);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, _time, ct).ConfigureAwait(false);
+                    }
+                    tick = _time.GetTimestamp();
+                    var acked = Interlocked.Read(ref s.AckedBytes);
+                    CheckStall(s, acked, sent);
+                    budget += controller.NextStep(acked - ackedAtTick, sent - acked);
+                    ackedAtTick = acked;
+                }
+                budget -= length;
+                await WaitWindowAsync(s, ct).ConfigureAwait(false);
+                var frame = new byte[8 + length];
+                BinaryPrimitives.WriteInt64BigEndian(frame, offset);
+                // Under the stripe lock an application write to the same blocks is either wholly
+                // before (we read its data) or wholly after (its Data frame follows ours).
+                await LockStripesAsync(offset, length, ct).ConfigureAwait(false);
+                try
+                {
+                    await LocalAsync(() => _backing.ReadAsync(offset, frame.AsMemory(8), ct)).ConfigureAwait(false);
+                    if (_options.CsumsAlg is { } csums
+                        && AllEqual(BlockDigest.Compute(csums, frame.AsSpan(8)), await PeerDigestsAsync(s, csums, offset, length, ct).ConfigureAwait(false)))
+                    {
+                        // Checksum-based resync: the peer already has these bytes.
+                        s.Send(FrameType.ResyncInSync, ReplicationMessages.Ack(0, offset, length), control: false);
+                        Interlocked.Add(ref s.SkippedBytes, length);
+                    }
+                    else
+                    {
+                        s.Connection.Enqueue(FrameType.ResyncData, default, frame, control: false);
+                    }
+                }
+                finally
+                {
+                    UnlockStripes(offset, length);
+                }
+                sent += length;
+                block = b + n;
+                if (_time.GetElapsedTime(lastProgress) >= _options.ProgressInterval)
+                {
+                    lastProgress = _time.GetTimestamp();
+                    PublishProgress(s);
+                }
+            }
+            await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
+            await _md.UpdateAsync(u => u.ClearBitmap(), f => f & ~(MetadataFlags.CrashedPrimary | MetadataFlags.FullSync), ct).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _replication = ReplicationState.Established;
+                _peerDisk = DiskState.UpToDate;
+                s.Resync = null;
+            }
+            s.Send(FrameType.SyncDone, ReplicationMessages.Uuids(_md.Uuids), control: false);
+            Log.SyncFinished(_logger, Resource);
+            Publish("volume.sync.finished", "sync source done", ("role", "SyncSource"), ("bytes", sent.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("sentBytes", (sent - Interlocked.Read(ref s.SkippedBytes)).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (IOException ex)
+        {
+            Log.ConnectionLost(_logger, Resource, $"resync stopped: {ex.Message}");
+            s.Abort();
+        }
+    }
+
+    private void PublishProgress(Session s)
+    {
+        var r = s.Resync;
+        if (r is null)
+        {
+            return;
+        }
+        var json = r.ToJson(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow());
+        Publish("volume.sync.progress", $"{json["percent"]}% done", ("percent", json["percent"]!.ToString()),
+            ("remainingBytes", json["remainingBytes"]!.ToString()), ("etaSeconds", json["etaSeconds"]?.ToString() ?? "unknown"));
+    }
+
+    private async Task OnSessionLostAsync(Session s, string reason)
+    {
+        int unconfirmed;
+        lock (_lock)
+        {
+            if (_session != s)
+            {
+                return;
+            }
+            _session = null;
+            _replication = ReplicationState.Off;
+            _peerRole = Role.Unknown;
+            _peerDisk = DiskState.DUnknown;
+            unconfirmed = FailTransferLogLocked();
+            s.Ready.TrySetResult();
+            SetConnectionLocked(_wantConnect ? ConnectionState.Connecting : ConnectionState.StandAlone, reason);
+        }
+        Log.ConnectionLost(_logger, Resource, reason);
+        s.Abort();
+        await s.Connection.DisposeAsync().ConfigureAwait(false);
+        if (s.Resyncer is not null)
+        {
+            await s.Resyncer.ConfigureAwait(false);
+        }
+        if (s.KeepAlive is not null)
+        {
+            await s.KeepAlive.ConfigureAwait(false);
+        }
+        if (!_disposed)
+        {
+            try
+            {
+                if (unconfirmed > 0 && Role == Role.Primary)
+                {
+                    // Writes the peer never confirmed exist only here: that is a new data generation
+                    // (else a reconnect would find equal UUIDs and skip their resync).
+                    await EnsureGenerationAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                await _md.FlushBitmapAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // A failing disk: the AL still over-approximates.
+            }
+        }
+        _wake.Release();
+    }
+
+    private sealed class Session(PeerConnection connection, bool resolveConflicts, SyncPlan plan)
+    {
+        public PeerConnection Connection { get; } = connection;
+        public bool ResolveConflicts { get; } = resolveConflicts;
+        public SyncPlan Plan { get; } = plan;
+        public CancellationTokenSource Cts { get; } = new();
+        public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public SemaphoreSlim Window { get; } = new(ResyncWindow, ResyncWindow);
+        public Task? Receiver { get; set; }
+        public Task? Resyncer { get; set; }
+        public ResyncProgress? Resync { get; set; }
+        public int EpochWrites { get; set; }
+#pragma warning disable SA1401, CA1051 // Interlocked needs a field
+        public long SkippedBytes;
+        public long AckedBytes;
+        public long LastReceived;
+        public Task? KeepAlive { get; set; }
+        public string? LostReason { get; set; }
+        public long LastAcked { get; set; }
+        public long LastAckTime { get; set; }
+        public bool Stalled { get; set; }
+#pragma warning restore SA1401, CA1051
+        public System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource<byte[]>> Digests { get; } = new();
+
+        public void Send(FrameType type, byte[] payload, bool control) => Connection.Enqueue(type, default, payload, control);
+
+        public void SendState(Role role, DiskState disk) => Send(FrameType.State, [(byte)role, (byte)disk], control: true);
+
+        public void Abort()
+        {
+            foreach (var waiter in Digests.Values)
+            {
+                waiter.TrySetException(new IOException("connection lost"));
+            }
+            try
+            {
+                Cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            Connection.Abort();
+        }
+
+        public async Task CloseAsync()
+        {
+            Abort();
+            if (Receiver is not null)
+            {
+                await Receiver.ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,428 @@
+using Tandem.Core.Model;
+using Tandem.Core.Volumes;
+using Tandem.Replication.Metadata;
+using Tandem.Replication.Protocol;
+
+namespace Tandem.Replication;
+
+public sealed partial class ReplicatedVolume
+{
+    /// <inheritdoc />
+    public async ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        CheckRange(offset, buffer.Length);
+        if (Disk != DiskState.UpToDate)
+        {
+            // Reading from the peer (diskless primary, §6) is not built: refuse stale data.
+            throw new VolumeException(VolumeError.Io, $"{Resource}: local data is {Disk}, not UpToDate");
+        }
+        await _backing.ReadAsync(offset, buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, bool forceUnitAccess, CancellationToken cancellationToken) =>
+        SubmitAsync(offset, data.Length, data, zeroes: false, forceUnitAccess, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<bool> WriteZeroesAsync(long offset, long length, WriteZeroesFlags flags, CancellationToken cancellationToken)
+    {
+        if ((flags & WriteZeroesFlags.FastOnly) != 0)
+        {
+            return false;
+        }
+        // Replicated as ordinary writes of at most 1 MiB each, so the peer gets the same zeros.
+        var fua = (flags & WriteZeroesFlags.ForceUnitAccess) != 0;
+        while (length > 0)
+        {
+            var n = (int)Math.Min(length, FrameHeader.MaxData);
+            await SubmitAsync(offset, n, new byte[n], zeroes: true, fua, cancellationToken).ConfigureAwait(false);
+            offset += n;
+            length -= n;
+        }
+        return true;
+    }
+
+    /// <inheritdoc />
+    public ValueTask TrimAsync(long offset, long length, bool forceUnitAccess, CancellationToken cancellationToken)
+    {
+        // Advisory: doing nothing keeps both replicas identical.
+        CheckRange(offset, length);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Completes only after the local flush and the peer's barrier ack for every earlier write (drbd.md §1.1 improvement).</remarks>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        await LocalAsync(() => _backing.FlushAsync(cancellationToken)).ConfigureAwait(false);
+        Task wait;
+        lock (_lock)
+        {
+            CloseEpochLocked();
+            wait = LastClosedEpochLocked()?.Acked.Task ?? Task.CompletedTask;
+        }
+        await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask SubmitAsync(long offset, int length, ReadOnlyMemory<byte> data, bool zeroes, bool fua, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        CheckRange(offset, length);
+        lock (_lock)
+        {
+            if (_role != Role.Primary)
+            {
+                throw new VolumeException(VolumeError.ReadOnly, $"{Resource}: this node is {_role}; only the Primary accepts writes");
+            }
+            if (_disk != DiskState.UpToDate)
+            {
+                throw new VolumeException(VolumeError.Io, $"{Resource}: local disk is {_disk}");
+            }
+        }
+        if (length == 0)
+        {
+            return;
+        }
+        while (true)
+        {
+            var ready = ReadyTask();
+            if (ready.IsCompleted)
+            {
+                lock (_lock)
+                {
+                    if (ReadyTask().IsCompleted)
+                    {
+                        _inflight++;
+                        break;
+                    }
+                }
+                continue;
+            }
+            await ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            await WriteAdmittedAsync(offset, length, data, fua, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (--_inflight == 0)
+                {
+                    _drained?.TrySetResult();
+                }
+            }
+        }
+    }
+
+    private async Task WriteAdmittedAsync(long offset, int length, ReadOnlyMemory<byte> data, bool fua, CancellationToken cancellationToken)
+    {
+        // The AL transaction is metadata I/O on the same disk: its failure fails the disk too.
+        await LocalAsync(() => _md.ActivityLog.BeginAsync(offset, length, cancellationToken)).ConfigureAwait(false);
+        Request? request = null;
+        try
+        {
+            await EnsureGenerationAsync(cancellationToken).ConfigureAwait(false);
+            var copy = data.ToArray(); // the caller may reuse its buffer once we complete
+            await LockStripesAsync(offset, length, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                lock (_lock)
+                {
+                    request = EnqueueLocked(offset, copy, fua);
+                    if (request is null)
+                    {
+                        _md.Bitmap.Set(offset, length);
+                    }
+                }
+                await LocalAsync(() => _backing.WriteAsync(offset, copy, fua, cancellationToken)).ConfigureAwait(false);
+            }
+            finally
+            {
+                UnlockStripes(offset, length);
+            }
+            if (request is not null)
+            {
+                await request.NetOk.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (fua)
+                {
+                    Task acked;
+                    lock (_lock)
+                    {
+                        if (request.Epoch.Number == _epoch)
+                        {
+                            CloseEpochLocked();
+                        }
+                        acked = request.Epoch.Acked.Task;
+                    }
+                    await acked.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            if (request is null)
+            {
+                // Not replicated: the bitmap holds it; the AL may let the extent go.
+                _md.ActivityLog.Complete(offset, length);
+            }
+        }
+        lock (_lock)
+        {
+            // A write completed to the upper layer: later writes may depend on it (§1.2).
+            _closeEpoch = true;
+        }
+    }
+
+    /// <summary>Queues the write for the peer if replicating; null when not (the caller marks the bitmap).</summary>
+    private Request? EnqueueLocked(long offset, byte[] data, bool fua)
+    {
+        var s = _session;
+        if (s is null || _replication is not (ReplicationState.Established or ReplicationState.SyncSource or ReplicationState.SyncTarget))
+        {
+            return null;
+        }
+        if (_closeEpoch || _epochWrites >= _options.MaxEpochSize)
+        {
+            CloseEpochLocked();
+        }
+        var epoch = _epochs.Last!.Value;
+        var request = new Request(++_nextId, offset, data.Length, epoch);
+        epoch.Requests.Add(request);
+        _epochWrites++;
+        _pending[request.Id] = request;
+        var flags = (fua ? DataFlags.Fua : DataFlags.None) | _options.Protocol switch
+        {
+            ReplicationProtocol.B => DataFlags.SendReceiveAck,
+            ReplicationProtocol.C => DataFlags.SendWriteAck,
+            _ => DataFlags.None,
+        };
+        var head = new byte[DataHeader.Size];
+        new DataHeader(offset, request.Id, epoch.Number, flags).Format(head);
+        // Protocol A completes when the frame was handed to the socket.
+        if (!s.Connection.Enqueue(FrameType.Data, head, data, control: false, _options.Protocol == ReplicationProtocol.A ? request.NetOk : null))
+        {
+            request.NetOk.TrySetResult(); // lost meanwhile: the loss handler marks the bitmap
+        }
+        return request;
+    }
+
+    private void CloseEpochLocked()
+    {
+        _closeEpoch = false;
+        if (_epochWrites == 0)
+        {
+            return; // empty epochs are never closed
+        }
+        var epoch = _epochs.Last!.Value;
+        epoch.Closed = true;
+        _session?.Connection.Enqueue(FrameType.Barrier, ReplicationMessages.Barrier(epoch.Number, (uint)_epochWrites), default, control: false);
+        _epoch++;
+        _epochWrites = 0;
+        _epochs.AddLast(new Epoch(_epoch));
+    }
+
+    private Epoch? LastClosedEpochLocked()
+    {
+        for (var node = _epochs.Last; node is not null; node = node.Previous)
+        {
+            if (node.Value.Closed)
+            {
+                return node.Value;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The peer confirmed an epoch stable: its requests leave the transfer log.</summary>
+    private void OnBarrierAck(uint number, uint setSize)
+    {
+        Epoch epoch;
+        lock (_lock)
+        {
+            var first = _epochs.First?.Value;
+            if (first is null || !first.Closed || first.Number != number || first.Requests.Count != setSize)
+            {
+                throw new ProtocolException($"BAD! BarrierAck #{number} with {setSize} writes; expected #{first?.Number} with {first?.Requests.Count}");
+            }
+            _epochs.RemoveFirst();
+            epoch = first;
+            foreach (var r in epoch.Requests)
+            {
+                _pending.Remove(r.Id);
+            }
+        }
+        foreach (var r in epoch.Requests)
+        {
+            r.NetOk.TrySetResult();
+            _md.ActivityLog.Complete(r.Offset, r.Length);
+        }
+        epoch.Acked.TrySetResult();
+    }
+
+    private void OnWriteAck(ulong id)
+    {
+        Request? r;
+        lock (_lock)
+        {
+            _pending.TryGetValue(id, out r);
+        }
+        r?.NetOk.TrySetResult();
+    }
+
+    /// <summary>
+    /// The peer is gone: every write it has not confirmed stable may be missing there, so its
+    /// blocks are marked out of sync, and the writes complete on local success alone.
+    /// </summary>
+    /// <returns>The number of writes that were still waiting for the peer.</returns>
+    private int FailTransferLogLocked()
+    {
+        var failed = 0;
+        foreach (var epoch in _epochs)
+        {
+            foreach (var r in epoch.Requests)
+            {
+                _md.Bitmap.Set(r.Offset, r.Length);
+                _md.ActivityLog.Complete(r.Offset, r.Length);
+                r.NetOk.TrySetResult();
+                failed++;
+            }
+            epoch.Acked.TrySetResult();
+        }
+        _epochs.Clear();
+        _pending.Clear();
+        _epoch++;
+        _epochWrites = 0;
+        _closeEpoch = false;
+        _epochs.AddLast(new Epoch(_epoch));
+        return failed;
+    }
+
+    private async Task WaitTransferLogEmptyAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_lock)
+            {
+                if (_pending.Count == 0)
+                {
+                    return;
+                }
+                CloseEpochLocked();
+                wait = LastClosedEpochLocked()?.Acked.Task ?? Task.CompletedTask;
+            }
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A Primary writing without its peer starts a new data generation on the first such write (DRBD 9).</summary>
+    private async Task EnsureGenerationAsync(CancellationToken cancellationToken)
+    {
+        bool replicating;
+        lock (_lock)
+        {
+            replicating = _session is not null && _replication is ReplicationState.Established or ReplicationState.SyncSource or ReplicationState.SyncTarget;
+        }
+        if (replicating || _md.Uuids.Bitmap != 0)
+        {
+            return;
+        }
+        await _generation.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_md.Uuids.Bitmap == 0)
+            {
+                await _md.UpdateAsync(u => u.NewCurrent(ReplicaMetadata.NewRandomUuid()) with { Current = ReplicaMetadata.NewRandomUuid() | 1 },
+                    f => f, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _generation.Release();
+        }
+    }
+
+    private Task ReadyTask()
+    {
+        lock (_lock)
+        {
+            if (_gate is not null)
+            {
+                return _gate.Task;
+            }
+            return _replication == ReplicationState.WaitingForBitmap && _session is not null ? _session.Ready.Task : Task.CompletedTask;
+        }
+    }
+
+    private async ValueTask LocalAsync(Func<ValueTask> io)
+    {
+        try
+        {
+            await io().ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            // on-io-error: the local disk is failed; the error is passed on to the caller.
+            Log.IoError(_logger, Resource, ex.Message);
+            SetDisk(DiskState.Failed, $"local I/O error: {ex.Message}");
+            throw;
+        }
+    }
+
+    private async Task LockStripesAsync(long offset, long length, CancellationToken cancellationToken)
+    {
+        foreach (var stripe in StripesOf(offset, length))
+        {
+            await _stripes[stripe].WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void UnlockStripes(long offset, long length)
+    {
+        foreach (var stripe in StripesOf(offset, length))
+        {
+            _stripes[stripe].Release();
+        }
+    }
+
+    /// <summary>One stripe per 4 MiB extent (modulo); taken in ascending stripe order so that two ranges never deadlock.</summary>
+    private static SortedSet<int> StripesOf(long offset, long length)
+    {
+        var set = new SortedSet<int>();
+        var first = offset >> ActivityLog.ExtentShift;
+        var last = (offset + Math.Max(length, 1) - 1) >> ActivityLog.ExtentShift;
+        for (var e = first; e <= last && set.Count < Stripes; e++)
+        {
+            set.Add((int)(e % Stripes));
+        }
+        return set;
+    }
+
+    private void CheckRange(long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset > Size || length > Size - offset)
+        {
+            throw new VolumeException(VolumeError.Invalid, $"range {offset}+{length} is outside 0..{Size}");
+        }
+    }
+
+    private sealed class Request(ulong id, long offset, int length, Epoch epoch)
+    {
+        public ulong Id { get; } = id;
+        public long Offset { get; } = offset;
+        public int Length { get; } = length;
+        public Epoch Epoch { get; } = epoch;
+        public TaskCompletionSource NetOk { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed class Epoch(uint number)
+    {
+        public uint Number { get; } = number;
+        public bool Closed { get; set; }
+        public List<Request> Requests { get; } = [];
+        public TaskCompletionSource Acked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

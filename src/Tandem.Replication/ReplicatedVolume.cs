@@ -1,0 +1,525 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tandem.Core.Events;
+using Tandem.Core.Model;
+using Tandem.Core.Volumes;
+using Tandem.Replication.Metadata;
+using Tandem.Replication.Protocol;
+using Tandem.Replication.Uuids;
+
+namespace Tandem.Replication;
+
+/// <summary>
+/// A replicated volume (one DRBD volume of a two-node resource): every write goes to the local
+/// backing and, concurrently, to the peer, and completes as the replication protocol promises
+/// (drbd.md §1.1); write order on the peer is kept by epochs and barriers (§1.2); writes while the
+/// peer is away are recorded in the quick-sync bitmap and resynchronised on reconnect (§4), after
+/// the generation UUIDs decided the direction (§3).
+/// </summary>
+public sealed partial class ReplicatedVolume : IBlockVolume
+{
+    private const int Stripes = 64;
+
+    private readonly ReplicatedVolumeOptions _options;
+    private readonly IBlockVolume _backing;
+    private readonly ReplicaMetadata _md;
+    private readonly IEventSink? _events;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, Stripes).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly SemaphoreSlim _generation = new(1, 1);
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly CancellationTokenSource _stop = new();
+
+    private Role _role = Role.Secondary;
+    private Role _peerRole = Role.Unknown;
+    private DiskState _disk;
+    private DiskState _peerDisk = DiskState.DUnknown;
+    private ConnectionState _connection = ConnectionState.StandAlone;
+    private ReplicationState _replication = ReplicationState.Off;
+    private long _size;
+    private bool _discardMyData;
+    private bool _wantConnect;
+    private bool _disposed;
+    private Session? _session;
+    private TcpListener? _listener;
+    private Task? _connector;
+    private TaskCompletionSource? _gate;
+    private TaskCompletionSource? _drained;
+    private int _inflight;
+
+    // Transfer log (primary side): requests awaiting their ack, epochs awaiting their barrier ack.
+    private ulong _nextId;
+    private uint _epoch = 1;
+    private int _epochWrites;
+    private bool _closeEpoch;
+    private readonly LinkedList<Epoch> _epochs = new();
+    private readonly Dictionary<ulong, Request> _pending = [];
+
+    private ReplicatedVolume(ReplicatedVolumeOptions options, IBlockVolume backing, ReplicaMetadata md, IEventSink? events, ILogger logger, TimeProvider time)
+    {
+        _options = options;
+        _backing = backing;
+        _md = md;
+        _events = events;
+        _logger = logger;
+        _time = time;
+        _size = md.LastAgreedSize > 0 ? Math.Min(md.LastAgreedSize, md.UsableSize) : md.UsableSize;
+        // Disk state at attach (drbd.md §2.2): not consistent → Inconsistent; consistent but never
+        // up to date → Outdated; else UpToDate while alone (fencing dont-care).
+        _disk = (md.Flags & MetadataFlags.Consistent) == 0 ? DiskState.Inconsistent
+            : (md.Flags & MetadataFlags.WasUpToDate) == 0 ? DiskState.Outdated
+            : DiskState.UpToDate;
+        _epochs.AddLast(new Epoch(_epoch));
+    }
+
+    /// <summary>Opens a replica on a backing that has metadata (see <see cref="ReplicaMetadata.CreateAsync(IBlockVolume, IBlockVolume?, ReplicatedResourceSpec, bool, CancellationToken)"/>), as Secondary and StandAlone; call <see cref="ConnectAsync"/> to reach the peer.</summary>
+    /// <param name="options">How it runs.</param>
+    /// <param name="backing">The data backing.</param>
+    /// <param name="externalMetadata">The metadata device, or null for internal metadata.</param>
+    /// <param name="events">Where state changes are reported, or null.</param>
+    /// <param name="logger">The logger, or null.</param>
+    /// <param name="time">The clock, or null for the system clock.</param>
+    /// <param name="cancellationToken">Cancels the open.</param>
+    /// <returns>The volume.</returns>
+    public static async Task<ReplicatedVolume> OpenAsync(ReplicatedVolumeOptions options, IBlockVolume backing, IBlockVolume? externalMetadata,
+        IEventSink? events, ILogger? logger, TimeProvider? time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(backing);
+        var md = await ReplicaMetadata.OpenAsync(backing, externalMetadata, cancellationToken).ConfigureAwait(false);
+        var v = new ReplicatedVolume(options, backing, md, events, logger ?? NullLogger.Instance, time ?? TimeProvider.System);
+        v._listener = new TcpListener(options.Listen);
+        v._listener.Start();
+        v._connector = v.ConnectorLoopAsync(v._stop.Token);
+        return v;
+    }
+
+    /// <summary>The agreed size in bytes.</summary>
+    public long Size => Interlocked.Read(ref _size);
+
+    /// <inheritdoc />
+    public int MinimumBlockSize => 1;
+
+    /// <inheritdoc />
+    public int PreferredBlockSize => 4096;
+
+    /// <inheritdoc />
+    public VolumeFeatures Features => VolumeFeatures.WriteZeroes | (Role == Role.Primary ? VolumeFeatures.None : VolumeFeatures.ReadOnly);
+
+    /// <summary>This node's role.</summary>
+    public Role Role { get { lock (_lock) { return _role; } } }
+
+    /// <summary>The peer's role as last reported.</summary>
+    public Role PeerRole { get { lock (_lock) { return _peerRole; } } }
+
+    /// <summary>This node's disk state.</summary>
+    public DiskState Disk { get { lock (_lock) { return _disk; } } }
+
+    /// <summary>The peer's disk state as last reported.</summary>
+    public DiskState PeerDisk { get { lock (_lock) { return _peerDisk; } } }
+
+    /// <summary>The connection state.</summary>
+    public ConnectionState Connection { get { lock (_lock) { return _connection; } } }
+
+    /// <summary>The replication state.</summary>
+    public ReplicationState Replication { get { lock (_lock) { return _replication; } } }
+
+    /// <summary>The generation UUIDs.</summary>
+    public GenerationUuids Uuids => _md.Uuids;
+
+    /// <summary>Bytes marked out of sync.</summary>
+    public long OutOfSyncBytes => _md.Bitmap.OutOfSyncBytes;
+
+    /// <summary>The metadata (bitmap, activity log, flags).</summary>
+    public ReplicaMetadata Metadata => _md;
+
+    /// <summary>The resource name.</summary>
+    public string Resource => _options.Resource;
+
+    /// <summary>Promotes to Primary: only from UpToDate data, or with <paramref name="force"/> (logged), and never while the peer is Primary.</summary>
+    /// <param name="force">Make this node's data the up-to-date generation whatever its state (the initial-sync source).</param>
+    /// <param name="cancellationToken">Cancels the metadata write.</param>
+    /// <returns>Completes when Primary.</returns>
+    /// <exception cref="InvalidOperationException">Refused, with the reason.</exception>
+    public async Task PromoteAsync(bool force, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        DiskState disk;
+        lock (_lock)
+        {
+            if (_role == Role.Primary)
+            {
+                return;
+            }
+            if (_peerRole == Role.Primary)
+            {
+                throw new InvalidOperationException($"{Resource}: the peer is Primary; demote it first (two primaries are not allowed)");
+            }
+            disk = _disk;
+            if (disk != DiskState.UpToDate && !force)
+            {
+                throw new InvalidOperationException($"{Resource}: refusing to promote with disk state {disk}: only UpToDate data may become Primary (use --force to make this node's data current)");
+            }
+            if (disk is DiskState.Diskless or DiskState.Failed)
+            {
+                throw new InvalidOperationException($"{Resource}: no local disk (state {disk})");
+            }
+        }
+        if (force && disk != DiskState.UpToDate)
+        {
+            Log.ForcedPromotion(_logger, Resource, disk);
+            await _md.UpdateAsync(u => u.NewCurrent(ReplicaMetadata.NewRandomUuid()) with { Current = ReplicaMetadata.NewRandomUuid() | 1 },
+                f => f | MetadataFlags.Consistent | MetadataFlags.WasUpToDate | MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
+            SetDisk(DiskState.UpToDate, "promoted with --force");
+        }
+        else
+        {
+            await _md.UpdateAsync(u => u with { Current = u.Current | 1 }, f => f | MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
+        }
+        SetRole(Role.Primary, force ? "promoted (forced)" : "promoted");
+        Session? s;
+        lock (_lock)
+        {
+            s = _session;
+        }
+        s?.SendState(Role.Primary, Disk);
+        if (force && disk != DiskState.UpToDate && s is not null)
+        {
+            // The forced generation is new: the peer must resync from it. Reconnect to decide.
+            s.Abort();
+        }
+    }
+
+    /// <summary>Demotes to Secondary once every write is acknowledged by the peer (the transfer log is empty) or the peer is gone.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>Completes when Secondary.</returns>
+    public async Task DemoteAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        if (Role != Role.Primary)
+        {
+            return;
+        }
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        await WaitTransferLogEmptyAsync(cancellationToken).ConfigureAwait(false);
+        SetRole(Role.Secondary, "demoted");
+        await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
+        await _md.UpdateAsync(u => u with { Current = u.Current & ~1UL }, f => f & ~MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
+        Session? s;
+        lock (_lock)
+        {
+            s = _session;
+        }
+        s?.SendState(Role.Secondary, Disk);
+    }
+
+    /// <summary>Starts connecting to the peer (leaves StandAlone).</summary>
+    /// <param name="discardMyData">On split brain, this node is the victim: its diverging blocks are overwritten from the peer.</param>
+    /// <returns>Completes at once; watch <see cref="Connection"/> or the events.</returns>
+    public Task ConnectAsync(bool discardMyData = false)
+    {
+        ThrowIfDisposed();
+        lock (_lock)
+        {
+            _discardMyData = discardMyData;
+            _wantConnect = true;
+            if (_connection == ConnectionState.StandAlone)
+            {
+                SetConnectionLocked(ConnectionState.Connecting, discardMyData ? "connect --discard-my-data" : "connect");
+            }
+        }
+        _wake.Release();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Disconnects and stays StandAlone.</summary>
+    /// <returns>Completes when disconnected.</returns>
+    public async Task DisconnectAsync()
+    {
+        Session? s;
+        lock (_lock)
+        {
+            _wantConnect = false;
+            s = _session;
+        }
+        if (s is not null)
+        {
+            await s.CloseAsync().ConfigureAwait(false);
+        }
+        lock (_lock)
+        {
+            SetConnectionLocked(ConnectionState.StandAlone, "disconnect");
+        }
+    }
+
+    /// <summary>
+    /// Discards this node's data: every block out of sync, disk Inconsistent, then a full resync
+    /// from the peer as sync target (DRBD's <c>invalidate</c>). Needs a connected UpToDate peer and
+    /// this node Secondary.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the metadata write.</param>
+    /// <returns>Completes when the resync was started.</returns>
+    public async Task InvalidateAsync(CancellationToken cancellationToken)
+    {
+        Session? s;
+        lock (_lock)
+        {
+            if (_role != Role.Secondary || _session is null || _peerDisk != DiskState.UpToDate)
+            {
+                throw new InvalidOperationException($"{Resource}: invalidate needs this node Secondary and a connected UpToDate peer");
+            }
+            s = _session;
+        }
+        _md.Bitmap.SetAll();
+        await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
+        await _md.UpdateAsync(u => u, f => (f & ~(MetadataFlags.Consistent | MetadataFlags.WasUpToDate)) | MetadataFlags.FullSync, cancellationToken).ConfigureAwait(false);
+        SetDisk(DiskState.Inconsistent, "invalidate");
+        // Reconnecting makes the handshake decide: exactly one side Inconsistent → full sync target.
+        s.Abort();
+    }
+
+    /// <summary>
+    /// Skips the initial full sync of two new, empty (identically zeroed) replicas: both must be
+    /// connected and just created; this node mints the first generation and both become UpToDate
+    /// (DRBD's <c>new-current-uuid --clear-bitmap</c>).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the metadata write.</param>
+    /// <returns>Completes when this side is UpToDate.</returns>
+    public async Task SkipInitialSyncAsync(CancellationToken cancellationToken)
+    {
+        Session? s;
+        lock (_lock)
+        {
+            s = _session;
+            if (s is null || _replication != ReplicationState.Established
+                || GenerationUuids.Mask(_md.Uuids.Current) != GenerationUuids.JustCreated || _disk != DiskState.Inconsistent || _peerDisk != DiskState.Inconsistent)
+            {
+                throw new InvalidOperationException($"{Resource}: skipping the initial sync needs both replicas just created, Inconsistent and connected");
+            }
+        }
+        var fresh = ReplicaMetadata.NewRandomUuid();
+        _md.Bitmap.ClearAll();
+        await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
+        await _md.UpdateAsync(_ => new GenerationUuids(fresh, 0, 0, 0), f => f | MetadataFlags.Consistent | MetadataFlags.WasUpToDate, cancellationToken).ConfigureAwait(false);
+        SetDisk(DiskState.UpToDate, "initial sync skipped (new-current-uuid --clear-bitmap)");
+        s.Send(FrameType.SyncDone, ReplicationMessages.Uuids(_md.Uuids, extra: 1), control: true);
+        lock (_lock)
+        {
+            _peerDisk = DiskState.UpToDate;
+        }
+    }
+
+    /// <summary>
+    /// Online verify (drbd.md §4.3): compares a digest (<c>verify-alg</c>) of every 4 KiB block with
+    /// the peer's and marks the differing blocks out of sync. With <paramref name="resyncFromHere"/>
+    /// this node then resyncs them to the peer at once (it must be the one with the right data);
+    /// otherwise they stay marked, as in DRBD.
+    /// </summary>
+    /// <param name="resyncFromHere">Resync the differences with this node as source.</param>
+    /// <param name="cancellationToken">Cancels the verify.</param>
+    /// <returns>The number of bytes found out of sync.</returns>
+    public async Task<long> VerifyAsync(bool resyncFromHere, CancellationToken cancellationToken)
+    {
+        Session s;
+        lock (_lock)
+        {
+            if (_session is null || _replication != ReplicationState.Established || _disk != DiskState.UpToDate)
+            {
+                throw new InvalidOperationException($"{Resource}: verify needs an established connection and UpToDate data");
+            }
+            s = _session;
+        }
+        if (resyncFromHere && PeerRole == Role.Primary)
+        {
+            throw new InvalidOperationException($"{Resource}: refusing to overwrite the Primary's data from this Secondary; verify from the Primary");
+        }
+        var alg = _options.VerifyAlg ?? throw new InvalidOperationException($"{Resource}: no verify-alg is configured");
+        if (!BlockDigest.IsKnown(alg))
+        {
+            throw new InvalidOperationException($"{Resource}: verify-alg '{alg}' is not one of md5, sha1, sha256, sha512, crc32c");
+        }
+        Publish("volume.verify.started", $"online verify with {alg}");
+        long found = 0;
+        var buffer = new byte[FrameHeader.ResyncChunk];
+        for (long offset = 0; offset < Size; offset += FrameHeader.ResyncChunk)
+        {
+            var length = (int)Math.Min(FrameHeader.ResyncChunk, Size - offset);
+            var mine = buffer.AsMemory(0, length);
+            await _backing.ReadAsync(offset, mine, cancellationToken).ConfigureAwait(false);
+            var local = BlockDigest.Compute(alg, mine.Span);
+            var peer = await PeerDigestsAsync(s, alg, offset, length, cancellationToken).ConfigureAwait(false);
+            var size = BlockDigest.Size(alg);
+            for (var b = 0; b * size < local.Length; b++)
+            {
+                if (peer.Length < (b + 1) * size || !local.AsSpan(b * size, size).SequenceEqual(peer.AsSpan(b * size, size)))
+                {
+                    _md.Bitmap.Set(offset + (long)b * QuickSyncBitmap.BytesPerBit, QuickSyncBitmap.BytesPerBit);
+                    found += QuickSyncBitmap.BytesPerBit;
+                }
+            }
+        }
+        await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
+        Publish("volume.verify.finished", $"{found} bytes out of sync", ("outOfSyncBytes", found.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (resyncFromHere && found > 0)
+        {
+            await StartResyncAsSourceAsync(s, "resync after online verify", cancellationToken).ConfigureAwait(false);
+        }
+        return found;
+    }
+
+    /// <summary>A snapshot for <c>tandem status</c> (the spirit of /proc/drbd).</summary>
+    /// <returns>The JSON object.</returns>
+    public JsonObject GetStatus()
+    {
+        lock (_lock)
+        {
+            var status = new JsonObject
+            {
+                ["resource"] = Resource,
+                ["role"] = _role.ToString(),
+                ["peerRole"] = _peerRole.ToString(),
+                ["disk"] = _disk.ToString(),
+                ["peerDisk"] = _peerDisk.ToString(),
+                ["connection"] = _connection.ToString(),
+                ["replication"] = _replication.ToString(),
+                ["protocol"] = _options.Protocol.ToString(),
+                ["size"] = _size,
+                ["outOfSyncBytes"] = _md.Bitmap.OutOfSyncBytes,
+                ["uuids"] = _md.Uuids.ToString(),
+            };
+            if (_session?.Resync is { } r)
+            {
+                status["sync"] = r.ToJson(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow());
+            }
+            return status;
+        }
+    }
+
+    /// <summary>Simulates power loss of this node: the connection is cut and nothing more is written or sent.</summary>
+    internal async Task CrashAsync()
+    {
+        Session? s;
+        lock (_lock)
+        {
+            _disposed = true;
+            _wantConnect = false;
+            s = _session;
+        }
+        s?.Abort();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener?.Stop();
+        _wake.Release();
+        if (_connector is not null)
+        {
+            await _connector.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Cuts the connection (a network failure); the volume reconnects if it was connecting.</summary>
+    internal void CutConnection()
+    {
+        lock (_lock)
+        {
+            _session?.Abort();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            _wantConnect = false;
+        }
+        Session? s;
+        lock (_lock)
+        {
+            s = _session;
+        }
+        if (s is not null)
+        {
+            await s.CloseAsync().ConfigureAwait(false);
+        }
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener?.Stop();
+        _wake.Release();
+        if (_connector is not null)
+        {
+            await _connector.ConfigureAwait(false);
+        }
+        try
+        {
+            await _md.FlushBitmapAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // A failed disk: the bitmap bits in the AL still over-approximate.
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private void SetRole(Role role, string reason)
+    {
+        Role old;
+        lock (_lock)
+        {
+            old = _role;
+            _role = role;
+        }
+        if (old != role)
+        {
+            Log.RoleChanged(_logger, Resource, old, role, reason);
+            Publish("volume.role", reason, ("old", old.ToString()), ("new", role.ToString()));
+        }
+    }
+
+    private void SetDisk(DiskState disk, string reason)
+    {
+        DiskState old;
+        lock (_lock)
+        {
+            old = _disk;
+            _disk = disk;
+        }
+        if (old != disk)
+        {
+            Log.DiskChanged(_logger, Resource, old, disk, reason);
+            Publish("volume.disk", reason, ("old", old.ToString()), ("new", disk.ToString()));
+        }
+    }
+
+    private void SetConnectionLocked(ConnectionState state, string reason)
+    {
+        var old = _connection;
+        _connection = state;
+        if (old != state)
+        {
+            Log.ConnectionChanged(_logger, Resource, old, state, reason);
+            Publish("volume.connection", reason, ("old", old.ToString()), ("new", state.ToString()));
+        }
+    }
+
+    private void Publish(string kind, string reason, params (string Key, string Value)[] data)
+    {
+        var d = data.ToDictionary(x => x.Key, x => x.Value);
+        d["node"] = _options.NodeName;
+        _events?.Publish(kind, Resource, reason, d);
+    }
+
+    private bool IAmDialer => _options.PeerName is { } peer
+        ? string.CompareOrdinal(_options.NodeName, peer) < 0
+        : string.CompareOrdinal(_options.Listen.ToString(), _options.Peer.ToString()) < 0;
+
+    private static IPEndPoint Endpoint(EndPoint? e) => e as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+}

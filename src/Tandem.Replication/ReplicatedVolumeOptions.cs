@@ -1,0 +1,130 @@
+using System.Net;
+using Tandem.Core.Model;
+using Tandem.Replication.Uuids;
+
+namespace Tandem.Replication;
+
+/// <summary>How one replica of a resource runs.</summary>
+public sealed record ReplicatedVolumeOptions
+{
+    /// <summary>The resource name (event subject, log scope).</summary>
+    public required string Resource { get; init; }
+
+    /// <summary>This node's name.</summary>
+    public required string NodeName { get; init; }
+
+    /// <summary>Where this node listens for its peer.</summary>
+    public required IPEndPoint Listen { get; init; }
+
+    /// <summary>The peer's node name. When set, the node with the smaller name dials and the other
+    /// accepts (stable even when a proxy or NAT changes the addresses); otherwise the smaller listen
+    /// address dials.</summary>
+    public string? PeerName { get; init; }
+
+    /// <summary>Where the peer listens.</summary>
+    public required IPEndPoint Peer { get; init; }
+
+    /// <summary>The replication protocol.</summary>
+    /// <value>C.</value>
+    public ReplicationProtocol Protocol { get; init; } = ReplicationProtocol.C;
+
+    /// <summary>The after-sb policies.</summary>
+    public SplitBrainPolicies Policies { get; init; } = new();
+
+    /// <summary>cram-hmac-alg (sha1, sha256, sha512, md5), or null.</summary>
+    public string? CramHmacAlg { get; init; }
+
+    /// <summary>The shared secret; when set, an unauthenticated peer is refused.</summary>
+    public string? SharedSecret { get; init; }
+
+    /// <summary>The fixed resync rate in bytes per second.</summary>
+    /// <value>250 KiB/s.</value>
+    public long ResyncRate { get; init; } = 250 * 1024;
+
+    /// <summary>Writes per epoch before a barrier is forced (max-epoch-size).</summary>
+    /// <value>2048.</value>
+    public int MaxEpochSize { get; init; } = 2048;
+
+    /// <summary>Pause between connection attempts (connect-int).</summary>
+    /// <value>10 seconds.</value>
+    public TimeSpan ConnectInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often resync progress events are published.</summary>
+    /// <value>1 second.</value>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The online-verify digest (verify-alg: md5, sha1, sha256, sha512, crc32c), or null: verify refused.</summary>
+    public string? VerifyAlg { get; init; }
+
+    /// <summary>The checksum-resync digest (csums-alg), or null: resync sends every out-of-sync block.</summary>
+    public string? CsumsAlg { get; init; }
+
+    /// <summary>The dynamic controller's plan (c-plan-ahead); zero uses the fixed <see cref="ResyncRate"/>.</summary>
+    /// <value>Zero (fixed rate).</value>
+    public TimeSpan ControllerPlanAhead { get; init; }
+
+    /// <summary>Bytes in flight the dynamic controller aims for (c-fill-target); 0 uses <see cref="ControllerDelayTarget"/>.</summary>
+    /// <value>50 KiB (DRBD's 100 sectors).</value>
+    public long ControllerFillTarget { get; init; } = 50 * 1024;
+
+    /// <summary>c-delay-target.</summary>
+    /// <value>1 second.</value>
+    public TimeSpan ControllerDelayTarget { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>c-max-rate in bytes per second.</summary>
+    /// <value>100 MiB/s.</value>
+    public long ControllerMaxRate { get; init; } = 100L << 20;
+
+    /// <summary>A resync with no acknowledgement for this long is reported as stalled.</summary>
+    /// <value>30 seconds.</value>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often an idle connection is pinged (ping-int).</summary>
+    /// <value>10 seconds.</value>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a ping may go unanswered before the peer is declared lost.</summary>
+    /// <value>6 seconds (DRBD's <c>timeout</c>; its 0.5 s ping-timeout is for a dedicated meta socket).</value>
+    public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>Builds options from a resource of the configuration.</summary>
+    /// <param name="spec">The resource.</param>
+    /// <param name="localHost">This host's name (an <c>on HOST</c> section).</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="ArgumentException">The resource does not name this host and exactly one peer.</exception>
+    public static ReplicatedVolumeOptions FromSpec(ReplicatedResourceSpec spec, string localHost)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var me = spec.FindHost(localHost) ?? throw new ArgumentException($"resource {spec.Name} has no host {localHost}", nameof(localHost));
+        var peers = spec.Hosts.Where(h => h != me).ToList();
+        if (peers.Count != 1)
+        {
+            throw new ArgumentException($"resource {spec.Name} must have exactly one peer of {localHost}; it has {peers.Count}", nameof(spec));
+        }
+        return new ReplicatedVolumeOptions
+        {
+            Resource = spec.Name,
+            NodeName = me.Name,
+            PeerName = peers[0].Name,
+            Listen = IPEndPoint.Parse(me.Address),
+            Peer = IPEndPoint.Parse(peers[0].Address),
+            Protocol = spec.Protocol,
+            Policies = new SplitBrainPolicies(spec.Net.AfterSb0Pri, spec.Net.AfterSb1Pri, spec.Net.AfterSb2Pri),
+            CramHmacAlg = spec.Net.CramHmacAlg,
+            SharedSecret = spec.Net.SharedSecret,
+            ResyncRate = spec.Disk.ResyncRate,
+            ConnectInterval = spec.Net.ConnectInterval,
+            ControllerPlanAhead = TimeSpan.FromMilliseconds(100 * Int(spec.Disk.Other, "c-plan-ahead", 0)),
+            ControllerFillTarget = 512 * Int(spec.Disk.Other, "c-fill-target", 100),
+            ControllerDelayTarget = TimeSpan.FromMilliseconds(100 * Int(spec.Disk.Other, "c-delay-target", 10)),
+            ControllerMaxRate = 1024 * Int(spec.Disk.Other, "c-max-rate", 102400),
+            PingInterval = spec.Net.PingInterval,
+            PeerTimeout = spec.Net.Timeout,
+            VerifyAlg = spec.Net.VerifyAlg,
+            CsumsAlg = spec.Net.CsumsAlg,
+        };
+    }
+
+    private static long Int(IReadOnlyDictionary<string, string> options, string key, long fallback) =>
+        options.TryGetValue(key, out var raw) && long.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : fallback;
+}

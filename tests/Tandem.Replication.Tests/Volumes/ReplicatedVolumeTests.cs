@@ -1,0 +1,476 @@
+using System.Security.Cryptography;
+using Tandem.Core.Events;
+using Tandem.Core.Model;
+using Tandem.Core.Volumes;
+using Tandem.Replication.Tests.Support;
+using Xunit;
+
+namespace Tandem.Replication.Tests.Volumes;
+
+/// <summary>The must-port scenarios of drbd.md §11, two replicas on loopback TCP.</summary>
+public sealed class ReplicatedVolumeTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Connect_two_new_replicas_connects_without_sync_and_both_stay_inconsistent()
+    {
+        await using var c = await Cluster.StartAsync();
+        await c.ConnectBothAsync();
+        await c.WaitForAsync("established", () => c.A.Volume.Replication == ReplicationState.Established && c.B.Volume.Replication == ReplicationState.Established);
+        Assert.Equal(DiskState.Inconsistent, c.A.Volume.Disk);
+        Assert.Equal(DiskState.Inconsistent, c.B.Volume.PeerDisk);
+        var connected = c.Events.Events.Where(e => e.Kind == "volume.connection" && e.Data!["new"] == "Connected").ToList();
+        Assert.Contains(connected, e => e.Node == "alpha");
+        Assert.Contains(connected, e => e.Node == "beta");
+        Assert.All(connected, e => Assert.Contains("just-created-both", e.Reason));
+        Assert.DoesNotContain(c.Events.Events, e => e.Kind == "volume.sync.started");
+    }
+
+    [Fact]
+    public async Task Promotion_of_inconsistent_data_is_refused_without_force_and_a_secondary_refuses_writes()
+    {
+        await using var c = await Cluster.StartAsync();
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => c.A.Volume.PromoteAsync(false, Ct));
+        Assert.Contains("Inconsistent", ex.Message);
+        var w = await Assert.ThrowsAsync<VolumeException>(async () => await c.B.Volume.WriteAsync(0, new byte[4096], false, Ct));
+        Assert.Equal(VolumeError.ReadOnly, w.Error);
+    }
+
+    [Fact]
+    public async Task Resync_initial_full_sync_from_the_forced_primary_makes_both_backings_equal()
+    {
+        await using var c = await Cluster.StartAsync(randomDataOnA: true);
+        await c.ConnectBothAsync();
+        await c.A.Volume.PromoteAsync(force: true, Ct);
+        var finished = await c.Events.WaitAsync("sync finished on beta", e => e.Kind == "volume.sync.finished" && e.Node == "beta");
+        await c.WaitSyncedAsync();
+        Assert.Contains(c.Events.Events, e => e.Kind == "volume.sync.started" && e.Node == "alpha" && e.Data!["role"] == "SyncSource");
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+        Assert.Equal(0, c.A.Volume.OutOfSyncBytes);
+        Assert.Equal(c.A.Volume.Uuids.Current & ~1UL, c.B.Volume.Uuids.Current & ~1UL);
+        Assert.NotNull(finished);
+    }
+
+    [Fact]
+    public async Task Skip_initial_sync_for_new_empty_replicas()
+    {
+        await using var c = await Cluster.StartAsync();
+        await c.ConnectBothAsync();
+        await c.WaitForAsync("established", () => c.A.Volume.Replication == ReplicationState.Established && c.B.Volume.Replication == ReplicationState.Established);
+        await c.A.Volume.SkipInitialSyncAsync(Ct);
+        await c.WaitSyncedAsync();
+        Assert.DoesNotContain(c.Events.Events, e => e.Kind == "volume.sync.started");
+        await c.B.Volume.PromoteAsync(false, Ct);
+    }
+
+    [Fact]
+    public async Task Connect_differing_sizes_uses_the_smaller()
+    {
+        await using var c = await Cluster.StartAsync(sizeA: 8 << 20, sizeB: 12 << 20);
+        var small = c.A.Volume.Size;
+        Assert.True(c.B.Volume.Size > small);
+        await c.ConnectBothAsync();
+        Assert.Equal(small, c.A.Volume.Size);
+        Assert.Equal(small, c.B.Volume.Size);
+    }
+
+    private static async Task<Cluster> SyncedAsync(ReplicationProtocol protocol = ReplicationProtocol.C, Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool proxied = false)
+    {
+        var c = await Cluster.StartAsync(protocol: protocol, tweak: tweak, proxied: proxied);
+        await c.ConnectBothAsync();
+        await c.WaitForAsync("established", () => c.A.Volume.Replication == ReplicationState.Established && c.B.Volume.Replication == ReplicationState.Established);
+        await c.A.Volume.SkipInitialSyncAsync(CancellationToken.None);
+        await c.WaitSyncedAsync();
+        await c.A.Volume.PromoteAsync(false, CancellationToken.None);
+        await c.WaitForAsync("beta sees alpha Primary", () => c.B.Volume.PeerRole == Role.Primary);
+        return c;
+    }
+
+    [Fact]
+    public async Task Protocol_C_every_acknowledged_write_survives_the_primary_power_loss()
+    {
+        await using var c = await SyncedAsync();
+        var acked = new System.Collections.Concurrent.ConcurrentDictionary<long, byte[]>();
+        using var stop = new CancellationTokenSource();
+        var blocks = c.A.Volume.Size / 4096;
+        var next = -1L;
+        async Task WriterAsync()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var block = Interlocked.Increment(ref next) % blocks;
+                var data = RandomNumberGenerator.GetBytes(4096);
+                try
+                {
+                    await c.A.Volume.WriteAsync(block * 4096, data, false, CancellationToken.None);
+                }
+                catch (Exception)
+                {
+                    return; // the crash
+                }
+                if (stop.IsCancellationRequested)
+                {
+                    return; // completed after the power loss: not acknowledged to anyone
+                }
+                acked[block] = data;
+            }
+        }
+        var writers = Enumerable.Range(0, 4).Select(_ => Task.Run(WriterAsync)).ToArray();
+        await c.WaitForAsync("300 acknowledged writes", () => acked.Count >= 300);
+        stop.Cancel();
+        await c.A.CrashAsync();
+        await Task.WhenAll(writers);
+        await c.WaitForAsync("beta lost its peer", () => c.B.Volume.Connection != ConnectionState.Connected);
+        await c.B.Volume.PromoteAsync(false, Ct);
+        var buf = new byte[4096];
+        foreach (var (block, data) in acked)
+        {
+            await c.B.Volume.ReadAsync(block * 4096, buf, Ct);
+            Assert.True(data.AsSpan().SequenceEqual(buf), $"acknowledged write to block {block} is missing on the survivor");
+        }
+    }
+
+    [Fact]
+    public async Task Protocol_A_io_replicates_and_flush_waits_for_the_peer()
+    {
+        await using var c = await SyncedAsync(ReplicationProtocol.A);
+        var data = RandomNumberGenerator.GetBytes(256 << 10);
+        for (var i = 0; i < 16; i++)
+        {
+            await c.A.Volume.WriteAsync(i * data.Length, data, false, Ct);
+        }
+        await c.A.Volume.FlushAsync(Ct);
+        // After the flush the peer acknowledged the barrier: its backing has every write.
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Writes_while_disconnected_mark_the_bitmap_and_a_reconnect_resyncs_only_them()
+    {
+        await using var c = await SyncedAsync();
+        await c.B.Volume.DisconnectAsync();
+        await c.WaitForAsync("alpha lost beta", () => c.A.Volume.Connection != ConnectionState.Connected);
+        await c.A.Volume.WriteAsync(4096 * 10, RandomNumberGenerator.GetBytes(8192), false, Ct);
+        await c.A.Volume.WriteAsync(1 << 20, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        Assert.Equal(3 * 4096, c.A.Volume.OutOfSyncBytes);
+        Assert.True(c.A.Volume.Uuids.Bitmap != 0, $"a new generation was started: {c.A.Volume.Uuids}");
+        var before = c.Events.Last;
+        await c.B.Volume.ConnectAsync();
+        var started = await c.Events.WaitAsync("sync started", e => e.Kind == "volume.sync.started" && e.Node == "alpha", before);
+        Assert.Equal("12288", started.Data!["bytes"]);
+        Assert.Contains("bitmap", started.Reason);
+        await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "beta", before);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Write_during_resync_and_resync_interrupt_end_with_equal_backings()
+    {
+        await using var c = await Cluster.StartAsync(randomDataOnA: true, tweak: o => o with { ResyncRate = 4L << 20 });
+        await c.ConnectBothAsync();
+        await c.A.Volume.PromoteAsync(force: true, Ct);
+        await c.Events.WaitAsync("sync progress", e => e.Kind == "volume.sync.progress" && e.Node == "alpha");
+        // Application writes while the resync runs, at both ends of the volume.
+        for (var i = 0; i < 20; i++)
+        {
+            await c.A.Volume.WriteAsync(i * 4096L * 37 % (c.A.Volume.Size - 4096), RandomNumberGenerator.GetBytes(4096), i % 5 == 0, Ct);
+        }
+        // Interrupt: cut the connection; the replicas reconnect and resume from the bitmap.
+        var before = c.Events.Last;
+        c.A.Volume.CutConnection();
+        await c.Events.WaitAsync("reconnected", e => e.Kind == "volume.connection" && e.Data!["new"] == "Connected" && e.Node == "alpha", before);
+        await c.A.Volume.WriteAsync(0, RandomNumberGenerator.GetBytes(65536), true, Ct);
+        await c.WaitSyncedAsync();
+        await c.A.Volume.FlushAsync(Ct);
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Split_brain_is_detected_on_both_nodes_and_resolved_by_discard_my_data()
+    {
+        await using var c = await SyncedAsync();
+        await c.A.Volume.DisconnectAsync();
+        await c.B.Volume.DisconnectAsync();
+        await c.A.Volume.WriteAsync(0, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.B.Volume.PromoteAsync(false, Ct);
+        await c.B.Volume.WriteAsync(8192, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.B.Volume.DemoteAsync(Ct);
+        var before = c.Events.Last;
+        await c.A.Volume.ConnectAsync();
+        await c.B.Volume.ConnectAsync();
+        await c.Events.WaitAsync("split brain on alpha", e => e.Kind == "volume.split-brain" && e.Node == "alpha", before);
+        await c.Events.WaitAsync("split brain on beta", e => e.Kind == "volume.split-brain" && e.Node == "beta", before);
+        await c.WaitForAsync("both StandAlone", () => c.A.Volume.Connection == ConnectionState.StandAlone && c.B.Volume.Connection == ConnectionState.StandAlone);
+        Assert.NotEqual(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+
+        // Manual recovery (drbd.md §5.2): the victim reconnects with --discard-my-data.
+        await c.B.Volume.ConnectAsync(discardMyData: true);
+        await c.A.Volume.ConnectAsync();
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Split_brain_policy_discard_zero_changes_resolves_automatically()
+    {
+        await using var c = await SyncedAsync(tweak: o => o with { Policies = new Tandem.Replication.Uuids.SplitBrainPolicies("discard-zero-changes", "consensus") });
+        await c.A.Volume.DisconnectAsync();
+        await c.B.Volume.DisconnectAsync();
+        await c.A.Volume.WriteAsync(0, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.B.Volume.PromoteAsync(false, Ct);
+        await c.B.Volume.DemoteAsync(Ct); // promoted, but wrote nothing: no new generation (DRBD 9 lazy bump)
+        await c.A.Volume.DemoteAsync(Ct);
+        await c.A.Volume.ConnectAsync();
+        await c.B.Volume.ConnectAsync();
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Switch_primaries_refuses_a_second_primary_and_keeps_the_data()
+    {
+        await using var c = await SyncedAsync();
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => c.B.Volume.PromoteAsync(false, Ct));
+        Assert.Contains("peer is Primary", ex.Message);
+        var data = RandomNumberGenerator.GetBytes(4096);
+        await c.A.Volume.WriteAsync(40960, data, false, Ct);
+        await c.A.Volume.DemoteAsync(Ct);
+        await c.WaitForAsync("beta sees alpha Secondary", () => c.B.Volume.PeerRole == Role.Secondary);
+        await c.B.Volume.PromoteAsync(false, Ct);
+        var read = new byte[4096];
+        await c.B.Volume.ReadAsync(40960, read, Ct);
+        Assert.Equal(data, read);
+        await c.B.Volume.WriteAsync(0, data, true, Ct);
+        Assert.Equal(Role.Primary, c.B.Volume.Role);
+        Assert.Contains(c.Events.Events, e => e.Kind == "volume.role" && e.Node == "beta" && e.Data!["new"] == "Primary");
+    }
+
+    [Fact]
+    public async Task Invalidate_resyncs_the_whole_secondary_from_the_peer()
+    {
+        await using var c = await SyncedAsync();
+        await c.A.Volume.WriteAsync(0, RandomNumberGenerator.GetBytes(1 << 20), false, Ct);
+        await c.A.Volume.FlushAsync(Ct);
+        // Corrupt the secondary's backing behind its back, then invalidate it.
+        await c.B.Backing.WriteAsync(4096, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        var before = c.Events.Last;
+        await c.B.Volume.InvalidateAsync(Ct);
+        var started = await c.Events.WaitAsync("full sync", e => e.Kind == "volume.sync.started" && e.Node == "alpha", before);
+        Assert.Equal(c.A.Volume.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), started.Data!["bytes"]);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task A_configured_secret_refuses_an_unauthenticated_peer_and_goes_standalone()
+    {
+        var n = 0;
+        await using var c = await Cluster.StartAsync(tweak: o => n++ == 0 ? o with { CramHmacAlg = "sha256", SharedSecret = "s3cret" } : o);
+        await c.A.Volume.ConnectAsync();
+        await c.B.Volume.ConnectAsync();
+        await c.WaitForAsync("both StandAlone after the refusal", () =>
+            c.A.Volume.Connection == ConnectionState.StandAlone && c.B.Volume.Connection == ConnectionState.StandAlone);
+        Assert.Contains(c.Events.Events, e => e.Kind == "volume.connection" && e.Reason.Contains("requires authentication", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Resync_after_primary_crash_resyncs_the_activity_log_extents()
+    {
+        await using var c = await SyncedAsync();
+        await c.B.Volume.DisconnectAsync();
+        await c.WaitForAsync("alpha alone", () => c.A.Volume.Connection != ConnectionState.Connected);
+        await c.A.Volume.ConnectAsync(); // keep trying, as after a network failure
+        // Writes that only alpha has (the peer is away) and then the power loss.
+        await c.A.Volume.WriteAsync(5L << 20, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.A.CrashAsync();
+        await c.A.RestartAsync();
+        Assert.True(c.A.Volume.Metadata.RecoveredFromCrash);
+        Assert.True(c.A.Volume.OutOfSyncBytes > 1L << 20, $"the hot 4 MiB extent (the part inside the volume) is marked out of sync: {c.A.Volume.OutOfSyncBytes}");
+        var before = c.Events.Last;
+        await c.A.Volume.ConnectAsync();
+        await c.B.Volume.ConnectAsync();
+        await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "beta", before);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Io_error_on_the_primary_fails_the_write_and_the_disk()
+    {
+        await using var c = await SyncedAsync();
+        c.A.Faulty.FailWrites = true;
+        var ex = await Assert.ThrowsAsync<VolumeException>(async () => await c.A.Volume.WriteAsync(0, new byte[4096], false, Ct));
+        Assert.Equal(VolumeError.Io, ex.Error);
+        Assert.Equal(DiskState.Failed, c.A.Volume.Disk);
+        Assert.Contains(c.Events.Events, e => e.Kind == "volume.disk" && e.Node == "alpha" && e.Data!["new"] == "Failed");
+        await Assert.ThrowsAsync<VolumeException>(async () => await c.A.Volume.WriteAsync(0, new byte[4096], false, Ct));
+    }
+
+    [Fact]
+    public async Task Demotion_waits_until_every_write_is_acknowledged()
+    {
+        await using var c = await SyncedAsync();
+        var writes = Enumerable.Range(0, 32).Select(i => c.A.Volume.WriteAsync(i * 65536L, RandomNumberGenerator.GetBytes(65536), false, Ct).AsTask()).ToArray();
+        await Task.WhenAll(writes);
+        await c.A.Volume.DemoteAsync(Ct);
+        // Demoted only after the barrier acks: the peer's backing already has everything.
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+        Assert.Equal(Role.Secondary, c.A.Volume.Role);
+    }
+
+    [Fact]
+    public async Task Online_verify_finds_the_differing_blocks_and_resyncs_them()
+    {
+        await using var c = await SyncedAsync(tweak: o => o with { VerifyAlg = "sha256" });
+        await c.A.Volume.WriteAsync(0, RandomNumberGenerator.GetBytes(1 << 20), false, Ct);
+        await c.A.Volume.FlushAsync(Ct);
+        await c.B.Backing.WriteAsync(4096 * 3, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.B.Backing.WriteAsync(4096 * 700, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        var before = c.Events.Last;
+        var found = await c.A.Volume.VerifyAsync(resyncFromHere: true, Ct);
+        Assert.Equal(2 * 4096, found);
+        var done = await c.Events.WaitAsync("verify finished", e => e.Kind == "volume.verify.finished" && e.Node == "alpha", before);
+        Assert.Equal("8192", done.Data!["outOfSyncBytes"]);
+        await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "beta", before);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+        Assert.Equal(0, await c.A.Volume.VerifyAsync(false, Ct));
+    }
+
+    [Fact]
+    public async Task Checksum_resync_sends_only_blocks_that_differ()
+    {
+        await using var c = await SyncedAsync(tweak: o => o with { CsumsAlg = "crc32c" });
+        await c.B.Volume.DisconnectAsync();
+        await c.WaitForAsync("alpha alone", () => c.A.Volume.Connection != ConnectionState.Connected);
+        await c.A.Volume.WriteAsync(0, new byte[256 << 10], false, Ct); // rewrites the zeros the peer has
+        await c.A.Volume.WriteAsync(2 << 20, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        var before = c.Events.Last;
+        await c.B.Volume.ConnectAsync();
+        var done = await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "alpha", before);
+        Assert.Equal(((256 << 10) + 4096).ToString(System.Globalization.CultureInfo.InvariantCulture), done.Data!["bytes"]);
+        Assert.Equal("4096", done.Data!["sentBytes"]);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Fixed_resync_rate_is_honoured()
+    {
+        const long rate = 16L << 20;
+        await using var c = await Cluster.StartAsync(randomDataOnA: true, tweak: o => o with { ResyncRate = rate });
+        await c.ConnectBothAsync();
+        await c.A.Volume.PromoteAsync(force: true, Ct);
+        var started = await c.Events.WaitAsync("sync started", e => e.Kind == "volume.sync.started" && e.Node == "alpha");
+        var finished = await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "alpha");
+        var bytes = long.Parse(started.Data!["bytes"], System.Globalization.CultureInfo.InvariantCulture);
+        var floor = TimeSpan.FromSeconds((double)bytes / rate * 0.8);
+        Assert.True(finished.Time - started.Time >= floor, $"{bytes} bytes synced in {(finished.Time - started.Time).TotalMilliseconds} ms, faster than {rate} B/s");
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Dynamic_rate_controller_resyncs_and_a_frozen_target_is_reported_as_stalled()
+    {
+        await using var c = await Cluster.StartAsync(randomDataOnA: true, tweak: o => o with
+        {
+            ControllerPlanAhead = TimeSpan.FromSeconds(2),
+            ControllerFillTarget = 1 << 20,
+            StallTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        await c.ConnectBothAsync();
+        await c.A.Volume.PromoteAsync(force: true, Ct);
+        await c.Events.WaitAsync("sync started on beta", e => e.Kind == "volume.sync.started" && e.Node == "beta");
+        var freeze = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        c.B.Faulty.Freeze = freeze;
+        ClusterEvent stalled;
+        try
+        {
+            stalled = await c.Events.WaitAsync("stalled", e => e.Kind == "volume.sync.stalled" && e.Node == "alpha");
+        }
+        finally
+        {
+            c.B.Faulty.Freeze = null;
+            freeze.SetResult();
+        }
+        Assert.Contains("no resync acknowledgement", stalled.Reason);
+        await c.Events.WaitAsync("moving again", e => e.Kind == "volume.sync.progress" && e.Reason.Contains("again", StringComparison.Ordinal), stalled.Sequence);
+        await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "beta");
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Network_partition_then_both_write_is_a_split_brain_detected_on_heal()
+    {
+        await using var c = await SyncedAsync(proxied: true);
+        var data = RandomNumberGenerator.GetBytes(4096);
+        await c.A.Volume.WriteAsync(0, data, false, Ct);
+        c.Partition();
+        await c.WaitForAsync("both lost the peer", () => c.A.Volume.Connection == ConnectionState.Connecting && c.B.Volume.Connection == ConnectionState.Connecting);
+        // The write acknowledged before the partition is on beta.
+        await c.B.Volume.PromoteAsync(false, Ct);
+        var read = new byte[4096];
+        await c.B.Volume.ReadAsync(0, read, Ct);
+        Assert.Equal(data, read);
+        await c.A.Volume.WriteAsync(4096, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.B.Volume.WriteAsync(8192, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        var before = c.Events.Last;
+        c.Heal();
+        await c.Events.WaitAsync("split brain on alpha", e => e.Kind == "volume.split-brain" && e.Node == "alpha", before);
+        await c.Events.WaitAsync("split brain on beta", e => e.Kind == "volume.split-brain" && e.Node == "beta", before);
+        await c.WaitForAsync("both StandAlone", () => c.A.Volume.Connection == ConnectionState.StandAlone && c.B.Volume.Connection == ConnectionState.StandAlone);
+    }
+
+    [Fact]
+    public async Task A_silent_peer_is_declared_lost_by_the_ping_and_a_pending_write_completes_locally()
+    {
+        await using var c = await SyncedAsync(proxied: true, tweak: o => o with { PingInterval = TimeSpan.FromMilliseconds(200), PeerTimeout = TimeSpan.FromMilliseconds(500) });
+        c.ToA!.BlackHole();
+        c.ToB!.BlackHole();
+        var before = c.Events.Last;
+        // Protocol C: the write waits for an ack that never comes, until the peer is declared lost.
+        await c.A.Volume.WriteAsync(0, RandomNumberGenerator.GetBytes(4096), false, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        await c.Events.WaitAsync("alpha lost beta", e => e.Kind == "volume.connection" && e.Node == "alpha" && e.Data!["new"] == "Connecting", before);
+        // Whichever side's ping times out first closes its socket; the proxy passes the close on.
+        await c.Events.WaitAsync("a ping timeout", e => e.Kind == "volume.connection" && e.Reason.Contains("PingAck", StringComparison.Ordinal), before);
+        Assert.Equal(4096, c.A.Volume.OutOfSyncBytes);
+        c.Heal();
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Lost_primary_after_no_writes_rejoins_as_sync_target_without_split_brain()
+    {
+        await using var c = await SyncedAsync();
+        await c.A.CrashAsync();
+        await c.WaitForAsync("beta lost alpha", () => c.B.Volume.Connection != ConnectionState.Connected);
+        await c.B.Volume.PromoteAsync(false, Ct);
+        await c.B.Volume.WriteAsync(12288, RandomNumberGenerator.GetBytes(4096), false, Ct);
+        await c.A.RestartAsync();
+        Assert.Equal(Role.Secondary, c.A.Volume.Role);
+        var before = c.Events.Last;
+        await c.A.Volume.ConnectAsync();
+        var started = await c.Events.WaitAsync("alpha sync target", e => e.Kind == "volume.sync.started" && e.Node == "alpha", before);
+        Assert.Equal("SyncTarget", started.Data!["role"]);
+        await c.WaitSyncedAsync();
+        Assert.DoesNotContain(c.Events.Events, e => e.Kind == "volume.split-brain");
+        Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Status_section_reports_roles_states_and_sync()
+    {
+        await using var c = await SyncedAsync();
+        var section = new ReplicationStatusSection();
+        section.Add(c.A.Volume);
+        var json = section.GetSnapshot().ToJsonString();
+        Assert.Contains("\"role\":\"Primary\"", json);
+        Assert.Contains("\"connection\":\"Connected\"", json);
+        Assert.Equal("replication", section.Name);
+    }
+}
