@@ -159,14 +159,24 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops heartbeats, closes the links and the channel. Peers will declare this node dead after deadtime.</summary>
+    /// <summary>Announces that this node leaves (peers report it as <c>node.left</c> at once), then stops heartbeats and closes the links and the channel.</summary>
     /// <param name="cancellationToken">Unused: stopping is quick.</param>
     /// <returns>A task that completes when everything is closed.</returns>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken) => StopCoreAsync(announceLeave: true);
+
+    /// <summary>Stops as a crashed process would: no goodbye, so peers declare this node dead after deadtime.</summary>
+    /// <returns>A task that completes when everything is closed.</returns>
+    internal Task AbandonAsync() => StopCoreAsync(announceLeave: false);
+
+    private async Task StopCoreAsync(bool announceLeave)
     {
         if (_stop is null)
         {
             return;
+        }
+        if (announceLeave)
+        {
+            await AnnounceLeaveAsync().ConfigureAwait(false);
         }
         // Loops first (every receive honours cancellation), then the links, so nothing sends on a closed socket.
         await _stop.CancelAsync().ConfigureAwait(false);
@@ -282,6 +292,29 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             },
             ["channel"] = channel is { } c ? new JsonObject { ["unacknowledged"] = c.Unacknowledged, ["retransmits"] = c.Retransmits } : null,
         };
+    }
+
+    /// <summary>
+    /// Tells the peers this node is leaving: a last heartbeat reporting it dead, twice on every
+    /// link against a lost packet, so that they see a clean departure at once instead of a
+    /// failure after deadtime.
+    /// </summary>
+    private async Task AnnounceLeaveAsync()
+    {
+        var payload = new byte[HeartbeatPayload.Size];
+        new HeartbeatPayload(NodeStatus.Dead, (uint)_spec.Timing.Deadtime.TotalMilliseconds, (uint)_spec.Timing.Keepalive.TotalMilliseconds, 0, 0)
+            .Write(payload);
+        for (var i = 0; i < 2; i++)
+        {
+            try
+            {
+                await SendAsync(PacketType.Heartbeat, payload, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                LogHeartbeatSendFailed(_logger, ex);
+            }
+        }
     }
 
     /// <summary>Signs one packet and sends it on every link.</summary>

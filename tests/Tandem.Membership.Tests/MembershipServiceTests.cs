@@ -37,7 +37,7 @@ public sealed class MembershipServiceTests : IDisposable
             Assert.Equal("up", (string?)status["nodes"]![0]!["links"]![1]!["status"]);
 
             var stopped = Stopwatch.StartNew();
-            await beta.StopAsync(TestContext.Current.CancellationToken);
+            await beta.AbandonAsync(); // a crash: no goodbye
             var limit = spec.Timing.Deadtime + spec.Timing.Keepalive;
             await alphaEvents.WaitAsync("node.dead", "beta", limit + TimeSpan.FromSeconds(2));
             var elapsed = stopped.Elapsed;
@@ -165,7 +165,8 @@ public sealed class MembershipServiceTests : IDisposable
             await alphaEvents.WaitAsync("node.up", "beta", s_wait);
             var g1 = beta1.Generation;
             await beta1.DisposeAsync();
-            var dead = await alphaEvents.WaitAsync("node.dead", "beta", s_wait);
+            var dead = await alphaEvents.WaitAsync("node.left", "beta", s_wait);
+            Assert.Empty(alphaEvents.OfKind("node.dead"));
 
             var (beta2, _) = ServiceHarness.Node(spec, "beta", _state, network);
             await using (beta2)

@@ -569,6 +569,7 @@ internal static class DemoCommand
                 "node.active" => $"{peer} active ({ev.Reason})",
                 "node.late" => $"{peer} late ({ev.Reason})",
                 "node.dead" => $"{peer} declared DEAD ({ev.Reason})",
+                "node.left" => $"{peer} left cleanly ({ev.Reason})",
                 "node.restarted" => $"{peer} restarted ({ev.Reason})",
                 _ when ev.Kind.StartsWith("node.", StringComparison.Ordinal)
                     || ev.Kind.StartsWith("link.", StringComparison.Ordinal)

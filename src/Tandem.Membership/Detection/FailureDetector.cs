@@ -120,6 +120,15 @@ public sealed partial class FailureDetector : IDisposable
             {
                 return;
             }
+            if (reported is NodeStatus.Dead)
+            {
+                OnLeave(p, generation);
+                return;
+            }
+            if (generation <= p.LeftGeneration)
+            {
+                return; // a heartbeat sent before the leave, overtaken by it on another link
+            }
             var now = _time.GetTimestamp();
             var l = p.Links[link];
             var linkSilence = l.LastHeard == 0 ? (long?)null : now - l.LastHeard;
@@ -175,6 +184,34 @@ public sealed partial class FailureDetector : IDisposable
                 SetNodeStatus(p, NodeStatus.Active, "reports itself active");
             }
         }
+    }
+
+    /// <summary>
+    /// A peer announced its shutdown (its last heartbeats report it dead, as Heartbeat's do): it
+    /// left the cluster cleanly, which is not a failure, so it is reported at once as
+    /// <c>node.left</c> instead of as <c>node.dead</c> after deadtime — and whoever takes over its
+    /// groups knows that it needs no fencing.
+    /// </summary>
+    private void OnLeave(Peer p, ulong generation)
+    {
+        if (p.Status == NodeStatus.Dead || generation < p.Generation)
+        {
+            return;
+        }
+        var old = p.Status;
+        p.Generation = generation;
+        p.LeftGeneration = generation;
+        p.Late = false;
+        foreach (var l in p.Links)
+        {
+            l.Status = LinkStatus.Dead;
+        }
+        p.Status = NodeStatus.Dead;
+        LogNodeLeft(_logger, p.Name);
+        _events.Publish("node.left", p.Name, "announced its shutdown: it left the cluster cleanly",
+            Data(("node", p.Name), ("from", Name(old)), ("to", Name(NodeStatus.Dead)),
+                ("generation", generation.ToString(CultureInfo.InvariantCulture))));
+        UpdateLocalStatus();
     }
 
     /// <summary>A point-in-time view of every peer and link.</summary>
@@ -366,6 +403,7 @@ public sealed partial class FailureDetector : IDisposable
         public string Name { get; } = name;
         public NodeStatus Status { get; set; } = NodeStatus.Init;
         public ulong Generation { get; set; }
+        public ulong LeftGeneration { get; set; }
         public long LastHeard { get; set; }
         public bool Late { get; set; }
         public LinkState[] Links { get; } = [.. Enumerable.Range(0, links).Select(_ => new LinkState())];
@@ -382,6 +420,9 @@ public sealed partial class FailureDetector : IDisposable
         public long WarnAt { get; set; }
         public long Heartbeats { get; set; }
     }
+
+    [LoggerMessage(EventId = 1110, EventName = "Tandem.Membership.NodeLeft", Level = LogLevel.Information, Message = "Node {Node} left the cluster cleanly")]
+    private static partial void LogNodeLeft(ILogger logger, string node);
 
     [LoggerMessage(EventId = 1100, EventName = "Tandem.Membership.NodeDead", Level = LogLevel.Warning, Message = "Node {Node} is dead: {Reason}")]
     private static partial void LogNodeDead(ILogger logger, string node, string reason);

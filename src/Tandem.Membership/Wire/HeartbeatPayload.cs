@@ -47,7 +47,7 @@ public readonly record struct HeartbeatPayload(NodeStatus Status, uint DeadtimeM
     public static bool TryRead(ReadOnlySpan<byte> source, out HeartbeatPayload payload)
     {
         payload = default;
-        if (source.Length < MinSize || source[0] is < (byte)NodeStatus.Init or > (byte)NodeStatus.Active)
+        if (source.Length < MinSize || source[0] is < (byte)NodeStatus.Init or > (byte)NodeStatus.Dead)
         {
             return false;
         }

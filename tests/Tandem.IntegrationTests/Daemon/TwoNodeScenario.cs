@@ -59,6 +59,11 @@ internal static class TwoNodeScenario
             for (var i = 0; i < nodes.Count; i++)
             {
                 await StopsOnSigtermAsync(nodes[i], daemons[i]);
+                if (i < nodes.Count - 1 && nodes[^1].PeerLinks.Count > 0)
+                {
+                    // A clean stop is announced: the survivor reports it at once, not as a death after deadtime.
+                    await follower.WaitForLineAsync($" node.left {nodes[i].Name}:", StopDeadline, $"{nodes[^1].Name} to report {nodes[i].Name} left");
+                }
             }
             await follower.WaitForExitAsync(StopDeadline);
             Assert.True(follower.ExitCode == 0, follower.ToString());

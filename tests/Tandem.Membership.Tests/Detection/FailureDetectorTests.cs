@@ -62,6 +62,34 @@ public sealed class FailureDetectorTests : IDisposable
     }
 
     [Fact]
+    public void A_peer_that_announces_its_shutdown_has_left_at_once_and_is_not_reported_dead()
+    {
+        Ms(100);
+        Heartbeat(0);
+        Heartbeat(1);
+        Ms(50);
+
+        Heartbeat(0, status: NodeStatus.Dead);
+
+        Assert.Equal(NodeStatus.Dead, _detector.StatusOf("beta"));
+        var left = _events.OfKind("node.left").Single();
+        Assert.Equal("beta", left.Subject);
+        Assert.Contains("cleanly", left.Reason, StringComparison.Ordinal);
+        // A heartbeat of the same generation sent before the leave (overtaken on the other link)
+        // does not bring it back, and deadtime passing adds no failure.
+        Heartbeat(1);
+        Ms(3000);
+        Assert.Equal(NodeStatus.Dead, _detector.StatusOf("beta"));
+        Assert.Equal(0, Count("node.dead"));
+        Assert.Equal(0, Count("link.dead"));
+        Assert.Equal(1, Count("node.up", "beta"));
+        // Started again (a new generation): up again.
+        Heartbeat(0, generation: 2);
+        Assert.Equal(NodeStatus.Active, _detector.StatusOf("beta"));
+        Assert.Equal(2, Count("node.up", "beta"));
+    }
+
+    [Fact]
     public void A_silent_peer_is_dead_exactly_at_deadtime_after_its_last_heartbeat()
     {
         Ms(300);
