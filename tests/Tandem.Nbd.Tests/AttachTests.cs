@@ -13,7 +13,7 @@ public sealed class AttachTests
         {
             Assert.Skip($"attach needs the nbdfuse + loop path here: {why}");
         }
-        Tool.RequireOrSkip("mkfs.ext4", "e2fsck", "mount", "umount", "sh");
+        ExternalTool.RequireOrSkip("mkfs.ext4", "e2fsck", "mount", "umount", "sh");
     }
 
     [Fact]
@@ -34,10 +34,10 @@ public sealed class AttachTests
             Assert.True(File.Exists(device.DevicePath));
             Assert.Contains(server.Server.Clients, c => c.Export == "r0");
 
-            await Tool.RunOkAsync("mkfs.ext4", "-q", "-F", link);
+            await ExternalTool.RunOkAsync("mkfs.ext4", "-q", "-F", link);
             var mnt = Path.Combine(server.Directory, "mnt");
             Directory.CreateDirectory(mnt);
-            await Tool.RunOkAsync("unshare", "-m", "--propagation", "private", "sh", "-euc",
+            await ExternalTool.RunOkAsync("unshare", "-m", "--propagation", "private", "sh", "-euc",
                 "mount \"$1\" \"$2\"; for i in 1 2 3 4 5; do head -c 1048576 /dev/urandom > \"$2/f$i\"; done; " +
                 "echo hello > \"$2/hello.txt\"; sync -f \"$2/hello.txt\"; sha256sum \"$2\"/f* > \"$3\"; umount \"$2\"",
                 "sh", device.DevicePath, mnt, Path.Combine(server.Directory, "sums"));
@@ -48,9 +48,9 @@ public sealed class AttachTests
             Assert.False(File.Exists($"/sys/block/{Path.GetFileName(device.DevicePath)}/loop/backing_file"), "the loop device should be free");
 
             device = await attacher.AttachAsync(server.SocketPath, new AttachOptions { Name = "r0", Method = AttachMethod.FuseLoop }, ct);
-            var fsck = await Tool.RunAsync("e2fsck", ["-fn", device.DevicePath]);
+            var fsck = await ExternalTool.RunAsync("e2fsck", ["-fn", device.DevicePath]);
             Assert.True(fsck.ExitCode == 0, $"e2fsck -fn: exit {fsck.ExitCode}: {fsck.All}");
-            var check = await Tool.RunAsync("unshare", ["-m", "--propagation", "private", "sh", "-euc",
+            var check = await ExternalTool.RunAsync("unshare", ["-m", "--propagation", "private", "sh", "-euc",
                 "mount -o ro \"$1\" \"$2\"; cd \"$2\"; sha256sum -c \"$3\"; cat hello.txt; cd /; umount \"$2\"",
                 "sh", device.DevicePath, mnt, Path.Combine(server.Directory, "sums")]);
             Assert.True(check.ExitCode == 0, check.All);
@@ -94,7 +94,7 @@ public sealed class AttachTests
 
         // A killed helper: the loop device is still there (its I/O fails); detach removes it.
         device = await attacher.AttachAsync(server.SocketPath, new AttachOptions { Name = "r1", Method = AttachMethod.FuseLoop }, ct);
-        await Tool.RunOkAsync("kill", "-KILL", device.HelperPid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await ExternalTool.RunOkAsync("kill", "-KILL", device.HelperPid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await attacher.DetachAsync("r1", ct);
         Assert.False(File.Exists($"/sys/block/{Path.GetFileName(device.DevicePath)}/loop/backing_file"));
         Assert.Empty(attacher.List());

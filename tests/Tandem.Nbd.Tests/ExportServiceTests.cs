@@ -89,9 +89,9 @@ public sealed class ExportServiceTests
 
             // The TCP listener serves the same export.
             var tcp = service.FindServer("r0")!.TcpEndPoint!;
-            if (Tool.Exists("nbdinfo"))
+            if (ExternalTool.Exists("nbdinfo"))
             {
-                var info = await Tool.RunAsync("nbdinfo", [$"nbd://127.0.0.1:{tcp.Port}/r0", "--size"]);
+                var info = await ExternalTool.RunAsync("nbdinfo", [$"nbd://127.0.0.1:{tcp.Port}/r0", "--size"]);
                 Assert.Equal((4L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), info.Output.Trim());
             }
 

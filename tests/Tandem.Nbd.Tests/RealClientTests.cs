@@ -8,9 +8,9 @@ public sealed class RealClientTests
     [Fact]
     public async Task Nbdinfo_reports_size_flags_and_block_sizes()
     {
-        Tool.RequireOrSkip("nbdinfo");
+        ExternalTool.RequireOrSkip("nbdinfo");
         await using var server = await TestServer.StartAsync(size: 48L << 20);
-        var json = (await Tool.RunOkAsync("nbdinfo", "--json", server.Uri())).Output;
+        var json = (await ExternalTool.RunOkAsync("nbdinfo", "--json", server.Uri())).Output;
         using var doc = System.Text.Json.JsonDocument.Parse(json);
         Assert.Equal("newstyle-fixed", doc.RootElement.GetProperty("protocol").GetString());
         var export = doc.RootElement.GetProperty("exports")[0];
@@ -30,14 +30,14 @@ public sealed class RealClientTests
     [Fact]
     public async Task Nbdinfo_lists_the_export()
     {
-        Tool.RequireOrSkip("nbdinfo");
+        ExternalTool.RequireOrSkip("nbdinfo");
         await using var server = await TestServer.StartAsync(name: "r0");
-        var output = (await Tool.RunOkAsync("nbdinfo", "--list", server.Uri())).Output;
+        var output = (await ExternalTool.RunOkAsync("nbdinfo", "--list", server.Uri())).Output;
         Assert.Contains("export=\"r0\"", output, StringComparison.Ordinal);
         Assert.Contains("description: test export", output, StringComparison.Ordinal);
-        var size = (await Tool.RunOkAsync("nbdinfo", "--size", server.Uri("r0"))).Output.Trim();
+        var size = (await ExternalTool.RunOkAsync("nbdinfo", "--size", server.Uri("r0"))).Output.Trim();
         Assert.Equal((64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), size);
-        var unknown = await Tool.RunAsync("nbdinfo", [server.Uri("nosuch")]);
+        var unknown = await ExternalTool.RunAsync("nbdinfo", [server.Uri("nosuch")]);
         Assert.NotEqual(0, unknown.ExitCode);
     }
 
@@ -45,7 +45,7 @@ public sealed class RealClientTests
     [Fact]
     public async Task Nbdcopy_round_trip_keeps_every_byte()
     {
-        Tool.RequireOrSkip("nbdcopy");
+        ExternalTool.RequireOrSkip("nbdcopy");
         const long size = 1L << 30;
         await using var server = await TestServer.StartAsync(size: size);
         var source = Path.Combine(server.Directory, "source.img");
@@ -60,8 +60,8 @@ public sealed class RealClientTests
                 await file.WriteAsync(chunk, TestContext.Current.CancellationToken);
             }
         }
-        await Tool.RunOkAsync("nbdcopy", "--flush", source, server.Uri());
-        await Tool.RunOkAsync("nbdcopy", server.Uri(), back);
+        await ExternalTool.RunOkAsync("nbdcopy", "--flush", source, server.Uri());
+        await ExternalTool.RunOkAsync("nbdcopy", server.Uri(), back);
         var expected = await HashAsync(source);
         Assert.Equal(expected, await HashAsync(back));
         Assert.Equal(expected, await HashAsync(server.BackingPath));
@@ -70,10 +70,10 @@ public sealed class RealClientTests
     [Fact]
     public async Task Qemu_io_patterns_flush_discard_and_write_zeroes()
     {
-        Tool.RequireOrSkip("qemu-io");
+        ExternalTool.RequireOrSkip("qemu-io");
         await using var server = await TestServer.StartAsync();
         var uri = server.Uri("test");
-        var result = await Tool.RunOkAsync("qemu-io", "-f", "raw", uri,
+        var result = await ExternalTool.RunOkAsync("qemu-io", "-f", "raw", uri,
             "-c", "write -P 0x5a 0 1M",
             "-c", "write -P 0xa5 -f 1M 64k",
             "-c", "flush",
@@ -101,24 +101,24 @@ public sealed class RealClientTests
         Assert.Equal(0x33, bytes[(63 << 20) + 12345]);
 
         // A read past the end is refused, and the server is still fine.
-        var past = await Tool.RunAsync("qemu-io", ["-f", "raw", uri, "-c", "read 64M 4k"]);
+        var past = await ExternalTool.RunAsync("qemu-io", ["-f", "raw", uri, "-c", "read 64M 4k"]);
         Assert.Contains("read failed", past.All, StringComparison.Ordinal);
-        await Tool.RunOkAsync("qemu-io", "-f", "raw", uri, "-c", "read -P 0x5a 0 4k");
+        await ExternalTool.RunOkAsync("qemu-io", "-f", "raw", uri, "-c", "read -P 0x5a 0 4k");
     }
 
     [Fact]
     public async Task Several_clients_at_once_each_see_their_own_data()
     {
-        Tool.RequireOrSkip("qemu-io");
+        ExternalTool.RequireOrSkip("qemu-io");
         await using var server = await TestServer.StartAsync();
-        var writers = Enumerable.Range(1, 4).Select(i => Tool.RunAsync("qemu-io", ["-f", "raw", server.Uri(),
+        var writers = Enumerable.Range(1, 4).Select(i => ExternalTool.RunAsync("qemu-io", ["-f", "raw", server.Uri(),
             "-c", $"write -P 0x{i:x2} {i * 8}M 4M", "-c", "flush", "-c", $"read -P 0x{i:x2} {i * 8}M 4M"]));
         var results = await Task.WhenAll(writers);
         Assert.All(results, r => Assert.True(r.ExitCode == 0 && !r.All.Contains("failed", StringComparison.Ordinal), r.All));
         Assert.Empty(server.Server.Clients);
 
         // And each region is visible to a fresh client (flushes cover every connection: multi-conn).
-        var verify = Enumerable.Range(1, 4).Select(i => Tool.RunAsync("qemu-io", ["-f", "raw", "-r", server.Uri(),
+        var verify = Enumerable.Range(1, 4).Select(i => ExternalTool.RunAsync("qemu-io", ["-f", "raw", "-r", server.Uri(),
             "-c", $"read -P 0x{i:x2} {i * 8}M 4M"]));
         Assert.All(await Task.WhenAll(verify), r => Assert.True(r.ExitCode == 0 && !r.All.Contains("failed", StringComparison.Ordinal), r.All));
     }

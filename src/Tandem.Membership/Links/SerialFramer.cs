@@ -48,7 +48,7 @@ public sealed class SerialFramer
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(4), (ushort)packet.Length);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(6), (ushort)~packet.Length);
         packet.CopyTo(frame.AsSpan(8));
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(8 + packet.Length), Crc32.Compute(frame.AsSpan(4, 4 + packet.Length)));
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(8 + packet.Length), System.IO.Hashing.Crc32.HashToUInt32(frame.AsSpan(4, 4 + packet.Length)));
         return frame;
     }
 
@@ -106,7 +106,7 @@ public sealed class SerialFramer
                 break;
             }
             var crc = BinaryPrimitives.ReadUInt32BigEndian(span[(8 + length)..]);
-            if (crc != Crc32.Compute(span.Slice(4, 4 + length)))
+            if (crc != System.IO.Hashing.Crc32.HashToUInt32(span.Slice(4, 4 + length)))
             {
                 start++;
                 _discarded++;

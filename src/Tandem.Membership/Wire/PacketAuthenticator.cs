@@ -77,7 +77,7 @@ public sealed class PacketAuthenticator
         switch (method)
         {
             case AuthMethod.Crc:
-                BinaryPrimitives.WriteUInt32BigEndian(destination, Crc32.Compute(data));
+                BinaryPrimitives.WriteUInt32BigEndian(destination, System.IO.Hashing.Crc32.HashToUInt32(data));
                 return 4;
             case AuthMethod.Md5:
                 return HMACMD5.HashData(key, data, destination);

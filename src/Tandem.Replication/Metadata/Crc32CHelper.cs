@@ -1,32 +1,30 @@
+using System.Buffers.Binary;
+using System.Numerics;
+
 namespace Tandem.Replication.Metadata;
 
-/// <summary>CRC-32C (Castagnoli), as DRBD's AL blocks use; table-driven.</summary>
+/// <summary>
+/// CRC-32C (Castagnoli), the checksum of metadata and block digests. System.IO.Hashing has no
+/// CRC-32C; the runtime's <see cref="BitOperations.Crc32C(uint, ulong)"/> does, using the CPU's
+/// instruction where there is one.
+/// </summary>
 internal static class Crc32CHelper
 {
-    private static readonly uint[] s_table = BuildTable();
-
+    /// <summary>The CRC-32C of <paramref name="data"/> (initial value and final XOR all ones).</summary>
+    /// <param name="data">The bytes.</param>
+    /// <returns>The checksum.</returns>
     public static uint Compute(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFFFFFFu;
+        while (data.Length >= sizeof(ulong))
+        {
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
+            data = data[sizeof(ulong)..];
+        }
         foreach (var b in data)
         {
-            crc = s_table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+            crc = BitOperations.Crc32C(crc, b);
         }
         return ~crc;
-    }
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[256];
-        for (uint i = 0; i < 256; i++)
-        {
-            var c = i;
-            for (var k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0x82F63B78u ^ (c >> 1) : c >> 1;
-            }
-            table[i] = c;
-        }
-        return table;
     }
 }

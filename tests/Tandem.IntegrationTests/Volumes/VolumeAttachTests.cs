@@ -69,11 +69,11 @@ public sealed class VolumeAttachTests : IDisposable
             Assert.False(File.Exists(node.Device) || new FileInfo(node.Device).LinkTarget is not null, "the device link should be gone");
 
             device = await AttachAsync(node, expectLink: true);
-            var fsck = await ExternalTool.RunAsync("e2fsck", "-fn", device);
+            var fsck = await ExternalTool.RunAsync("e2fsck", ["-fn", device]);
             Assert.True(fsck.ExitCode == 0, $"e2fsck -fn: exit {fsck.ExitCode}: {fsck.All}");
-            var check = await ExternalTool.RunAsync("unshare", "-m", "--propagation", "private", "sh", "-euc",
+            var check = await ExternalTool.RunAsync("unshare", ["-m", "--propagation", "private", "sh", "-euc",
                 "mount -o ro \"$1\" \"$2\"; sha256sum -c \"$3\"; cat \"$2/hello.txt\"; umount \"$2\"",
-                "sh", device, mnt, sums);
+                "sh", device, mnt, sums]);
             Assert.True(check.ExitCode == 0, check.All);
             Assert.Contains("hello", check.Output, StringComparison.Ordinal);
 

@@ -1,9 +1,10 @@
 using System.Diagnostics;
+using Xunit;
 
-namespace Tandem.Nbd.Tests;
+namespace Tandem.Testing;
 
-/// <summary>Runs the real NBD clients (nbdinfo, nbdcopy, qemu-io) and skips when they are missing.</summary>
-internal static class Tool
+/// <summary>Runs real tools (nbdinfo, nbdcopy, qemu-io, mkfs.ext4, ...) and skips the test when one is missing.</summary>
+public static class ExternalTool
 {
     public sealed record Result(int ExitCode, string Output, string Error)
     {
@@ -16,7 +17,7 @@ internal static class Tool
         {
             if (!Exists(program))
             {
-                Assert.Skip($"{program} is not installed (apt-get install libnbd-bin qemu-utils nbdkit fio)");
+                Assert.Skip($"{program} is not installed (./test.sh installs the Debian packages the tests use when it runs as root)");
             }
         }
     }

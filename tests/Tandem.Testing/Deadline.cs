@@ -1,9 +1,9 @@
 using Xunit;
 
-namespace Tandem.Daemon.Tests;
+namespace Tandem.Testing;
 
 /// <summary>Deadlines that name what was awaited when they expire.</summary>
-internal static class Within
+public static class Deadline
 {
     public static async Task WithinAsync(this Task task, TimeSpan timeout, string what)
     {
