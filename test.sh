@@ -38,7 +38,20 @@ for proj in tests/*Tests/*.csproj; do
   # Each project gets a hard limit so that a hung test cannot eat CI's budget.
   timeout --signal=KILL 900 "$exe" -noColor -xml "$results/$name.xml" -maxThreads 2 >"$results/$name.log" 2>&1
   rc=$?
-  grep -E "^\s*\[(FAIL|SKIP)\]|Finished:|Assert|Exception|Skipped" "$results/$name.log" | head -60
+  grep -E "^\s*\[(FAIL|SKIP)\]|Finished:|Skipped" "$results/$name.log" | head -40
+  # Name every failed test with its message and the top of its stack, so that a CI log says what broke.
+  [ -f "$results/$name.xml" ] && python3 - "$results/$name.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+for t in ET.parse(sys.argv[1]).getroot().iter('test'):
+    if t.get('result') != 'Fail':
+        continue
+    f = t.find('failure')
+    msg = (f.findtext('message') or '').strip() if f is not None else ''
+    stack = (f.findtext('stack-trace') or '').strip().splitlines()[:6] if f is not None else []
+    print(f"FAILED {t.get('name')}")
+    for line in msg.splitlines()[:25] + stack:
+        print(f"    {line}")
+PY
   if [ -f "$results/$name.xml" ]; then
     read -r t p f s < <(python3 - "$results/$name.xml" <<'PY'
 import sys, xml.etree.ElementTree as ET

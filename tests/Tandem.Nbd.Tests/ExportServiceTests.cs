@@ -91,7 +91,7 @@ public sealed class ExportServiceTests
             var tcp = service.FindServer("r0")!.TcpEndPoint!;
             if (ExternalTool.Exists("nbdinfo"))
             {
-                var info = await ExternalTool.RunAsync("nbdinfo", [$"nbd://127.0.0.1:{tcp.Port}/r0", "--size"]);
+                var info = await ExternalTool.RunOkAsync("nbdinfo", "--size", $"nbd://127.0.0.1:{tcp.Port}/r0");
                 Assert.Equal((4L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), info.Output.Trim());
             }
 
