@@ -63,6 +63,7 @@ public static class Program
         root.Add(ConfigCommand.Create(common, help));
         root.Add(VolumeCommand.Create(common, help));
         root.Add(DemoCommand.Create(help));
+        root.Add(DemoWriterCommand.Create(help));
         help.Add(root, ExitCodes.HelpText + """
 
             Examples:
