@@ -28,7 +28,9 @@ public static class ReplicationFormatter
         if (state != "up")
         {
             var reason = (string?)r["reason"] ?? (string?)volume["reason"];
-            return $"{name}: {state}{(reason is null ? "" : $": {reason}")}";
+            return reason is null ? $"{name}: {state}"
+                : reason.StartsWith(state ?? "", StringComparison.Ordinal) ? $"{name}: {reason}"
+                : $"{name}: {state}: {reason}";
         }
         var text = new StringBuilder();
         var i = CultureInfo.InvariantCulture;

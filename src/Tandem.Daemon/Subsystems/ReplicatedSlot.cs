@@ -67,11 +67,13 @@ internal sealed class ReplicatedSlot
 
         public ClusterEvent Publish(string kind, string subject, string reason, IReadOnlyDictionary<string, string>? data = null)
         {
+            // Recorded first: whoever waits on the connection sees it in the event log already.
+            var recorded = inner.Publish(kind, subject, reason, data);
             if (kind == "volume.connection" && data is not null && data.TryGetValue("new", out var state) && state == nameof(ConnectionState.Connected))
             {
                 _connected.TrySetResult();
             }
-            return inner.Publish(kind, subject, reason, data);
+            return recorded;
         }
     }
 }

@@ -81,7 +81,7 @@ public static class MetadataCreator
             {
                 if (!force && await DetectSwapAsync(backing, cancellationToken).ConfigureAwait(false) is { } swap)
                 {
-                    throw new MetadataException($"found {swap} on the backing; creating metadata marks it Inconsistent and a sync may overwrite it; use --force to proceed");
+                    throw new MetadataException($"{label} ({volume.Disk}): found {swap} on the backing; creating metadata marks it Inconsistent and a sync may overwrite it; use --force to proceed");
                 }
                 var alExtents = (volume.DiskOptions ?? resource.Disk).AlExtents;
                 ReplicaMetadata md;
