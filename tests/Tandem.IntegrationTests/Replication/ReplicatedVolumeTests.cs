@@ -249,7 +249,8 @@ public sealed class ReplicatedVolumeTests : IAsyncLifetime
         Assert.Equal(0u, await late.WriteAsync(0, RecordWriter.Content(9, 9), fua: true, Ct));
         Assert.Equal(NbdTestClient.EPERM, await early.WriteAsync(0, new byte[4096], fua: false, Ct));
 
-        // The Secondary refuses writes, and refuses promotion beside a Primary.
+        // The Secondary refuses writes, and refuses promotion beside a Primary (the acknowledged
+        // write above went to B after A's role change, on the same stream: B has seen the role).
         await using var secondary = await NbdTestClient.ConnectAsync(b.Socket, "r0", Ct);
         Assert.True(secondary.ReadOnly);
         Assert.Equal(NbdTestClient.EPERM, await secondary.WriteAsync(4096, new byte[4096], fua: true, Ct));
