@@ -76,6 +76,28 @@ public sealed class ReplicatedVolumeTests : IAsyncLifetime
         Assert.DoesNotContain("Pattern verification failed", read.All, StringComparison.Ordinal);
         Assert.Equal(await ReplicatedPair.HashAsync(a, usable), await ReplicatedPair.HashAsync(b, usable));
 
+        // Online verify finds nothing; then a block corrupted behind B's back, which a verify from
+        // the Primary finds and resyncs.
+        var clean = await a.TandemOkAsync("volume", "verify", "--wait", "r0");
+        Assert.Contains("volume.verify.finished r0: 0 bytes out of sync", clean.Stdout, StringComparison.Ordinal);
+        await using (var file = new FileStream(b.Backing, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.Seek(3 << 20, SeekOrigin.Begin);
+            await file.WriteAsync(new byte[] { 0xde, 0xad, 0xbe, 0xef }, Ct);
+        }
+        Assert.NotEqual(await ReplicatedPair.HashAsync(a, usable), await ReplicatedPair.HashAsync(b, usable));
+        var found = await a.TandemOkAsync("volume", "verify", "--wait", "--resync-from-here", "r0");
+        Assert.Contains("volume.verify.finished r0: 4096 bytes out of sync", found.Stdout, StringComparison.Ordinal);
+        await b.WaitForEventAsync(e => e.Kind == "volume.sync.finished", "repl-b to receive the block the verify found");
+        Assert.Equal(await ReplicatedPair.HashAsync(a, usable), await ReplicatedPair.HashAsync(b, usable));
+
+        // invalidate: B discards its data and receives all of it again.
+        await b.TandemOkAsync("volume", "invalidate", "r0");
+        var full = await b.WaitForEventAsync(e => e.Kind == "volume.sync.started", "repl-b to start the full resync after invalidate");
+        Assert.Equal(usable, long.Parse(full.Data!["bytes"], CultureInfo.InvariantCulture));
+        await b.WaitForEventAsync(e => e.Kind == "volume.sync.finished", "repl-b to finish the full resync");
+        Assert.Equal(await ReplicatedPair.HashAsync(a, usable), await ReplicatedPair.HashAsync(b, usable));
+
         // SIGTERM: the Primary demotes before it closes, so its next start is not a crash.
         await a.StopAsync();
         Assert.Contains("volume.role r0: demoted", a.Daemon!.Stderr, StringComparison.Ordinal);
