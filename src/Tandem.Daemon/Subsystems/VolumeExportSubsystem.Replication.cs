@@ -19,6 +19,9 @@ public sealed partial class VolumeExportSubsystem
     /// <summary>How long a stopping daemon waits for a Primary to demote (its transfer log to empty) before it closes the replica anyway.</summary>
     private static readonly TimeSpan s_shutdownDemoteWait = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a command that needs an established connection waits for the bitmap exchange of a fresh handshake.</summary>
+    private static readonly TimeSpan s_settleWait = TimeSpan.FromSeconds(5);
+
     /// <summary>Runs one replication command (<c>tandem volume up|down|primary|...</c>) on a volume, or on every volume of a resource.</summary>
     /// <param name="name">The export name (r0, r0-1) or the resource name.</param>
     /// <param name="action">The command.</param>
@@ -149,6 +152,7 @@ public sealed partial class VolumeExportSubsystem
                 await Require(plan, slot).DisconnectAsync().ConfigureAwait(false);
                 return $"{plan.Name} is StandAlone";
             case ReplicationAction.Invalidate:
+                await SettledAsync(Require(plan, slot), cancellationToken).ConfigureAwait(false);
                 await Require(plan, slot).InvalidateAsync(cancellationToken).ConfigureAwait(false);
                 return $"{plan.Name} is invalidated: a full resync from the peer follows";
             case ReplicationAction.NewCurrentUuid:
@@ -157,12 +161,30 @@ public sealed partial class VolumeExportSubsystem
                     throw new VolumeOperationException(VolumeOperationError.BadRequest,
                         "only new-current-uuid --clear-bitmap (skip the initial sync of a new, empty pair) is supported");
                 }
+                await SettledAsync(Require(plan, slot), cancellationToken).ConfigureAwait(false);
                 await Require(plan, slot).SkipInitialSyncAsync(cancellationToken).ConfigureAwait(false);
                 return $"{plan.Name}: initial sync skipped, both replicas are UpToDate";
             case ReplicationAction.Verify:
+                await SettledAsync(Require(plan, slot), cancellationToken).ConfigureAwait(false);
                 return StartVerify(plan, slot, options.ResyncFromHere);
             default:
                 throw new VolumeOperationException(VolumeOperationError.BadRequest, $"unknown action {action}");
+        }
+    }
+
+    /// <summary>
+    /// Right after a handshake the bitmaps are still being exchanged (milliseconds): a command that
+    /// needs an established connection waits that out (at most <see cref="s_settleWait"/>) rather
+    /// than failing on a state the operator cannot see coming. The library reports no event for the
+    /// end of the exchange, so this looks at the state.
+    /// </summary>
+    private async Task SettledAsync(ReplicatedVolume replica, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        while (replica.Connection == ConnectionState.Connected && replica.Replication == Tandem.Replication.ReplicationState.WaitingForBitmap
+            && _time.GetElapsedTime(started) < s_settleWait)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
         }
     }
 

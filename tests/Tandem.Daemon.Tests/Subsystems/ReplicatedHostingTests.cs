@@ -10,6 +10,7 @@ using Tandem.Daemon.Control;
 using Tandem.Daemon.Hosting;
 using Tandem.Daemon.Subsystems;
 using Tandem.Daemon.Volumes;
+using Tandem.Replication.Metadata;
 using Tandem.Resources.Agents;
 using Xunit;
 
@@ -103,10 +104,12 @@ public sealed class ReplicatedHostingTests : IAsyncLifetime
             Assert.Contains("metadata created", Assert.Single(lines), StringComparison.Ordinal);
         }
         var betaConnected = WaitForAsync(betaClient, e => e.Kind == "volume.connection" && e.Data?["new"] == "Connected", "beta to connect");
+        var alphaConnected = WaitForAsync(alphaClient, e => e.Kind == "volume.connection" && e.Data?["new"] == "Connected", "alpha to connect");
         await alphaClient.RunVolumeActionAsync("r0", "up", cancellationToken: Ct);
         var up = JsonNode.Parse(await betaClient.RunVolumeActionAsync("r0", "up", cancellationToken: Ct))!;
         Assert.Equal("r0 is up", (string?)up["message"]);
         await betaConnected;
+        await alphaConnected;
 
         // Both just created: Inconsistent data is not promoted, through the agent's interface either.
         var inconsistent = await alphaControl.PromoteAsync("r0", Ct);
@@ -140,6 +143,69 @@ public sealed class ReplicatedHostingTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(Run("alpha"), "nbd", "r0.sock")), "a volume taken down is not exported");
         _ = alpha;
         _ = beta;
+    }
+
+    [Fact]
+    public async Task Outdated_data_is_refused_promotion_with_the_reason()
+    {
+        await MetadataCreator.CreateAsync(_spec, "alpha", "r0", force: false, Ct);
+        await using (var backing = FileVolume.Open(Path.Combine(_root, "alpha.img")))
+        {
+            // Consistent but never up to date: what a fenced (outdated) replica's metadata says.
+            var md = await ReplicaMetadata.OpenAsync(backing, null, Ct);
+            await md.UpdateAsync(u => u with { Current = 0x1234_5678_9ABC_DEF2 }, f => (f | MetadataFlags.Consistent) & ~MetadataFlags.WasUpToDate, Ct);
+            // Connected once before: the daemon exports it without waiting for the peer.
+            await md.SetLastAgreedSizeAsync(md.UsableSize, Ct);
+        }
+        var (_, control) = await StartAsync("alpha");
+        using var client = new ControlClient(Run("alpha"));
+        Assert.Equal("Outdated", (string?)(await VolumeAsync(client))["replication"]!["disk"]);
+
+        var refused = await control.PromoteAsync("r0", Ct);
+        Assert.False(refused.Success);
+        Assert.Contains("refusing to promote with disk state Outdated", refused.Message, StringComparison.Ordinal);
+        Assert.False(control.IsPrimary("r0"));
+        var api = await Assert.ThrowsAsync<ControlApiException>(() => client.RunVolumeActionAsync("r0", "primary", cancellationToken: Ct));
+        Assert.Equal(409, api.StatusCode);
+        Assert.Contains("Outdated", api.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Each_volume_of_a_resource_with_several_replicates_on_the_resource_port_plus_its_number()
+    {
+        var resource = _spec.Replicated[0];
+        var port = int.Parse(resource.Hosts[0].Address.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        VolumeSpec Second(string node) => new(1, Path.Combine(_root, node + "-drbd1"), Path.Combine(_root, node + "-1.img"), "internal");
+        await using (FileVolume.Create(Path.Combine(_root, "alpha-1.img"), 4 << 20))
+        {
+        }
+        _spec = _spec with
+        {
+            Replicated =
+            [
+                resource with
+                {
+                    Hosts = [.. resource.Hosts.Select(h => h with { Volumes = [.. h.Volumes, Second(h.Name)] })],
+                },
+            ],
+        };
+        await MetadataCreator.CreateAsync(_spec, "alpha", "r0", force: false, Ct);
+        foreach (var image in new[] { "alpha.img", "alpha-1.img" })
+        {
+            // Connected once before: the daemon exports them without waiting for the peer.
+            await using var backing = FileVolume.Open(Path.Combine(_root, image));
+            var md = await ReplicaMetadata.OpenAsync(backing, null, Ct);
+            await md.SetLastAgreedSizeAsync(md.UsableSize, Ct);
+        }
+        var (daemon, _) = await StartAsync("alpha");
+
+        var up = daemon.Events.ReadSince(0).Where(e => e.Kind == "volume.up").ToDictionary(e => e.Subject);
+        Assert.Equal($"127.0.0.1:{port}", up["r0-0"].Data!["listen"]);
+        Assert.Equal($"127.0.0.2:{port}", up["r0-0"].Data!["peer"]);
+        Assert.Equal($"127.0.0.1:{port + 1}", up["r0-1"].Data!["listen"]);
+        Assert.Equal($"127.0.0.2:{port + 1}", up["r0-1"].Data!["peer"]);
+        // Their events carry the export name, so that the two are told apart.
+        Assert.Contains(daemon.Events.ReadSince(0), e => e.Kind == "volume.connection" && e.Subject == "r0-1");
     }
 
     private async Task<(TandemDaemon Daemon, IVolumeControl Control)> StartAsync(string node)
