@@ -357,8 +357,9 @@ public sealed partial class VolumeExportSubsystem
     /// <summary>The daemon stops: stop the export, demote (briefly), close.</summary>
     private async Task StopSlotAsync(Planned plan, ReplicatedSlot slot, CancellationToken cancellationToken)
     {
-        // A command holding the gate (a demote waiting for a silent peer) must not hold the stop up.
-        var gated = await slot.Gate.WaitAsync(s_shutdownDemoteWait, cancellationToken).ConfigureAwait(false);
+        // A command holding the gate (a demote waiting for a silent peer) must not hold the stop up;
+        // nor may an expired stop token leave the replica open (its listener, its peer connection).
+        var gated = await slot.Gate.WaitAsync(s_shutdownDemoteWait, CancellationToken.None).ConfigureAwait(false);
         try
         {
             await DownSlotAsync(plan, slot, s_shutdownDemoteWait, "the daemon stopped", cancellationToken).ConfigureAwait(false);
