@@ -16,20 +16,28 @@ internal static class VolumeCommand
 
     public static Command Create(CommonOptions common, HelpSections help)
     {
-        var command = new Command("volume", "Attach a volume of this node as a block device, detach it, list volumes.");
+        var command = new Command("volume", "Replicated volumes of this node: create metadata, up/down, roles, connection, resync, status; attach a volume as a block device.");
         command.Add(CreateAttach(common, help));
         command.Add(CreateDetach(common, help));
         command.Add(CreateList(common, help));
+        VolumeReplicationCommands.AddTo(command, common, help);
         help.Add(command, """
             Details:
               The daemon serves each volume of this node over NBD on RUN_DIR/nbd/<resource>.sock.
               'attach' turns that export into a block device (the kernel NBD client when the kernel has
               one, else nbdfuse + a loop device) and points the configured device (e.g. /dev/drbd0) at it;
               'detach' undoes it. See docs/volumes-nbd.md.
+              A volume whose resource names a peer host is replicated (docs/replication.md): 'create-md'
+              writes its metadata (offline), the daemon brings it up Secondary and connects it; 'primary',
+              'secondary', 'connect', 'disconnect', 'verify', 'invalidate', 'new-current-uuid' and 'status'
+              act on it as drbdadm's commands of the same names do.
 
             """ + ExitCodes.HelpText + """
 
             Examples:
+              tandem volume create-md r0        # on both nodes, once
+              tandem volume primary --force r0  # on the node whose data counts: full sync to the peer
+              tandem volume status
               tandem volume attach r0
               tandem volume detach r0
               tandem volume list

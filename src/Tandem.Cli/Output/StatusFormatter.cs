@@ -63,7 +63,11 @@ public static class StatusFormatter
         {
             text.Append(CultureInfo.InvariantCulture, $", {Size(bytes)}");
         }
-        if (volume["replication"] is { } replication)
+        if (volume["replication"] is JsonObject replicated)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", replication {ReplicationSummary(replicated)}");
+        }
+        else if (volume["replication"] is { } replication)
         {
             text.Append(CultureInfo.InvariantCulture, $", replication {Scalar(replication)}");
         }
@@ -172,4 +176,10 @@ public static class StatusFormatter
         JsonValue v => v.ToJsonString(),
         _ => node.ToJsonString(),
     };
+
+    /// <summary>A replicated volume in a few words: roles, disk states, connection (or why it is not up).</summary>
+    private static string ReplicationSummary(JsonObject r) =>
+        (string?)r["state"] == "up"
+            ? $"{r["role"]}/{r["peerRole"]} {r["disk"]}/{r["peerDisk"]} {r["connection"]}{((string?)r["replication"] is "SyncSource" or "SyncTarget" ? $" {r["replication"]}" : "")}"
+            : $"{r["state"]}";
 }

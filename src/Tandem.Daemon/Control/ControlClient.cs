@@ -153,6 +153,26 @@ public sealed class ControlClient : IDisposable
         return await ReadVolumeAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs a replication command on a volume (or every volume of a resource):
+    /// <c>up</c>, <c>down</c>, <c>primary</c>, <c>secondary</c>, <c>connect</c>, <c>disconnect</c>,
+    /// <c>verify</c>, <c>invalidate</c> or <c>new-current-uuid</c>.
+    /// </summary>
+    /// <param name="name">The volume (export) or resource name.</param>
+    /// <param name="action">The command, as in the URL.</param>
+    /// <param name="request">Its flags, or null for none.</param>
+    /// <param name="cancellationToken">Aborts the request.</param>
+    /// <returns>The daemon's answer as JSON: <c>name</c>, <c>action</c>, <c>message</c>, and <c>volumes</c> as in status.</returns>
+    public async Task<string> RunVolumeActionAsync(string name, string action, VolumeActionRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(action);
+        var body = JsonSerializer.Serialize(request ?? new VolumeActionRequest(), ControlJsonContext.Default.VolumeActionRequest);
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await SendAsync(HttpMethod.Post, VolumePath(name, action), HttpCompletionOption.ResponseContentRead, cancellationToken, content).ConfigureAwait(false);
+        return await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc/>
     public void Dispose() => _http.Dispose();
 

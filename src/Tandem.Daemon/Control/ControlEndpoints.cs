@@ -17,7 +17,9 @@ namespace Tandem.Daemon.Control;
 
 /// <summary>
 /// The control API: <c>GET /v1/status</c>, <c>GET /v1/events?since=N[&amp;follow=true]</c>,
-/// <c>POST /v1/shutdown</c> and <c>POST /v1/volumes/{name}/attach|detach</c>, HTTP/1.1 and JSON on the run directory's Unix socket.
+/// <c>POST /v1/shutdown</c>, <c>POST /v1/volumes/{name}/attach|detach</c> and the replication commands
+/// <c>POST /v1/volumes/{name}/up|down|primary|secondary|connect|disconnect|verify|invalidate|new-current-uuid</c>,
+/// HTTP/1.1 and JSON on the run directory's Unix socket.
 /// </summary>
 internal static partial class ControlEndpoints
 {
@@ -35,8 +37,9 @@ internal static partial class ControlEndpoints
         app.MapPost("/v1/shutdown", PostShutdownAsync);
         app.MapPost("/v1/volumes/{name}/attach", PostAttachAsync);
         app.MapPost("/v1/volumes/{name}/detach", PostDetachAsync);
+        MapReplication(app);
         app.MapFallback(context => WriteErrorAsync(context, StatusCodes.Status404NotFound,
-            $"no such endpoint: {context.Request.Method} {context.Request.Path} (the API has GET /v1/status, GET /v1/events, POST /v1/shutdown, POST /v1/volumes/NAME/attach, POST /v1/volumes/NAME/detach)"));
+            $"no such endpoint: {context.Request.Method} {context.Request.Path} (the API has GET /v1/status, GET /v1/events, POST /v1/shutdown, POST /v1/volumes/NAME/attach, POST /v1/volumes/NAME/detach, POST /v1/volumes/NAME/up|down|primary|secondary|connect|disconnect|verify|invalidate|new-current-uuid)"));
     }
 
     /// <summary>

@@ -14,4 +14,5 @@ namespace Tandem.Daemon.Control;
 [JsonSerializable(typeof(ShutdownDocument))]
 [JsonSerializable(typeof(VolumeAttachRequest))]
 [JsonSerializable(typeof(VolumeDocument))]
+[JsonSerializable(typeof(VolumeActionRequest))]
 public sealed partial class ControlJsonContext : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Tandem.Daemon.Subsystems;
+using Tandem.Resources.Agents;
 
 namespace Tandem.Daemon.Hosting;
 
@@ -24,5 +25,6 @@ public static class DaemonComposition
         services.AddStatusSection<LinkStatusSection>();
         services.AddStatusSection<MembershipCountersSection>();
         services.AddSubsystem<VolumeExportSubsystem>(DaemonStage.Export, "volumes");
+        services.AddSingleton<IVolumeControl>(sp => new VolumeControl(sp.GetRequiredService<VolumeExportSubsystem>()));
     }
 }

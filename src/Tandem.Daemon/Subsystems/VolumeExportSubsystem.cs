@@ -18,15 +18,20 @@ namespace Tandem.Daemon.Subsystems;
 /// node, each volume's backing <c>disk</c> is opened and exported on <c>RUN_DIR/nbd/&lt;export&gt;.sock</c>
 /// (and on the node's <c>nbd_listen</c> TCP address for the first export). Shows them as the
 /// <c>volumes</c> section of <c>tandem status</c>, and attaches and detaches them as block devices for
-/// the control API. Replication is not built yet: an export serves the local backing directly.
+/// the control API. A volume whose resource also names a peer host with an address is replicated:
+/// it is opened as a <see cref="Tandem.Replication.ReplicatedVolume"/> (with its metadata), connected
+/// to the peer, and that replicated volume is what the export serves; a volume without a peer serves
+/// its local backing directly.
 /// </summary>
 public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSection, IAsyncDisposable
 {
-    /// <summary>What status says about replication until it exists.</summary>
+    /// <summary>What status says about replication of a volume without a peer.</summary>
     public const string ReplicationState = "none (local backing)";
 
     private readonly NodeContext _node;
     private readonly IEventSink _events;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
     private readonly ILogger<VolumeExportSubsystem> _logger;
     private readonly NbdExportService _service;
     private readonly SemaphoreSlim _attachLock = new(1, 1);
@@ -46,6 +51,8 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         ArgumentNullException.ThrowIfNull(loggers);
         _node = node;
         _events = events;
+        _time = time;
+        _loggers = loggers;
         _logger = loggers.CreateLogger<VolumeExportSubsystem>();
         Attacher = new VolumeAttacher(AttachDirectory(node.Options.RunDirectory), loggers.CreateLogger<VolumeAttacher>(), time);
         _service = new NbdExportService(events, loggers.CreateLogger<NbdExportService>(), time, Attacher);
@@ -100,13 +107,31 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
                     LogDisklessSkipped(_logger, name);
                     continue;
                 }
+                var slot = HasPeer(resource, host) ? new ReplicatedSlot(name, resource, volume) : null;
                 planned.Add(new Planned(name, resource.Name, volume.Number, volume.Device, volume.Disk,
-                    Path.Combine(nbdDirectory, name + ".sock")));
+                    Path.Combine(nbdDirectory, name + ".sock"), slot));
             }
         }
         _planned = planned;
         foreach (var plan in planned)
         {
+            if (plan.Slot is { } slot)
+            {
+                // A replicated volume keeps the TCP address even while it is down or lacks metadata,
+                // so that `tandem volume up` after create-md serves where the configuration says.
+                slot.Tcp = tcp;
+                tcp = null;
+                await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await UpSlotAsync(plan, slot, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    slot.Gate.Release();
+                }
+                continue;
+            }
             await StartOneAsync(plan, tcp, cancellationToken).ConfigureAwait(false);
             if (_service.FindServer(plan.Name)?.TcpEndPoint is not null)
             {
@@ -130,6 +155,13 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         // Attached devices are left alone: detaching would yank a device from under a mounted file
         // system. Their I/O fails until the daemon is back and they are attached again (docs/volumes-nbd.md).
         await _service.StopAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var plan in _planned)
+        {
+            if (plan.Slot is { } slot)
+            {
+                await StopSlotAsync(plan, slot, cancellationToken).ConfigureAwait(false);
+            }
+        }
         foreach (var volume in _opened)
         {
             await volume.DisposeAsync().ConfigureAwait(false);
@@ -245,36 +277,47 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         var volumes = new JsonArray();
         foreach (var plan in _planned)
         {
-            var item = new JsonObject
-            {
-                ["name"] = plan.Name,
-                ["resource"] = plan.Resource,
-                ["volume"] = plan.Volume,
-                ["disk"] = plan.Disk,
-            };
-            if (exports[plan.Name] is JsonObject export)
-            {
-                item["state"] = "exported";
-                foreach (var (key, value) in export)
-                {
-                    item[key] = value?.DeepClone();
-                }
-            }
-            else if (_unavailable.TryGetValue(plan.Name, out var reason))
-            {
-                item["state"] = "unavailable";
-                item["reason"] = reason;
-                item["device"] = plan.Device;
-            }
-            else
-            {
-                item["state"] = "starting";
-                item["device"] = plan.Device;
-            }
-            item["replication"] = ReplicationState;
-            volumes.Add(item);
+            volumes.Add(Describe(plan, exports));
         }
         return volumes;
+    }
+
+    private JsonObject Describe(Planned plan, JsonObject exports)
+    {
+        var item = new JsonObject
+        {
+            ["name"] = plan.Name,
+            ["resource"] = plan.Resource,
+            ["volume"] = plan.Volume,
+            ["disk"] = plan.Disk,
+        };
+        if (exports[plan.Name] is JsonObject export)
+        {
+            item["state"] = "exported";
+            foreach (var (key, value) in export)
+            {
+                item[key] = value?.DeepClone();
+            }
+        }
+        else if (plan.Slot is { State: ReplicatedSlot.Down } down)
+        {
+            item["state"] = ReplicatedSlot.Down;
+            item["reason"] = down.Reason;
+            item["device"] = plan.Device;
+        }
+        else if (_unavailable.TryGetValue(plan.Name, out var reason))
+        {
+            item["state"] = "unavailable";
+            item["reason"] = reason;
+            item["device"] = plan.Device;
+        }
+        else
+        {
+            item["state"] = "starting";
+            item["device"] = plan.Device;
+        }
+        item["replication"] = plan.Slot is { } slot ? SlotStatus(slot) : ReplicationState;
+        return item;
     }
 
     private async Task StartOneAsync(Planned plan, IPEndPoint? tcp, CancellationToken cancellationToken)
@@ -295,6 +338,18 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
             Device = plan.Device,
             Description = string.Create(CultureInfo.InvariantCulture, $"tandem volume {plan.Resource}/{plan.Volume} on {_node.NodeName} ({plan.Disk})"),
         };
+        if (!await ServeAsync(plan, definition, cancellationToken).ConfigureAwait(false))
+        {
+            await volume.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        _opened.Add(volume);
+    }
+
+    /// <summary>Starts an export, on its Unix socket alone when the TCP address cannot be had; false (and marked unavailable) when it cannot be served at all.</summary>
+    private async Task<bool> ServeAsync(Planned plan, NbdExportDefinition definition, CancellationToken cancellationToken)
+    {
+        var tcp = definition.TcpEndPoint;
         try
         {
             await _service.StartExportAsync(definition, cancellationToken).ConfigureAwait(false);
@@ -310,18 +365,16 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
             }
             catch (Exception e2) when (e2 is IOException or SocketException or InvalidOperationException or UnauthorizedAccessException)
             {
-                await volume.DisposeAsync().ConfigureAwait(false);
                 MarkUnavailable(plan, $"cannot serve on {plan.SocketPath}: {e2.Message}");
-                return;
+                return false;
             }
         }
         catch (Exception e) when (e is IOException or SocketException or InvalidOperationException or UnauthorizedAccessException)
         {
-            await volume.DisposeAsync().ConfigureAwait(false);
             MarkUnavailable(plan, $"cannot serve on {plan.SocketPath}: {e.Message}");
-            return;
+            return false;
         }
-        _opened.Add(volume);
+        return true;
     }
 
     private void MarkUnavailable(Planned plan, string reason)
@@ -361,7 +414,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
 
     private static string List(IReadOnlyCollection<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
 
-    private sealed record Planned(string Name, string Resource, int Volume, string Device, string Disk, string SocketPath);
+    private sealed record Planned(string Name, string Resource, int Volume, string Device, string Disk, string SocketPath, ReplicatedSlot? Slot);
 
     [LoggerMessage(EventId = 320, EventName = "Tandem.Daemon.VolumeUnavailable", Level = LogLevel.Error,
         Message = "Volume {Name} is not exported: {Reason}")]

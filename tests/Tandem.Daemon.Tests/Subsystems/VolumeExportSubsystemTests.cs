@@ -38,14 +38,14 @@ public sealed class VolumeExportSubsystemTests : IAsyncLifetime
             Nodes = [new NodeSpec("alpha"), new NodeSpec("beta")],
             Replicated =
             [
-                // Two volumes: r0-0 has a backing, r0-1's is missing.
+                // Two volumes: r0-0 has a backing, r0-1's is missing. No peer host: served locally
+                // (a peer would make them replicated volumes, which need metadata).
                 new ReplicatedResourceSpec("r0")
                 {
                     Hosts =
                     [
                         new ReplicaHostSpec("alpha", "127.0.0.1:7788",
                             [Volume(0, Path.Combine(_root, "r0-0.img")), Volume(1, Path.Combine(_root, "missing.img"))]),
-                        new ReplicaHostSpec("beta", "127.0.0.2:7788", [Volume(0, "/nonexistent/b0"), Volume(1, "/nonexistent/b1")]),
                     ],
                 },
                 // Diskless here: nothing to export.

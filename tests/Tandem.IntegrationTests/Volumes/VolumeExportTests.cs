@@ -124,7 +124,7 @@ public sealed class VolumeExportTests : IDisposable
     [Fact]
     public async Task Volume_help_has_exit_codes_and_examples()
     {
-        foreach (var sub in new[] { "attach", "detach", "list" })
+        foreach (var sub in new[] { "attach", "detach", "list", "create-md", "up", "down", "primary", "secondary", "connect", "disconnect", "verify", "invalidate", "new-current-uuid", "status" })
         {
             await using var help = await VolumeNode.TandemAsync("volume", sub, "--help");
             Assert.True(help.ExitCode == 0, help.ToString());

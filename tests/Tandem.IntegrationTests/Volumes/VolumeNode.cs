@@ -8,9 +8,9 @@ using Xunit;
 namespace Tandem.IntegrationTests.Volumes;
 
 /// <summary>
-/// A two-node loopback cluster with one replicated resource, r0, written as native TOML into a work
-/// directory; only the first node's daemon runs (as a real process). Replication does not exist yet,
-/// so one node is enough to see its export.
+/// A two-node loopback cluster with one resource, r0, written as native TOML into a work directory;
+/// only the first node's daemon runs (as a real process). r0 names no peer host, so it is served
+/// from the local backing (replicated volumes are tested in Replication/).
 /// </summary>
 internal sealed class VolumeNode
 {
@@ -116,15 +116,6 @@ internal sealed class VolumeNode
             number = 0
             device = "{{device}}"
             disk = "{{backing}}"
-
-            [[replicated.host]]
-            name = "vol-node2"
-            address = "127.0.0.1:{{heartbeat2 + 1}}"
-
-            [[replicated.host.volume]]
-            number = 0
-            device = "{{Path.Combine(work, "dev2", "drbd0")}}"
-            disk = "{{Path.Combine(work, "r0-node2.img")}}"
 
             """), TestContext.Current.CancellationToken);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Tandem.IntegrationTests.Infrastructure;
+using Xunit;
+
+namespace Tandem.IntegrationTests.Replication;
+
+/// <summary>
+/// Two real <c>tandem daemon</c> processes, repl-a and repl-b, sharing one replicated resource r0
+/// on loopback addresses of their own (127.X.Y.1 and .2), configured with the classic files
+/// (ha.cf with ucast membership, drbd.conf with fast connect-int, ping-int and timeout so that a
+/// lost peer is noticed in about 3 s). Each node has a file backing in the work directory.
+/// </summary>
+internal sealed class ReplicatedPair : IAsyncDisposable
+{
+    public const long BackingSize = 16L << 20;
+
+    private ReplicatedPair(string work, string[] configArgs, ReplicaNode a, ReplicaNode b)
+    {
+        Work = work;
+        ConfigArgs = configArgs;
+        A = a;
+        B = b;
+    }
+
+    public string Work { get; }
+
+    public string[] ConfigArgs { get; }
+
+    /// <summary>repl-a: the node that dials (its name sorts first).</summary>
+    public ReplicaNode A { get; }
+
+    public ReplicaNode B { get; }
+
+    public static async Task<ReplicatedPair> CreateAsync(string work)
+    {
+        var (addressA, addressB, port, udp) = PickAddresses();
+        var dir = Path.Combine(work, "ha.d");
+        Directory.CreateDirectory(dir);
+        var a = new ReplicaNode("repl-a", addressA, Path.Combine(work, "a"));
+        var b = new ReplicaNode("repl-b", addressB, Path.Combine(work, "b"));
+        foreach (var node in new[] { a, b })
+        {
+            Directory.CreateDirectory(node.Directory);
+            await ExternalTool.RunOkAsync("truncate", "-s", BackingSize.ToString(CultureInfo.InvariantCulture), node.Backing);
+        }
+        await File.WriteAllTextAsync(Path.Combine(dir, "ha.cf"), string.Create(CultureInfo.InvariantCulture, $"""
+            keepalive 1
+            warntime 5
+            deadtime 10
+            initdead 20
+            udpport {udp}
+            ucast lo {addressA}
+            ucast lo {addressB}
+            auto_failback off
+            node repl-a
+            node repl-b
+
+            """), TestContext.Current.CancellationToken);
+        var authkeys = Path.Combine(dir, "authkeys");
+        await File.WriteAllTextAsync(authkeys, "auth 1\n1 sha1 replication-test-secret\n", TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(authkeys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // No groups: nothing but the operator (the test) promotes the volume.
+        await File.WriteAllTextAsync(Path.Combine(dir, "haresources"), "", TestContext.Current.CancellationToken);
+        var drbd = Path.Combine(dir, "drbd.conf");
+        await File.WriteAllTextAsync(drbd, string.Create(CultureInfo.InvariantCulture, $$"""
+            resource r0 {
+              protocol C;
+              net {
+                connect-int 1;
+                ping-int 1;
+                timeout 20;
+                verify-alg sha1;
+              }
+              disk {
+                resync-rate 100M;
+                al-extents 7;
+              }
+              on repl-a {
+                device    {{a.Directory}}/drbd0 minor 0;
+                disk      {{a.Backing}};
+                address   {{addressA}}:{{port}};
+                meta-disk internal;
+              }
+              on repl-b {
+                device    {{b.Directory}}/drbd0 minor 0;
+                disk      {{b.Backing}};
+                address   {{addressB}}:{{port}};
+                meta-disk internal;
+              }
+            }
+
+            """), TestContext.Current.CancellationToken);
+        var configArgs = new[] { "--ha-dir", dir, "--drbd-conf", drbd };
+        a.ConfigArgs = configArgs;
+        b.ConfigArgs = configArgs;
+        return new ReplicatedPair(work, configArgs, a, b);
+    }
+
+    /// <summary>create-md on both, both daemons up and connected (both just created: no sync).</summary>
+    public async Task StartNewPairAsync()
+    {
+        await A.TandemOkAsync("volume", "create-md", "r0");
+        await B.TandemOkAsync("volume", "create-md", "r0");
+        await Task.WhenAll(A.StartAsync(), B.StartAsync());
+        await Task.WhenAll(
+            A.WaitForEventAsync(e => e.Kind == "volume.connection" && e.Reason.Contains("just-created-both", StringComparison.Ordinal), "repl-a to connect to repl-b"),
+            B.WaitForEventAsync(e => e.Kind == "volume.connection" && e.Reason.Contains("just-created-both", StringComparison.Ordinal), "repl-b to connect to repl-a"));
+    }
+
+    /// <summary>A new pair whose initial sync was skipped (both backings are zero): both UpToDate, connected, A Primary.</summary>
+    public async Task StartInSyncWithPrimaryAAsync()
+    {
+        await StartNewPairAsync();
+        var since = B.Cursor;
+        await A.TandemOkAsync("volume", "new-current-uuid", "--clear-bitmap", "r0");
+        await B.WaitForEventAsync(e => e.Kind == "volume.disk" && e.Data?["new"] == "UpToDate", "repl-b to become UpToDate when repl-a skips the initial sync", since: since);
+        await A.TandemOkAsync("volume", "primary", "r0");
+    }
+
+    /// <summary>SHA-256 of the data area of a backing (the metadata at its end excluded).</summary>
+    public static async Task<string> HashAsync(ReplicaNode node, long usable)
+    {
+        await using var file = new FileStream(node.Backing, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var buffer = new byte[usable];
+        await file.ReadExactlyAsync(buffer, TestContext.Current.CancellationToken);
+        return Convert.ToHexString(SHA256.HashData(buffer));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+    }
+
+    /// <summary>Two addresses of a random 127.X.Y.0/24 (the kernel routes all of 127/8 to lo) with a TCP and a UDP port free on both.</summary>
+    private static (string A, string B, int Tcp, int Udp) PickAddresses()
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var net = string.Create(CultureInfo.InvariantCulture, $"127.{Random.Shared.Next(100, 250)}.{Random.Shared.Next(1, 250)}");
+            var a = IPAddress.Parse(net + ".1");
+            var b = IPAddress.Parse(net + ".2");
+            try
+            {
+                using var tcpA = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                tcpA.Bind(new IPEndPoint(a, 0));
+                var tcp = ((IPEndPoint)tcpA.LocalEndPoint!).Port;
+                using var tcpB = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                tcpB.Bind(new IPEndPoint(b, tcp));
+                using var udpA = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                udpA.Bind(new IPEndPoint(a, 0));
+                var udp = ((IPEndPoint)udpA.LocalEndPoint!).Port;
+                using var udpB = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                udpB.Bind(new IPEndPoint(b, udp));
+                return (a.ToString(), b.ToString(), tcp, udp);
+            }
+            catch (SocketException)
+            {
+                // Taken: another net, other ports.
+            }
+        }
+        throw new InvalidOperationException("no free loopback addresses and ports");
+    }
+}
