@@ -35,6 +35,7 @@ internal static partial class ControlEndpoints
         app.MapPost("/v1/shutdown", PostShutdownAsync);
         app.MapPost("/v1/volumes/{name}/attach", PostAttachAsync);
         app.MapPost("/v1/volumes/{name}/detach", PostDetachAsync);
+        FailoverEndpoints.Map(app);
         app.MapFallback(context => WriteErrorAsync(context, StatusCodes.Status404NotFound,
             $"no such endpoint: {context.Request.Method} {context.Request.Path} (the API has GET /v1/status, GET /v1/events, POST /v1/shutdown, POST /v1/volumes/NAME/attach, POST /v1/volumes/NAME/detach)"));
     }

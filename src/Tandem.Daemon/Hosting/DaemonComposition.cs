@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Tandem.Daemon.Failover;
 using Tandem.Daemon.Subsystems;
 
 namespace Tandem.Daemon.Hosting;
@@ -24,5 +25,8 @@ public static class DaemonComposition
         services.AddStatusSection<LinkStatusSection>();
         services.AddStatusSection<MembershipCountersSection>();
         services.AddSubsystem<VolumeExportSubsystem>(DaemonStage.Export, "volumes");
+        services.AddSubsystem<FencingSubsystem>(DaemonStage.Fencing, "fencing");
+        services.AddSubsystem<ResourceSubsystem>(DaemonStage.Resources, "resources");
+        services.AddStatusSection<FailoverStatusSection>();
     }
 }
