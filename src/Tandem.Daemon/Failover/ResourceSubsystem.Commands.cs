@@ -210,12 +210,24 @@ public sealed partial class ResourceSubsystem
                     ["holder"] = slot.Holder switch { GroupHolder.Me => Me, GroupHolder.Peer => _peer, _ => null },
                     ["runningSince"] = slot.RunningSince?.ToString("O", CultureInfo.InvariantCulture),
                     ["failedHere"] = slot.FailedHere,
-                    ["blocked"] = slot.Blocked,
+                    ["blocked"] = BlockedText(slot),
                     ["resources"] = resources,
                 });
             }
             return groups;
         }
+    }
+
+    /// <summary>Why a group waits, with the latest fencing failure while a takeover waits for fencing to succeed.</summary>
+    private string? BlockedText(GroupSlot slot)
+    {
+        if (_takeover is { } t && t.Groups.Contains(slot.Name) && t.LastFailure is null
+            && _fencing.Coordinator.LastResults.TryGetValue(_peer!, out var last) && !last.Result.Success && last.Time >= t.Since)
+        {
+            return $"{slot.Blocked}; fencing {_peer} has not succeeded yet (last attempt: {last.Result.Detail}); "
+                + $"the group stays down until it does, or run 'tandem fence confirm {_peer}' once you know it is off";
+        }
+        return slot.Blocked;
     }
 
     /// <summary>The <c>failover</c> status section: the peer as the resource manager sees it, and any takeover waiting for fencing.</summary>

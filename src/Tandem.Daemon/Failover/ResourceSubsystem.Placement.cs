@@ -186,6 +186,8 @@ public sealed partial class ResourceSubsystem
         if (joined)
         {
             AutoFailback();
+            _events.Publish("resources.peer-joined", _peer!,
+                $"{_peer} (run {_peerGeneration.ToString(CultureInfo.InvariantCulture)}) sent its state; auto_failback {Mode(_node.Spec.AutoFailback)}: " + Placement());
         }
     }
 

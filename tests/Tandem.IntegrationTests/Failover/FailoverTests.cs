@@ -1,0 +1,199 @@
+using Xunit;
+
+namespace Tandem.IntegrationTests.Failover;
+
+/// <summary>
+/// Failover of a resource group between two real daemons on loopback: placement on the preferred
+/// node, takeover after a crash (fenced first), a failed fence and the operator's confirmation,
+/// standby, auto_failback on and off, and a monitor failure restarted in place. Every test asserts
+/// from the scripts' own records that the group never ran on both nodes.
+/// </summary>
+public sealed class FailoverTests
+{
+    private const string G = FailoverCluster.Group;
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task Started_together_the_group_runs_on_its_preferred_node_within_2_s_and_never_on_both()
+    {
+        await using var cluster = FailoverCluster.Create("on", fencing: true);
+        await cluster.StartBothAsync();
+
+        var started = await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+        var up1 = await cluster.Events("fo1").WaitAsync("daemon.started", "daemon", Soon);
+        var up2 = await cluster.Events("fo2").WaitAsync("daemon.started", "daemon", Soon);
+        var bothUp = up1.Time > up2.Time ? up1.Time : up2.Time;
+        Assert.True(started.Time - bothUp < TimeSpan.FromSeconds(2),
+            $"the group started {(started.Time - bothUp).TotalMilliseconds:0} ms after both nodes were up");
+
+        var fo2 = await cluster.Events("fo2").WaitAsync("resources.stable", "fo2", Soon);
+        Assert.Contains($"{G} on fo1", fo2.Reason, StringComparison.Ordinal);
+        var group = await cluster.GroupStatusAsync("fo2");
+        Assert.Equal("stopped", (string?)group["state"]);
+        Assert.Equal("fo1", (string?)group["holder"]);
+        var here = await cluster.GroupStatusAsync("fo1");
+        Assert.Equal("running", (string?)here["state"]);
+        Assert.Equal("fo1", (string?)here["runningOn"]);
+
+        var records = cluster.ReadRecords();
+        Assert.Single(records, r => r.Action == "start");
+        Assert.DoesNotContain(records, r => r.Node == "fo2");
+        Assert.DoesNotContain(cluster.Events("fo2").All, e => e.Kind == "group.starting");
+        cluster.AssertNeverOnBoth();
+    }
+
+    [Fact]
+    public async Task Sigkill_of_the_active_node_the_survivor_fences_it_then_starts_the_group()
+    {
+        await using var cluster = FailoverCluster.Create("off", fencing: true);
+        await cluster.StartBothAsync();
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+
+        await cluster.KillAsync("fo1");
+        var fenced = await cluster.Events("fo2").WaitAsync("fencing.succeeded", "fo1", Soon);
+        var started = await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+        Assert.True(fenced.Sequence < started.Sequence, cluster.Events("fo2").Describe());
+
+        var records = cluster.ReadRecords();
+        var fence = Assert.Single(records, r => r.Action == "fenced");
+        Assert.Equal("fo1", fence.Node);
+        var start2 = Assert.Single(records, r => r is { Node: "fo2", Action: "start" });
+        Assert.True(fence.Nanoseconds < start2.Nanoseconds, "fo2 started the group before fo1 was fenced");
+        cluster.AssertNeverOnBoth();
+        Assert.Equal("fo2", (string?)(await cluster.GroupStatusAsync("fo2"))["runningOn"]);
+    }
+
+    [Fact]
+    public async Task A_failed_fence_blocks_the_takeover_and_says_why_until_an_operator_confirms()
+    {
+        await using var cluster = FailoverCluster.Create("off", fencing: true);
+        await cluster.StartBothAsync();
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+        File.WriteAllText(cluster.FenceFailsFlag, "");
+
+        await cluster.KillAsync("fo1");
+        await cluster.Events("fo2").WaitAsync("fencing.attempt-failed", "fo1", Soon);
+        await cluster.Events("fo2").WaitAsync("resources.takeover-pending", "fo1", Soon);
+
+        // No takeover: the group stays down, and status says why.
+        var group = await cluster.GroupStatusAsync("fo2");
+        Assert.Equal("stopped", (string?)group["state"]);
+        var blocked = (string?)group["blocked"];
+        Assert.NotNull(blocked);
+        Assert.Contains("fencing", blocked, StringComparison.Ordinal);
+        Assert.Contains("the power switch does not answer", blocked, StringComparison.Ordinal);
+        var status = await cluster.StatusAsync("fo2");
+        Assert.False((bool)status["fencing"]!["last"]!["fo1"]!["success"]!);
+        Assert.Contains($"take over {G} from fo1", status["failover"]!["takeover"]!.GetValue<string>(), StringComparison.Ordinal);
+        await using (var text = await cluster.CliAsync("fo2", "status"))
+        {
+            Assert.True(text.ExitCode == 0, text.ToString());
+            Assert.Contains("waiting: ", text.Stdout, StringComparison.Ordinal);
+            Assert.Contains("last fencing of fo1: FAILED", text.Stdout, StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain(cluster.ReadRecords(), r => r.Node == "fo2");
+
+        var before = cluster.Events("fo2").Last;
+        await using (var confirm = await cluster.CliAsync("fo2", "fence", "confirm", "fo1"))
+        {
+            Assert.True(confirm.ExitCode == 0, confirm.ToString());
+            Assert.Contains(G, confirm.Stdout, StringComparison.Ordinal);
+        }
+        await cluster.Events("fo2").WaitAsync("fencing.operator-confirmed", "fo1", Soon, before);
+        await cluster.Events("fo2").WaitAsync("group.started", G, Soon, before);
+        Assert.Null((string?)(await cluster.GroupStatusAsync("fo2"))["blocked"]);
+        Assert.DoesNotContain(cluster.ReadRecords(), r => r.Action == "fenced");
+    }
+
+    [Fact]
+    public async Task Standby_moves_the_group_stopping_it_here_before_the_peer_starts_it()
+    {
+        await using var cluster = FailoverCluster.Create("on", fencing: true);
+        await cluster.StartBothAsync();
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+        await cluster.Events("fo2").WaitAsync("resources.stable", "fo2", Soon);
+
+        await using (var standby = await cluster.CliAsync("fo1", "standby"))
+        {
+            Assert.True(standby.ExitCode == 0, standby.ToString());
+            Assert.Contains(G, standby.Stdout, StringComparison.Ordinal);
+        }
+        await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+        await cluster.Events("fo1").WaitAsync("group.stopped", G, Soon);
+
+        var records = cluster.ReadRecords();
+        var stop1 = Assert.Single(records, r => r is { Node: "fo1", Action: "stop" });
+        var start2 = Assert.Single(records, r => r is { Node: "fo2", Action: "start" });
+        Assert.True(stop1.Nanoseconds < start2.Nanoseconds, $"fo2 started at {start2.Nanoseconds} before fo1 stopped at {stop1.Nanoseconds}");
+        cluster.AssertNeverOnBoth();
+        Assert.Equal("fo2", (string?)(await cluster.GroupStatusAsync("fo1"))["runningOn"]);
+        Assert.DoesNotContain(cluster.Events("fo2").All, e => e.Kind.StartsWith("fencing.", StringComparison.Ordinal) && e.Kind != "fencing.ready");
+    }
+
+    [Fact]
+    public async Task With_auto_failback_on_the_group_returns_to_its_restarted_preferred_node()
+    {
+        await using var cluster = FailoverCluster.Create("on", fencing: true);
+        await cluster.StartBothAsync();
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+
+        // A clean stop: fo1 releases the group, fo2 takes it at once without fencing.
+        await cluster.StopAsync("fo1");
+        await cluster.Events("fo2").WaitAsync("fencing.unneeded", "fo1", Soon);
+        var took = await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+
+        await cluster.StartAsync("fo1");
+        await cluster.Events("fo2").WaitAsync("group.failback", G, Soon, took.Sequence);
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+        await cluster.Events("fo2").WaitAsync("group.stopped", G, Soon, took.Sequence);
+
+        Assert.Equal("fo1", (string?)(await cluster.GroupStatusAsync("fo1"))["runningOn"]);
+        cluster.AssertNeverOnBoth();
+        Assert.DoesNotContain(cluster.ReadRecords(), r => r.Action == "fenced");
+    }
+
+    [Fact]
+    public async Task With_auto_failback_off_the_group_stays_where_it_is_when_the_preferred_node_returns()
+    {
+        await using var cluster = FailoverCluster.Create("off", fencing: true);
+        await cluster.StartBothAsync();
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+
+        await cluster.StopAsync("fo1");
+        var took = await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+
+        await cluster.StartAsync("fo1");
+        // fo2 publishes peer-joined after it has applied auto_failback to fo1's first state.
+        await cluster.Events("fo2").WaitAsync("resources.peer-joined", "fo1", Soon, took.Sequence);
+        await cluster.Events("fo1").WaitAsync("resources.stable", "fo1", Soon);
+
+        Assert.DoesNotContain(cluster.Events("fo2").All, e => e.Sequence > took.Sequence && e.Kind is "group.failback" or "group.stopping");
+        Assert.Equal("fo2", (string?)(await cluster.GroupStatusAsync("fo2"))["runningOn"]);
+        Assert.Equal("fo2", (string?)(await cluster.GroupStatusAsync("fo1"))["runningOn"]);
+        Assert.DoesNotContain(cluster.Events("fo1").All, e => e.Kind == "group.starting");
+        cluster.AssertNeverOnBoth();
+    }
+
+    [Fact]
+    public async Task A_monitor_failure_restarts_the_resource_in_place()
+    {
+        await using var cluster = FailoverCluster.Create("on", fencing: true);
+        await cluster.StartBothAsync();
+        var started = await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+
+        // Dummy's state file is its whole "service": removing it makes the next monitor fail.
+        var state = Directory.GetFiles(cluster.RscTmp("fo1"), "Dummy-*.state").Single();
+        File.Delete(state);
+        await cluster.Events("fo1").WaitAsync("resource.failed", "dummy", Soon, started.Sequence);
+        await cluster.Events("fo1").WaitAsync("resource.restarted", "dummy", Soon, started.Sequence);
+
+        var group = await cluster.GroupStatusAsync("fo1");
+        Assert.Equal("running", (string?)group["state"]);
+        var dummy = group["resources"]!.AsArray().Single(r => (string?)r!["id"] == "dummy")!;
+        Assert.Equal(1, (int)dummy["restarts"]!);
+        Assert.NotNull((string?)dummy["lastFailure"]);
+        Assert.True(File.Exists(state), "Dummy was not started again");
+        Assert.DoesNotContain(cluster.ReadRecords(), r => r.Node == "fo2");
+        Assert.DoesNotContain(cluster.Events("fo1").All, e => e.Kind == "group.move-required");
+    }
+}
