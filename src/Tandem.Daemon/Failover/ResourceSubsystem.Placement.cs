@@ -395,8 +395,14 @@ public sealed partial class ResourceSubsystem
                 var generation = _peerGeneration;
                 Track(async () =>
                 {
-                    await Task.Delay(s_leftGrace, _time, _stop.Token).ConfigureAwait(false);
-                    Post(new LeftCheck(generation));
+                    try
+                    {
+                        await Task.Delay(s_leftGrace, _time, _stop.Token).ConfigureAwait(false);
+                        Post(new LeftCheck(generation));
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
                 });
                 break;
             case "node.up" when e.FromDead:
@@ -686,7 +692,7 @@ public sealed partial class ResourceSubsystem
                 result = new GroupResult(slot.Name, GroupOutcome.StartFailed, $"{e.GetType().Name}: {e.Message}");
             }
             Post(new OperationDone(slot, true, result));
-        });
+        }, operation: true);
     }
 
     private void Stop(GroupSlot slot, string reason, ReleaseCode? release, uint requestId)
@@ -713,7 +719,7 @@ public sealed partial class ResourceSubsystem
                 result = new GroupResult(slot.Name, GroupOutcome.StopFailedNeedsFencing, $"{e.GetType().Name}: {e.Message}");
             }
             Post(new OperationDone(slot, false, result));
-        });
+        }, operation: true);
     }
 
     /// <summary>Sends this node's state to the peer when it changed (or always, to a new run of the peer).</summary>

@@ -48,6 +48,7 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<GroupSlot> _slots = [];
     private readonly List<Task> _operations = [];
+    private readonly List<Task> _background = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
     private EventSubscription? _subscription;
@@ -198,7 +199,13 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
             }
             entries.Insert(0, new PlacementEntry(slot.Name, (byte)code));
         }
-        if (_channel is not null && _peer is not null)
+        bool peerUp;
+        lock (_lock)
+        {
+            peerUp = PeerUp;
+        }
+        // A peer that is gone (or shutting down too) cannot take anything: do not wait for its acknowledgement.
+        if (_channel is not null && _peer is not null && peerUp)
         {
             var leaving = new PlacementMessage(PlacementMessageType.Leaving, 0, 0, entries, $"{Me} is shutting down");
             try
@@ -222,6 +229,18 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         {
         }
         _loops.Clear();
+        Task[] background;
+        lock (_lock)
+        {
+            background = [.. _background];
+        }
+        try
+        {
+            await Task.WhenAll(background).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <inheritdoc/>
@@ -308,16 +327,21 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         }
     }
 
-    /// <summary>Runs a task the subsystem owns until it ends, so that shutdown can wait for it.</summary>
-    private void Track(Func<Task> work)
+    /// <summary>
+    /// Runs a task the subsystem owns until it ends: a group operation (shutdown waits for it before
+    /// it stops the groups), or background work (a send, a timer, a fencing) that ends with the
+    /// subsystem's cancellation.
+    /// </summary>
+    private void Track(Func<Task> work, bool operation = false)
     {
+        var list = operation ? _operations : _background;
         var task = Task.Run(work);
-        _operations.Add(task);
+        list.Add(task);
         _ = task.ContinueWith(t =>
         {
             lock (_lock)
             {
-                _operations.Remove(t);
+                list.Remove(t);
             }
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }

@@ -259,11 +259,15 @@ internal sealed class FailoverCluster : IAsyncDisposable
         {
             await watch.DisposeAsync();
         }
+        // Both at once: a node stopping alone hands its groups to the other, which would start them only to stop them again.
+        foreach (var daemon in _daemons.Values.Where(d => !d.HasExited))
+        {
+            daemon.Signal(15);
+        }
         foreach (var daemon in _daemons.Values)
         {
             if (!daemon.HasExited)
             {
-                daemon.Signal(15);
                 try
                 {
                     await daemon.WaitForExitAsync(TimeSpan.FromSeconds(15));
