@@ -131,6 +131,7 @@ public sealed partial class ResourceSubsystem
         {
             _peerLost = false;
             _events.Publish("resources.peer-back", _peer!, $"{_peer} is reachable again (same run): it was cut off, not dead");
+            SendState(force: true);
         }
         if (_takeover is { CancelOnReturn: true } t && t.Generation == _peerGeneration)
         {
@@ -255,6 +256,8 @@ public sealed partial class ResourceSubsystem
             _events.Publish("group.dual-active", slot.Name,
                 $"{slot.Name} runs on both {Me} and {_peer} (a partition without fencing); it stays on {Me}, its preferred node, and stops on {_peer}",
                 Data(slot, ("kept", Me), ("stopped", _peer!)));
+            // The peer may not have heard that it runs here too: tell it, so that it stops its copy.
+            SendState(force: true);
             return;
         }
         _events.Publish("group.dual-active", slot.Name,

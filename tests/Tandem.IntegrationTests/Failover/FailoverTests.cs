@@ -196,4 +196,66 @@ public sealed class FailoverTests
         Assert.DoesNotContain(cluster.ReadRecords(), r => r.Node == "fo2");
         Assert.DoesNotContain(cluster.Events("fo1").All, e => e.Kind == "group.move-required");
     }
+
+    [Fact]
+    public async Task Without_fencing_a_frozen_node_is_taken_over_with_a_warning_and_the_duplicate_stops_on_the_non_preferred_node()
+    {
+        await using var cluster = FailoverCluster.Create("off", fencing: false);
+        await cluster.StartBothAsync();
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+        await cluster.Events("fo2").WaitAsync("resources.stable", "fo2", Soon);
+
+        // SIGSTOP looks like a partition: fo1 goes silent but keeps its group.
+        cluster.Daemon("fo1").Signal(19);
+        try
+        {
+            await cluster.Events("fo2").WaitAsync("fencing.disabled", "fo1", Soon);
+            await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+        }
+        finally
+        {
+            cluster.Daemon("fo1").Signal(18);
+        }
+
+        var kept = await cluster.Events("fo1").WaitAsync("group.dual-active", G, Soon);
+        var stopped = await cluster.Events("fo2").WaitAsync("group.dual-active", G, Soon);
+        Assert.Equal("fo1", kept.Data!["kept"]);
+        Assert.Equal("fo2", stopped.Data!["stopped"]);
+        await cluster.Events("fo2").WaitAsync("group.stopped", G, Soon);
+
+        Assert.Equal("running", (string?)(await cluster.GroupStatusAsync("fo1"))["state"]);
+        Assert.Equal("stopped", (string?)(await cluster.GroupStatusAsync("fo2"))["state"]);
+        Assert.DoesNotContain(cluster.Events("fo1").All, e => e.Kind == "group.stopping");
+        Assert.False(cluster.Daemon("fo1").HasExited);
+        Assert.False(cluster.Daemon("fo2").HasExited);
+    }
+
+    [Fact]
+    public async Task Takeover_on_the_other_node_moves_the_group_and_legacy_failback_brings_it_home_on_rejoin()
+    {
+        await using var cluster = FailoverCluster.Create("legacy", fencing: true);
+        await cluster.StartBothAsync();
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+        await cluster.Events("fo2").WaitAsync("resources.stable", "fo2", Soon);
+
+        await using (var takeover = await cluster.CliAsync("fo2", "takeover", "foreign"))
+        {
+            Assert.True(takeover.ExitCode == 0, takeover.ToString());
+        }
+        var moved = await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+        var stop1 = Assert.Single(cluster.ReadRecords(), r => r is { Node: "fo1", Action: "stop" });
+        var start2 = Assert.Single(cluster.ReadRecords(), r => r is { Node: "fo2", Action: "start" });
+        Assert.True(stop1.Nanoseconds < start2.Nanoseconds);
+
+        // legacy: the preferred node asks for its groups when it joins.
+        await cluster.StopAsync("fo1");
+        await cluster.StartAsync("fo1");
+        await cluster.Events("fo1").WaitAsync("group.failback", G, Soon);
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+        await cluster.Events("fo2").WaitAsync("group.stopped", G, Soon, moved.Sequence);
+        cluster.AssertNeverOnBoth();
+
+        await using var refused = await cluster.CliAsync("fo1", "standby", "sideways");
+        Assert.Equal(2, refused.ExitCode);
+    }
 }
