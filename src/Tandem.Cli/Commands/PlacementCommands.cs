@@ -133,7 +133,7 @@ internal static class PlacementCommands
 
     private static Argument<string> SetArgument() => new("groups")
     {
-        Description = "Which groups, relative to this node: all, local (preferred node is this node) or foreign [default: all]",
+        Description = "Which groups, relative to this node: all, local (preferred node is this node) or foreign",
         DefaultValueFactory = _ => "all",
         Arity = ArgumentArity.ZeroOrOne,
         HelpName = "all|local|foreign",
