@@ -43,8 +43,14 @@ internal sealed class GroupSlot(int index, GroupSpec spec, GroupRunner runner)
     /// <summary>When this node last started the group successfully.</summary>
     public DateTimeOffset? RunningSince { get; set; }
 
-    /// <summary>True when the group may run here: anything but cleanly stopped or rolled back.</summary>
-    public bool ActiveHere => Runner.State is not (GroupState.Stopped or GroupState.Failed);
+    /// <summary>A start was decided and its operation has not ended yet (the runner may not say Starting yet).</summary>
+    public bool PendingStart { get; set; }
+
+    /// <summary>True when the group may run here: a start is under way, or anything but cleanly stopped or rolled back.</summary>
+    public bool ActiveHere => PendingStart || Runner.State is not (GroupState.Stopped or GroupState.Failed);
+
+    /// <summary>The state this node reports for the group: Starting from the moment a start is decided.</summary>
+    public GroupState ReportedState => PendingStart && !IsActive(Runner.State) ? GroupState.Starting : Runner.State;
 
     public static bool IsActive(GroupState state) => state is not (GroupState.Stopped or GroupState.Failed);
 }

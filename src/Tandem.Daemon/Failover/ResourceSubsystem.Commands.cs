@@ -183,7 +183,7 @@ public sealed partial class ResourceSubsystem
             var groups = new JsonArray();
             foreach (var slot in _slots)
             {
-                var state = slot.Runner.State;
+                var state = slot.ReportedState;
                 var resources = new JsonArray();
                 foreach (var r in slot.Runner.Resources)
                 {

@@ -133,7 +133,9 @@ public sealed partial class ResourceSubsystem
             _events.Publish("resources.peer-back", _peer!, $"{_peer} is reachable again (same run): it was cut off, not dead");
             SendState(force: true);
         }
-        if (_takeover is { CancelOnReturn: true } t && t.Generation == _peerGeneration)
+        // The same run is back (it was cut off), or a peer never heard before shows up: what it
+        // runs, it now says itself.
+        if (_takeover is { CancelOnReturn: true } t && (t.Generation == _peerGeneration || t.Generation == 0))
         {
             CancelTakeover($"{_peer} is back (same run): it was cut off, not dead; its groups stay where they are");
         }
@@ -556,6 +558,7 @@ public sealed partial class ResourceSubsystem
     {
         var slot = d.Slot;
         slot.Busy = false;
+        slot.PendingStart = false;
         var result = d.Result;
         if (d.Start)
         {
@@ -681,6 +684,7 @@ public sealed partial class ResourceSubsystem
             return;
         }
         slot.Busy = true;
+        slot.PendingStart = true;
         Track(async () =>
         {
             GroupResult result;
@@ -733,7 +737,7 @@ public sealed partial class ResourceSubsystem
             return;
         }
         var message = new PlacementMessage(PlacementMessageType.State, 0, _stable ? PlacementMessage.FlagStable : (byte)0,
-            [.. _slots.Select(s => new PlacementEntry(s.Name, (byte)s.Runner.State))], $"{Me} state");
+            [.. _slots.Select(s => new PlacementEntry(s.Name, (byte)s.ReportedState))], $"{Me} state");
         var bytes = message.Format();
         if (!force && _lastState is not null && bytes.AsSpan().SequenceEqual(_lastState))
         {
