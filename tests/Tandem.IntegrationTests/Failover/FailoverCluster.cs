@@ -34,6 +34,9 @@ internal sealed class FailoverCluster : IAsyncDisposable
     /// <summary>The file every start, stop and fence is appended to: "NANOSECONDS NODE start|stop|fenced NAME".</summary>
     public string Records => Path.Combine(Work, "records");
 
+    /// <summary>While this file exists, the recorder's start fails on that node.</summary>
+    public string FailStartFlag(string node) => Path.Combine(Work, "fail-start." + node);
+
     /// <summary>While this file exists, the fence device fails.</summary>
     public string FenceFailsFlag => Path.Combine(Work, "fence-fails");
 
@@ -52,7 +55,8 @@ internal sealed class FailoverCluster : IAsyncDisposable
             # R1 script: recorder NAME start|stop|status; one state file per node.
             state="{{work}}/state.$TANDEM_TEST_NODE.$1"
             case "$2" in
-              start) touch "$state"; echo "$(date +%s%N) $TANDEM_TEST_NODE start $1" >> "{{work}}/records" ;;
+              start) if [ -e "{{work}}/fail-start.$TANDEM_TEST_NODE" ]; then echo "told to fail"; exit 1; fi
+                     touch "$state"; echo "$(date +%s%N) $TANDEM_TEST_NODE start $1" >> "{{work}}/records" ;;
               stop)  rm -f "$state"; echo "$(date +%s%N) $TANDEM_TEST_NODE stop $1" >> "{{work}}/records" ;;
               status) if [ -e "$state" ]; then echo "$1 running"; else echo "$1 stopped"; fi ;;
             esac

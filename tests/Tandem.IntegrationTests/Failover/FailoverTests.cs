@@ -23,6 +23,7 @@ public sealed class FailoverTests
         var up1 = await cluster.Events("fo1").WaitAsync("daemon.started", "daemon", Soon);
         var up2 = await cluster.Events("fo2").WaitAsync("daemon.started", "daemon", Soon);
         var bothUp = up1.Time > up2.Time ? up1.Time : up2.Time;
+        TestContext.Current.TestOutputHelper?.WriteLine($"group.started {(started.Time - bothUp).TotalMilliseconds:0} ms after both daemons were up");
         Assert.True(started.Time - bothUp < TimeSpan.FromSeconds(2),
             $"the group started {(started.Time - bothUp).TotalMilliseconds:0} ms after both nodes were up");
 
@@ -53,6 +54,9 @@ public sealed class FailoverTests
         var fenced = await cluster.Events("fo2").WaitAsync("fencing.succeeded", "fo1", Soon);
         var started = await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
         Assert.True(fenced.Sequence < started.Sequence, cluster.Events("fo2").Describe());
+        var dead = await cluster.Events("fo2").WaitAsync("node.dead", "fo1", Soon);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"node.dead -> fencing.succeeded {(fenced.Time - dead.Time).TotalMilliseconds:0} ms, -> group.started {(started.Time - dead.Time).TotalMilliseconds:0} ms");
 
         var records = cluster.ReadRecords();
         var fence = Assert.Single(records, r => r.Action == "fenced");
@@ -257,5 +261,58 @@ public sealed class FailoverTests
 
         await using var refused = await cluster.CliAsync("fo1", "standby", "sideways");
         Assert.Equal(2, refused.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_monitor_failing_beyond_the_restart_limit_moves_the_group_to_the_peer()
+    {
+        await using var cluster = FailoverCluster.Create("off", fencing: true);
+        await cluster.StartBothAsync();
+        var after = (await cluster.Events("fo1").WaitAsync("group.started", G, Soon)).Sequence;
+        await cluster.Events("fo2").WaitAsync("resources.stable", "fo2", Soon);
+
+        // Three restarts in place are allowed (GroupPolicy.MaxRestarts); the fourth failure moves the group.
+        for (var i = 0; i < 3; i++)
+        {
+            File.Delete(Directory.GetFiles(cluster.RscTmp("fo1"), "Dummy-*.state").Single());
+            after = (await cluster.Events("fo1").WaitAsync("resource.restarted", "dummy", Soon, after)).Sequence;
+        }
+        File.Delete(Directory.GetFiles(cluster.RscTmp("fo1"), "Dummy-*.state").Single());
+        await cluster.Events("fo1").WaitAsync("group.move-required", G, Soon, after);
+        await cluster.Events("fo1").WaitAsync("group.moving", G, Soon, after);
+        await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+
+        var here = await cluster.GroupStatusAsync("fo1");
+        Assert.True((bool)here["failedHere"]!);
+        Assert.Equal("fo2", (string?)here["runningOn"]);
+        cluster.AssertNeverOnBoth();
+        Assert.DoesNotContain(cluster.ReadRecords(), r => r.Action == "fenced");
+    }
+
+    [Fact]
+    public async Task A_start_that_fails_on_the_preferred_node_hands_the_group_to_the_peer_and_one_that_fails_on_both_stays_down()
+    {
+        await using var cluster = FailoverCluster.Create("on", fencing: true);
+        File.WriteAllText(cluster.FailStartFlag("fo1"), "");
+        await cluster.StartBothAsync();
+
+        var failed1 = await cluster.Events("fo1").WaitAsync("group.start-failed", G, Soon);
+        await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+        cluster.AssertNeverOnBoth();
+
+        // Now it fails on fo2 too. A standby hands it to fo1, where it fails again; back on fo2 it
+        // fails as well, and there it stays down instead of bouncing between the nodes.
+        File.WriteAllText(cluster.FailStartFlag("fo2"), "");
+        await using (var standby = await cluster.CliAsync("fo2", "standby"))
+        {
+            Assert.True(standby.ExitCode == 0, standby.ToString());
+        }
+        await cluster.Events("fo2").WaitAsync("group.unrunnable", G, Soon);
+        var group = await cluster.GroupStatusAsync("fo2");
+        Assert.Null((string?)group["runningOn"]);
+        Assert.Contains("failed", (string?)group["blocked"], StringComparison.Ordinal);
+        await cluster.Events("fo1").WaitAsync("group.start-failed", G, Soon, failed1.Sequence);
+        Assert.Single(cluster.Events("fo2").All, e => e.Kind == "group.start-failed");
+        Assert.Equal("failed", (string?)(await cluster.GroupStatusAsync("fo1"))["state"]);
     }
 }
