@@ -206,7 +206,9 @@ public sealed partial class ResourceSubsystem
                     ["preferredNode"] = slot.Spec.PreferredNode,
                     ["runningOn"] = runningOn,
                     ["state"] = state.ToString().ToLowerInvariant(),
-                    ["peerState"] = slot.PeerState?.ToString().ToLowerInvariant(),
+                    ["peerState"] = slot.PeerState is not { } peerState ? null
+                        : PeerUp ? peerState.ToString().ToLowerInvariant()
+                        : $"{peerState.ToString().ToLowerInvariant()} (last known; {_peer} is gone)",
                     ["holder"] = slot.Holder switch { GroupHolder.Me => Me, GroupHolder.Peer => _peer, _ => null },
                     ["runningSince"] = slot.RunningSince?.ToString("O", CultureInfo.InvariantCulture),
                     ["failedHere"] = slot.FailedHere,
