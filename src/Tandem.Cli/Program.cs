@@ -62,6 +62,10 @@ public static class Program
         root.Add(EventsCommand.Create(common, help));
         root.Add(ConfigCommand.Create(common, help));
         root.Add(VolumeCommand.Create(common, help));
+        root.Add(PlacementCommands.CreateStandby(common, help));
+        root.Add(PlacementCommands.CreateTakeover(common, help));
+        root.Add(PlacementCommands.CreateFailback(common, help));
+        root.Add(PlacementCommands.CreateFence(common, help));
         root.Add(DemoCommand.Create(help));
         root.Add(DemoWriterCommand.Create(help));
         help.Add(root, ExitCodes.HelpText + """

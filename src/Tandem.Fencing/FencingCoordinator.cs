@@ -179,9 +179,17 @@ public sealed partial class FencingCoordinator
                 var doubled = backoff * 2;
                 backoff = doubled > Options.MaxBackoff ? Options.MaxBackoff : doubled;
             }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The caller no longer needs it (the node came back, an operator confirmed it is off,
+                // or this node stops): not a failure of the devices, and not the node's last outcome.
+                var stopped = $"fencing of {node} stopped: the caller no longer waits for it. Tried: " + string.Join("; ", failures.TakeLast(devices.Count));
+                _events.Publish("fencing.cancelled", node, stopped);
+                return FenceResult.Failed(devices[^1].Spec.Name, stopped);
+            }
             if (linked.IsCancellationRequested)
             {
-                var why = (cancellationToken.IsCancellationRequested ? "fencing cancelled" : $"fencing did not succeed within {Options.Deadline}")
+                var why = $"fencing did not succeed within {Options.Deadline}"
                     + $"; {node}'s groups will not be taken over. Tried: " + string.Join("; ", failures.TakeLast(devices.Count));
                 _events.Publish("fencing.failed", node, why);
                 LogFailed(_logger, node, why);

@@ -101,6 +101,23 @@ public sealed class FencingCoordinatorTests
     }
 
     [Fact]
+    public async Task A_fencing_the_caller_stops_waiting_for_ends_as_cancelled_not_as_failed()
+    {
+        var events = new RecordingEventSink();
+        var dead = new FakeDevice("dead", _ => false);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var coordinator = Make(events, false, dead);
+        var decision = coordinator.AuthorizeTakeoverAsync("bob", false, cts.Token);
+        await events.WaitAsync("fencing.attempt-failed", "bob");
+        await cts.CancelAsync();
+        Assert.False((await decision).Allowed);
+        var cancelled = await events.WaitAsync("fencing.cancelled", "bob");
+        Assert.Contains("no longer waits", cancelled.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(events.Events, e => e.Kind == "fencing.failed");
+        Assert.DoesNotContain("no longer waits", coordinator.LastResults["bob"].Result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task No_usable_device_means_no_takeover()
     {
         var events = new RecordingEventSink();

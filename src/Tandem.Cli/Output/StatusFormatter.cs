@@ -110,6 +110,99 @@ public static class StatusFormatter
         return text.ToString();
     }
 
+    /// <summary>
+    /// Formats one entry of the <c>groups</c> section: where the group runs and its state here on
+    /// the first line, then why it waits (when it does), then each resource with its state, restarts
+    /// and last failure, each on an indented line.
+    /// </summary>
+    /// <param name="group">The entry.</param>
+    /// <returns>The text, without a final newline.</returns>
+    public static string FormatGroup(JsonObject group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        var text = new StringBuilder();
+        var runningOn = group["runningOn"] is { } r ? Scalar(r) : null;
+        text.Append(CultureInfo.InvariantCulture, $"{Scalar(group["name"])}: {(runningOn is null ? "not running" : $"running on {runningOn}")}");
+        text.Append(CultureInfo.InvariantCulture, $" (preferred {Scalar(group["preferredNode"])}; here {Scalar(group["state"])}");
+        if (group["peerState"] is { } peer)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", peer {Scalar(peer)}");
+        }
+        text.Append(')');
+        if (group["failedHere"] is JsonValue failed && failed.TryGetValue<bool>(out var f) && f)
+        {
+            text.Append(" [failed here]");
+        }
+        if (group["blocked"] is { } blocked)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n    waiting: {Scalar(blocked)}");
+        }
+        foreach (var resource in (group["resources"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n    {Scalar(resource["id"])} [{Scalar(resource["agent"])}] {Scalar(resource["state"])}");
+            if (resource["restarts"] is JsonValue restarts && restarts.TryGetValue<int>(out var n) && n > 0)
+            {
+                text.Append(CultureInfo.InvariantCulture, $", {n} restart{(n == 1 ? "" : "s")}");
+            }
+            if (resource["lastFailure"] is { } failure)
+            {
+                var when = resource["lastFailureTime"] is { } t ? $" at {Scalar(t)}" : "";
+                text.Append(CultureInfo.InvariantCulture, $"\n      last failure{when}: {Scalar(failure)}");
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Formats the <c>fencing</c> section: enabled or not, the devices, the nodes awaiting a manual
+    /// confirmation, and the last outcome per node.
+    /// </summary>
+    /// <param name="fencing">The section.</param>
+    /// <returns>The text, without a final newline.</returns>
+    public static string FormatFencing(JsonObject fencing)
+    {
+        ArgumentNullException.ThrowIfNull(fencing);
+        var text = new StringBuilder();
+        var enabled = fencing["enabled"] is JsonValue e && e.TryGetValue<bool>(out var on) && on;
+        text.Append(enabled ? "Fencing: enabled" : "Fencing: DISABLED (a dead node is taken over without being fenced)");
+        var devices = (fencing["devices"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        if (enabled && devices.Count == 0)
+        {
+            text.Append("\n  devices: none (no dead node can be taken over)");
+        }
+        foreach (var d in devices)
+        {
+            var targets = d["targets"] is JsonArray ts && ts.Count > 0 ? string.Join(", ", ts.Select(Scalar)) : "every node";
+            var runsOn = d["runsOn"] is { } ro ? Scalar(ro) : "any node";
+            text.Append(CultureInfo.InvariantCulture, $"\n  * {Scalar(d["name"])} ({Scalar(d["kind"])}), fences {targets}, runs on {runsOn}");
+            if (d["unsupported"] is { } why)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\n      unsupported: {Scalar(why)}");
+            }
+        }
+        if (fencing["awaitingConfirmation"] is JsonArray waiting && waiting.Count > 0)
+        {
+            foreach (var node in waiting)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\n  awaiting confirmation: {Scalar(node)} (run 'tandem fence confirm {Scalar(node)}' once it is off)");
+            }
+        }
+        if (fencing["last"] is JsonObject last)
+        {
+            foreach (var (node, outcome) in last)
+            {
+                if (outcome is not JsonObject o)
+                {
+                    continue;
+                }
+                var success = o["success"] is JsonValue s && s.TryGetValue<bool>(out var ok) && ok;
+                text.Append(CultureInfo.InvariantCulture,
+                    $"\n  last fencing of {node}: {(success ? "succeeded" : "FAILED")} at {Scalar(o["time"])} ({Scalar(o["device"])}): {Scalar(o["detail"])}");
+            }
+        }
+        return text.ToString();
+    }
+
     private static string Size(long bytes) =>
         bytes >= 1L << 30 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.#} GiB")
         : bytes >= 1L << 20 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.#} MiB")
@@ -125,6 +218,20 @@ public static class StatusFormatter
             {
                 text.AppendLine("  * " + (volume is JsonObject v ? FormatVolume(v).Replace("\n", "\n  ", StringComparison.Ordinal) : Scalar(volume)));
             }
+            return;
+        }
+        if (name == "groups" && value is JsonArray groups && groups.Count > 0)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{heading} ({groups.Count}):"));
+            foreach (var group in groups)
+            {
+                text.AppendLine("  * " + (group is JsonObject g ? FormatGroup(g).Replace("\n", "\n  ", StringComparison.Ordinal) : Scalar(group)));
+            }
+            return;
+        }
+        if (name == "fencing" && value is JsonObject fencing && fencing.ContainsKey("enabled"))
+        {
+            text.AppendLine(FormatFencing(fencing));
             return;
         }
         switch (value)

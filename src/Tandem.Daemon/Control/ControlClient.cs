@@ -11,7 +11,7 @@ namespace Tandem.Daemon.Control;
 /// A client of one daemon's control API, over <c>RUN_DIR/control.sock</c>. Every failure to reach
 /// the daemon becomes a <see cref="DaemonUnreachableException"/> whose message an operator can act on.
 /// </summary>
-public sealed class ControlClient : IDisposable
+public sealed partial class ControlClient : IDisposable
 {
     private readonly HttpClient _http;
 

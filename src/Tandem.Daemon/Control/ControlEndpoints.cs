@@ -38,8 +38,9 @@ internal static partial class ControlEndpoints
         app.MapPost("/v1/volumes/{name}/attach", PostAttachAsync);
         app.MapPost("/v1/volumes/{name}/detach", PostDetachAsync);
         MapReplication(app);
+        FailoverEndpoints.Map(app);
         app.MapFallback(context => WriteErrorAsync(context, StatusCodes.Status404NotFound,
-            $"no such endpoint: {context.Request.Method} {context.Request.Path} (the API has GET /v1/status, GET /v1/events, POST /v1/shutdown, POST /v1/volumes/NAME/attach, POST /v1/volumes/NAME/detach, POST /v1/volumes/NAME/up|down|primary|secondary|connect|disconnect|verify|invalidate|new-current-uuid)"));
+            $"no such endpoint: {context.Request.Method} {context.Request.Path} (the API has GET /v1/status, GET /v1/events, POST /v1/shutdown, POST /v1/volumes/NAME/attach, POST /v1/volumes/NAME/detach, POST /v1/volumes/NAME/up|down|primary|secondary|connect|disconnect|verify|invalidate|new-current-uuid, POST /v1/standby, POST /v1/takeover, POST /v1/failback, POST /v1/fence/confirm)"));
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Tandem.Daemon.Failover;
 using Tandem.Daemon.Subsystems;
 using Tandem.Resources.Agents;
 
@@ -26,5 +27,8 @@ public static class DaemonComposition
         services.AddStatusSection<MembershipCountersSection>();
         services.AddSubsystem<VolumeExportSubsystem>(DaemonStage.Export, "volumes");
         services.AddSingleton<IVolumeControl>(sp => new VolumeControl(sp.GetRequiredService<VolumeExportSubsystem>()));
+        services.AddSubsystem<FencingSubsystem>(DaemonStage.Fencing, "fencing");
+        services.AddSubsystem<ResourceSubsystem>(DaemonStage.Resources, "resources");
+        services.AddStatusSection<FailoverStatusSection>();
     }
 }
