@@ -10,7 +10,8 @@ namespace Tandem.Resources.Agents;
 /// </summary>
 /// <remarks>
 /// The command is <c>Parameters["command"]</c> (run by <c>/bin/sh -c</c>) or the positional arguments
-/// (program, then its arguments). Output goes to <c>Parameters["log"]</c> or is discarded. The child
+/// (program, then its arguments), with <c>TANDEM_NODE</c>, <c>TANDEM_GROUP</c> and <c>TANDEM_RESOURCE</c>
+/// in its environment. Output goes to <c>Parameters["log"]</c> or is discarded. The child
 /// belongs to this agent: a daemon restart loses it, so the daemon must stop groups before it exits.
 /// </remarks>
 public sealed class ProcessAgent : BuiltInAgent
@@ -102,6 +103,10 @@ public sealed class ProcessAgent : BuiltInAgent
             {
                 psi.ArgumentList.Add(part);
             }
+            // Where it runs, for commands shared by every node's configuration.
+            psi.Environment["TANDEM_NODE"] = Context.NodeName;
+            psi.Environment["TANDEM_GROUP"] = Context.GroupName;
+            psi.Environment["TANDEM_RESOURCE"] = Spec.Id;
             try
             {
                 _child = Process.Start(psi);

@@ -37,11 +37,27 @@ public sealed class VolumeAgent : BuiltInAgent
         var volume = Volume!;
         if (!_volumes!.IsPrimary(volume))
         {
+            if (PromoteWait() is not { } wait)
+            {
+                return new AgentResult(AgentCode.NotConfigured, $"promote_wait must be a number of seconds or a duration such as 30s or 500ms, not '{Spec.Parameters["promote_wait"]}'");
+            }
             var promoted = await _volumes.PromoteAsync(volume, cancellationToken).ConfigureAwait(false);
+            // As Heartbeat's drbddisk retries `drbdadm primary`: a volume that is still connecting or
+            // finishing its sync may become promotable within moments.
+            var until = Time.GetTimestamp() + (long)(wait.TotalSeconds * Time.TimestampFrequency);
+            while (!promoted.Success && Time.GetTimestamp() < until)
+            {
+                await Task.Delay(PromoteRetry, Time, cancellationToken).ConfigureAwait(false);
+                promoted = await _volumes.PromoteAsync(volume, cancellationToken).ConfigureAwait(false);
+            }
             if (!promoted.Success)
             {
                 return new AgentResult(AgentCode.GenericError, $"promote {volume} failed: {promoted.Message}");
             }
+        }
+        if (!AttachWanted)
+        {
+            return AgentResult.Ok($"{volume} primary (no block device: attach = no)");
         }
         if (_volumes.AttachedDevice(volume) is { } device)
         {
@@ -89,6 +105,10 @@ public sealed class VolumeAgent : BuiltInAgent
         }
         var volume = Volume!;
         var primary = _volumes!.IsPrimary(volume);
+        if (!AttachWanted)
+        {
+            return Task.FromResult(primary ? AgentResult.Ok($"{volume} primary") : new AgentResult(AgentCode.NotRunning, $"{volume} secondary"));
+        }
         var device = _volumes.AttachedDevice(volume);
         return Task.FromResult((primary, device) switch
         {
@@ -97,6 +117,32 @@ public sealed class VolumeAgent : BuiltInAgent
             (true, null) => new AgentResult(AgentCode.GenericError, $"{volume} primary but its device is not attached"),
             (false, not null) => new AgentResult(AgentCode.GenericError, $"{volume} device {device} attached but not primary"),
         });
+    }
+
+    private static readonly TimeSpan PromoteRetry = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Whether the volume is also made a block device. <c>attach = "no"</c> leaves it promoted with
+    /// only its NBD export, for services that speak NBD themselves (and hosts without root).
+    /// </summary>
+    private bool AttachWanted => !Spec.Parameters.TryGetValue("attach", out var a)
+        || !(string.Equals(a, "no", StringComparison.OrdinalIgnoreCase) || string.Equals(a, "false", StringComparison.OrdinalIgnoreCase)
+            || a == "0");
+
+    /// <summary>How long a refused promotion is retried (<c>promote_wait</c>; default 0: fail at once); null when unreadable.</summary>
+    private TimeSpan? PromoteWait()
+    {
+        if (!Spec.Parameters.TryGetValue("promote_wait", out var text))
+        {
+            return TimeSpan.Zero;
+        }
+        var (number, scale) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
+            : text.EndsWith('s') ? (text[..^1], 1.0)
+            : (text, 1.0);
+        return double.TryParse(number, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            && value >= 0 && value <= 3600
+            ? TimeSpan.FromSeconds(value * scale)
+            : null;
     }
 
     private AgentResult? Check() =>

@@ -13,12 +13,15 @@ public sealed class VolumeAgentTests
         public bool Primary { get; set; }
         public string? Device { get; set; }
         public bool Outdated { get; set; }
+
+        /// <summary>With <see cref="Outdated"/>, how many promotions are refused (-1: all).</summary>
+        public int RefusalsLeft { get; set; } = -1;
         public List<string> Calls { get; } = [];
 
         public Task<VolumeActionResult> PromoteAsync(string volume, CancellationToken cancellationToken)
         {
             Calls.Add("promote " + volume);
-            if (Outdated)
+            if (Outdated && RefusalsLeft-- != 0)
             {
                 return Task.FromResult(new VolumeActionResult(false, "data is outdated"));
             }
@@ -91,5 +94,35 @@ public sealed class VolumeAgentTests
         Assert.Equal(AgentCode.NotInstalled, (await none.StartAsync(Ct)).Code);
         var unnamed = new VolumeAgent(new ResourceSpec("drbddisk", "drbddisk"), new AgentContext("alice", "g1"), volumes);
         Assert.Equal(AgentCode.NotConfigured, (await unnamed.ValidateAsync(Ct)).Code);
+    }
+
+    [Fact]
+    public async Task A_refused_promotion_is_retried_for_promote_wait_and_attach_no_skips_the_device()
+    {
+        // Refused three times, then promotable (the sync finished meanwhile).
+        var volumes = new FakeVolumes { Outdated = true, RefusalsLeft = 3 };
+        var spec = new ResourceSpec("drbddisk", "drbddisk")
+        {
+            Arguments = ["r0"],
+            Parameters = new Dictionary<string, string> { ["promote_wait"] = "30s", ["attach"] = "no" },
+        };
+        var agent = new VolumeAgent(spec, new AgentContext("alice", "g1"), volumes);
+        var result = await agent.StartAsync(Ct).WithinAsync(TimeSpan.FromSeconds(20), "the start to succeed once promotable");
+        Assert.Equal(AgentCode.Success, result.Code);
+        Assert.Equal(["promote r0", "promote r0", "promote r0", "promote r0"], volumes.Calls);
+        Assert.Equal(AgentCode.Success, (await agent.MonitorAsync(Ct)).Code);
+
+        // Past promote_wait the start fails with the last reason.
+        volumes.Primary = false;
+        volumes.Outdated = true;
+        spec = spec with { Parameters = new Dictionary<string, string> { ["promote_wait"] = "600ms", ["attach"] = "no" } };
+        var failed = await new VolumeAgent(spec, new AgentContext("alice", "g1"), volumes).StartAsync(Ct)
+            .WithinAsync(TimeSpan.FromSeconds(20), "the start to give up after promote_wait");
+        Assert.Equal(AgentCode.GenericError, failed.Code);
+        Assert.Contains("outdated", failed.Output, StringComparison.Ordinal);
+        Assert.True(volumes.Calls.Count >= 6, "promotion is retried within promote_wait");
+
+        spec = spec with { Parameters = new Dictionary<string, string> { ["promote_wait"] = "soon" } };
+        Assert.Equal(AgentCode.NotConfigured, (await new VolumeAgent(spec, new AgentContext("alice", "g1"), volumes).StartAsync(Ct)).Code);
     }
 }
