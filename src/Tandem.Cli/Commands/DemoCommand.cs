@@ -175,73 +175,114 @@ internal static class DemoCommand
             // mkdtemp(3): a fresh directory, 0700, that nobody else can have prepared.
             _directory = Directory.CreateTempSubdirectory("tandem-demo-").FullName;
             File.SetUnixFileMode(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var socketPath = Path.Combine(_directory, "alpha", "run", "control.sock");
+            var socketPath = Path.Combine(_directory, "alpha", "run", "nbd", "r0.sock");
             if (Encoding.UTF8.GetByteCount(socketPath) > 107)
             {
                 throw new DemoFailedException($"the temporary directory {_directory} is too deep for a Unix socket path (107 bytes at most); run with TMPDIR=/tmp");
             }
+            _acks = Path.Combine(_directory, "acks");
 
             _out.WriteLine("Tandem demo: two nodes, alpha and bravo, on this machine.");
-            _out.WriteLine("  Real: two daemon processes of this program, UDP heartbeats on loopback, HMAC-SHA256 on every packet.");
-            _out.WriteLine("  Not yet: replicated volumes and service failover (later versions of the demo add them).");
+            _out.WriteLine("  Real: two daemon processes of this program, UDP heartbeats on loopback signed with HMAC-SHA256,");
+            _out.WriteLine("  a volume replicated between them over TCP (protocol C), a service that writes numbered records");
+            _out.WriteLine("  to it through NBD and notes each acknowledged one, fencing by a script that pulls a node's plug.");
             _out.WriteLine(Invariant($"  Timing: keepalive {Ms(_keepalive)} ms, warntime {Ms(_warntime)} ms, deadtime {Ms(_deadtime)} ms."));
             _out.WriteLine($"  Directory: {_directory} ({(_keep ? "kept at the end: --keep" : "removed at the end")})");
             _out.WriteLine();
 
+            Heading("1. Configuration and storage");
             var (config, ports) = WriteConfiguration();
-            Print("demo", Invariant($"configuration written: {config} (0600); links lo-addr 127.0.0.1:{ports[0]} <-> 127.0.0.2:{ports[0]}, lo-port 127.0.0.1:{ports[1]} <-> 127.0.0.1:{ports[2]}; fresh sha256 key"));
-
-            Heading("1. Start: two daemons, each its own process");
+            Print("demo", Invariant($"configuration written: {config} (0600); heartbeat links lo-addr 127.0.0.1 <-> 127.0.0.2 :{ports[0]}, lo-port 127.0.0.1:{ports[1]} <-> :{ports[2]}; replication 127.0.0.1:{ports[3]} <-> :{ports[4]}"));
             _alpha = new DemoNode("alpha", _directory, config, this);
             _bravo = new DemoNode("bravo", _directory, config, this);
+            foreach (var node in new[] { _alpha, _bravo })
+            {
+                await using (var backing = File.Create(node.Backing))
+                {
+                    backing.SetLength(VolumeSize);
+                }
+                var created = await RunSelfAsync(["volume", "create-md", "r0", "--node", node.Name, "--config", config, "--run-dir", node.RunDirectory], cancellationToken).ConfigureAwait(false);
+                Print("demo", $"tandem volume create-md r0 --node {node.Name}: {created.Split('\n')[0].Trim()}");
+            }
+
+            Heading("2. Start: two daemons, each its own process");
             _alpha.Start();
             _bravo.Start();
             await Task.WhenAll(_alpha.WaitReadyAsync(StartDeadline, cancellationToken), _bravo.WaitReadyAsync(StartDeadline, cancellationToken)).ConfigureAwait(false);
-
-            Heading("2. Membership: each node hears the other on both links");
             foreach (var (node, peer) in new[] { (_alpha, "bravo"), (_bravo, "alpha") })
             {
                 await node.Feed!.WaitAsync(e => e.Kind is "node.up" or "node.active" && e.Subject == peer, 0, StartDeadline,
                     $"{node.Name} to report {peer} up", cancellationToken).ConfigureAwait(false);
-                foreach (var link in Links)
-                {
-                    await node.Feed.WaitAsync(e => e.Kind == "link.up" && e.Subject == $"{peer}/{link}", 0, StartDeadline,
-                        $"{node.Name} to hear {peer} on link {link}", cancellationToken).ConfigureAwait(false);
-                }
-            }
-            foreach (var (node, peer) in new[] { (_alpha, "bravo"), (_bravo, "alpha") })
-            {
-                await ConfirmStatusAsync(node, peer, cancellationToken).ConfigureAwait(false);
             }
 
-            Heading("3. Power cut: SIGKILL to alpha, no goodbye packet");
+            Heading("3. The replicated volume: two new, empty backings need no initial sync");
+            await _alpha.Feed!.WaitAsync(e => e.Kind == "volume.connection" && New(e) == "Connected", 0, StartDeadline,
+                "alpha's volume r0 to connect to bravo's", cancellationToken).ConfigureAwait(false);
+            using (var client = new ControlClient(_alpha.RunDirectory))
+            {
+                await client.RunVolumeActionAsync("r0", "new-current-uuid", new VolumeActionRequest(ClearBitmap: true), cancellationToken).ConfigureAwait(false);
+            }
+            Print("demo", "tandem volume new-current-uuid --clear-bitmap r0 (on alpha)");
+            foreach (var node in new[] { _alpha, _bravo })
+            {
+                await node.Feed!.WaitAsync(e => e.Kind == "volume.disk" && New(e) == "UpToDate", 0, StartDeadline,
+                    $"{node.Name}'s copy of r0 to be UpToDate", cancellationToken).ConfigureAwait(false);
+            }
+
+            Heading("4. The service: group 'records' on its preferred node, alpha");
+            await _alpha.Feed.WaitAsync(e => e.Kind == "group.started", 0, StartDeadline,
+                "alpha to start the group (volume primary, then the writer)", cancellationToken).ConfigureAwait(false);
+            await WaitForAcksAsync(50, "the writer on alpha to have 50 records acknowledged", cancellationToken).ConfigureAwait(false);
+            Print("demo", Invariant($"writer on alpha: {Acknowledged().Count} records acknowledged so far (4 KiB each, FUA, protocol C: on both disks when acknowledged)"));
+
+            Heading("5. Power cut: alpha's daemon and its service are killed at once (SIGKILL, no goodbye)");
             var from = _bravo.Feed!.Count;
             var killWall = DateTimeOffset.UtcNow;
-            var killClock = Stopwatch.GetTimestamp();
-            _alpha.Kill();
-            Print("demo", Invariant($"alpha (pid {_alpha.Pid}) killed with SIGKILL"));
+            await PullPlugAsync("alpha", cancellationToken).ConfigureAwait(false);
+            var beforeCut = Acknowledged();
+            var lastBeforeCut = beforeCut.Count == 0 ? -1 : beforeCut.Max();
+            Print("demo", Invariant($"alpha's plug pulled (pid {_alpha.Pid} and its writer); last record acknowledged to the writer: #{lastBeforeCut}"));
+            await _alpha.WaitExitedAsync(StopDeadline).ConfigureAwait(false);
             var dead = await _bravo.Feed.WaitAsync(e => e.Kind == "node.dead" && e.Subject == "alpha", from, _deadtime + StartDeadline,
                 "bravo to declare alpha dead", cancellationToken).ConfigureAwait(false);
-            var arrived = Stopwatch.GetElapsedTime(killClock, dead.Arrived);
+            var fenced = await _bravo.Feed.WaitAsync(e => e.Kind == "fencing.succeeded" && e.Subject == "alpha", from, StartDeadline,
+                "bravo to fence alpha", cancellationToken).ConfigureAwait(false);
+            var promoted = await _bravo.Feed.WaitAsync(e => e.Kind == "volume.role" && New(e) == "Primary", from, StartDeadline,
+                "bravo to promote r0", cancellationToken).ConfigureAwait(false);
+            var takenOver = await _bravo.Feed.WaitAsync(e => e.Kind == "group.started", from, StartDeadline,
+                "bravo to start the group", cancellationToken).ConfigureAwait(false);
+            var resumed = await WaitForAcksAsync(lastBeforeCut + 1, "the writer on bravo to write its first record", cancellationToken).ConfigureAwait(false);
             var detection = dead.Event.Time - killWall;
-            await _alpha.WaitExitedAsync(StopDeadline).ConfigureAwait(false);
-            var linksDead = _bravo.Feed.Since(from).Count(e => e.Kind == "link.dead" && e.Subject.StartsWith("alpha/", StringComparison.Ordinal));
-            Note(Invariant($"           detection: {Seconds(detection)} s from the kill to bravo's node.dead (deadtime {Ms(_deadtime)} ms; {linksDead} of {Links.Length} links declared dead); the event reached this terminal after {Seconds(arrived)} s"));
+            var fencing = fenced.Event.Time - killWall;
+            var promotion = promoted.Event.Time - killWall;
+            var service = takenOver.Event.Time - killWall;
+            var firstWrite = resumed - killWall;
+            Note(Invariant($"           failover: dead {Seconds(detection)} s, fenced {Seconds(fencing)} s, r0 primary {Seconds(promotion)} s, group started {Seconds(service)} s, first new record acknowledged {Seconds(firstWrite)} s after the power cut"));
 
-            Heading("4. Restart: alpha comes back with the same state directory");
+            Heading("6. Every acknowledged record is on the survivor");
+            await WaitForAcksAsync(lastBeforeCut + 25, "25 more records from bravo's writer", cancellationToken).ConfigureAwait(false);
+            var onBravo = await CheckRecordsAsync(_bravo, cancellationToken).ConfigureAwait(false);
+            var byAlpha = beforeCut.Count;
+            Print("demo", Invariant($"read back through bravo's export: {onBravo.Acknowledged} acknowledged records, all present ({byAlpha} of them acknowledged by alpha before the power cut)"));
+
+            Heading("7. alpha returns: resync of what changed, then failback (auto_failback on)");
             from = _bravo.Feed.Count;
-            var restartClock = Stopwatch.GetTimestamp();
+            var restartWall = DateTimeOffset.UtcNow;
             _alpha.Start();
             await _alpha.WaitReadyAsync(StartDeadline, cancellationToken).ConfigureAwait(false);
-            var back = await _bravo.Feed.WaitAsync(e => e.Kind == "node.up" && e.Subject == "alpha", from, StartDeadline,
-                "bravo to report alpha back up", cancellationToken).ConfigureAwait(false);
-            await _alpha.Feed!.WaitAsync(e => e.Kind is "node.up" or "node.active" && e.Subject == "bravo", 0, StartDeadline,
-                "the restarted alpha to report bravo up", cancellationToken).ConfigureAwait(false);
-            var rejoin = Stopwatch.GetElapsedTime(restartClock, back.Arrived);
-            var asRestart = back.Event.Reason.Contains("restarted", StringComparison.Ordinal);
-            Note(Invariant($"           rejoin: bravo saw alpha up {Seconds(rejoin)} s after the restart began (process start included){(asRestart ? ", recognised as a restart" : "")}"));
+            var synced = await _alpha.Feed!.WaitAsync(e => e.Kind == "volume.disk" && New(e) == "UpToDate", 0, StartDeadline,
+                "alpha's copy of r0 to be UpToDate again (bitmap resync from bravo)", cancellationToken).ConfigureAwait(false);
+            var released = await _bravo.Feed.WaitAsync(e => e.Kind == "group.stopped", from, StartDeadline,
+                "bravo to stop the group for the failback", cancellationToken).ConfigureAwait(false);
+            var back = await _alpha.Feed.WaitAsync(e => e.Kind == "group.started", 0, StartDeadline,
+                "alpha to start the group again", cancellationToken).ConfigureAwait(false);
+            var lastBeforeFailback = Acknowledged().Max();
+            await WaitForAcksAsync(lastBeforeFailback + 25, "25 records from alpha's writer after the failback", cancellationToken).ConfigureAwait(false);
+            var onAlpha = await CheckRecordsAsync(_alpha, cancellationToken).ConfigureAwait(false);
+            Note(Invariant($"           return: UpToDate {Seconds(synced.Event.Time - restartWall)} s after the restart began; bravo stopped the group at {Seconds(released.Event.Time - restartWall)} s, alpha started it at {Seconds(back.Event.Time - restartWall)} s"));
+            Print("demo", Invariant($"read back through alpha's export: {onAlpha.Acknowledged} acknowledged records, all present"));
 
-            Heading("5. Stop: SIGTERM to both");
+            Heading("8. Stop: SIGTERM to both (the group is stopped, the volume demoted, then the daemon exits)");
             foreach (var node in new[] { _alpha, _bravo })
             {
                 var code = await node.StopAsync(StopDeadline).ConfigureAwait(false);
@@ -253,41 +294,99 @@ internal static class DemoCommand
 
             Flush();
             _out.WriteLine();
-            // The last heartbeat came up to one keepalive before the kill, so the silence the detector
-            // needs (deadtime) ends between deadtime - keepalive and deadtime after it.
-            var verdict = detection <= _deadtime + _keepalive
-                ? Invariant($"expected {Seconds(_deadtime - _keepalive)} to {Seconds(_deadtime)} s plus scheduling")
-                : Invariant($"later than deadtime + one keepalive ({Seconds(_deadtime + _keepalive)} s): this machine is busy");
-            _out.WriteLine(Invariant($"Summary: alpha's power cut detected by bravo in {Seconds(detection)} s (deadtime {Ms(_deadtime)} ms, keepalive {Ms(_keepalive)} ms: {verdict}); alpha rejoined {Seconds(rejoin)} s after its restart; both nodes stopped cleanly."));
+            _out.WriteLine(Invariant($"Summary: alpha lost power with record #{lastBeforeCut} acknowledged. bravo declared it dead after {Seconds(detection)} s (deadtime {Ms(_deadtime)} ms), fenced it at {Seconds(fencing)} s, promoted r0 at {Seconds(promotion)} s and had the service running at {Seconds(service)} s; its first new record was acknowledged {Seconds(firstWrite)} s after the power cut."));
+            _out.WriteLine(Invariant($"         {onAlpha.Acknowledged} acknowledged records checked after failover and failback: none missing. alpha resynced and took the service back {Seconds(back.Event.Time - restartWall)} s after its restart began; both nodes stopped cleanly."));
         }
 
-        private async Task ConfirmStatusAsync(DemoNode node, string peer, CancellationToken cancellationToken)
+        private const long VolumeSize = 32L << 20;
+
+        private string _acks = "";
+
+        private IReadOnlyList<long> Acknowledged() => Demo.RecordWriter.ReadAcknowledged(_acks);
+
+        /// <summary>Waits until record <paramref name="number"/> (or a later one) is acknowledged; returns when it was seen.</summary>
+        private async Task<DateTimeOffset> WaitForAcksAsync(long number, string what, CancellationToken cancellationToken)
         {
-            using var client = new ControlClient(node.RunDirectory);
-            var status = JsonNode.Parse(await client.GetStatusJsonAsync(cancellationToken).ConfigureAwait(false));
-            var peerStatus = status?["peers"]?.AsArray().FirstOrDefault(p => (string?)p?["name"] == peer)?["status"]?.GetValue<string>() ?? "missing";
-            var links = Links.Select(l =>
+            // The writer is another process; its acknowledgement file is the only shared state. Poll it.
+            var deadline = Stopwatch.GetTimestamp() + (long)(StartDeadline.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < deadline)
             {
-                var state = status?["links"]?.AsArray().FirstOrDefault(x => (string?)x?["name"] == l)?[peer]?.GetValue<string>() ?? "missing";
-                return $"{l} {state}";
-            }).ToList();
-            Print(node.Name, $"status (GET /v1/status): peer {peer} {peerStatus}; links {string.Join(", ", links)}");
-            if (peerStatus is not ("up" or "active") || links.Any(l => !l.EndsWith(" up", StringComparison.Ordinal)))
-            {
-                throw new DemoFailedException($"{node.Name}'s status does not show {peer} up on every link: peer {peerStatus}; {string.Join(", ", links)}");
+                var acks = Acknowledged();
+                if (acks.Count > 0 && acks.Max() >= number)
+                {
+                    return DateTimeOffset.UtcNow;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken).ConfigureAwait(false);
             }
+            throw new DemoFailedException($"waited {StartDeadline.TotalSeconds:0} s for {what}, in vain (see {Path.Combine(_directory, "writer.log")})");
         }
+
+        private async Task<Demo.RecordChecker.Result> CheckRecordsAsync(DemoNode node, CancellationToken cancellationToken)
+        {
+            var result = await Demo.RecordChecker.CheckAsync(Path.Combine(node.RunDirectory, "nbd", "r0.sock"), "r0", _acks, cancellationToken).ConfigureAwait(false);
+            if (!result.AllPresent)
+            {
+                var first = string.Join("; ", result.Problems.Take(5).Select(p => Invariant($"#{p.Number} {p.Problem}")));
+                throw new DemoFailedException(Invariant($"{result.Problems.Count} of {result.Acknowledged} acknowledged records are not intact on {node.Name}: {first}"));
+            }
+            return result;
+        }
+
+        /// <summary>What the fence script does: SIGKILL to every process of the node (its daemon and its service).</summary>
+        private async Task PullPlugAsync(string node, CancellationToken cancellationToken) =>
+            await RunAsync("/bin/sh", [Path.Combine(_directory, "fence"), "off", node], cancellationToken).ConfigureAwait(false);
+
+        private Task<string> RunSelfAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
+        {
+            var (file, prefix) = SelfInvocation();
+            return RunAsync(file, [.. prefix, .. arguments], cancellationToken);
+        }
+
+        private static async Task<string> RunAsync(string file, IEnumerable<string> arguments, CancellationToken cancellationToken)
+        {
+            var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in arguments)
+            {
+                psi.ArgumentList.Add(argument);
+            }
+            using var process = Process.Start(psi) ?? throw new DemoFailedException($"could not start {file}");
+            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var error = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            if (process.ExitCode != 0)
+            {
+                throw new DemoFailedException($"{file} {string.Join(' ', psi.ArgumentList)} exited {process.ExitCode}: {(await error.ConfigureAwait(false)).Trim()} {(await output.ConfigureAwait(false)).Trim()}");
+            }
+            return await output.ConfigureAwait(false);
+        }
+
+        private static string? New(ClusterEvent ev) => ev.Data is { } d && d.TryGetValue("new", out var v) ? v : null;
 
         private (string Path, int[] Ports) WriteConfiguration()
         {
             var ports = ChooseFreePorts();
             var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
             var path = Path.Combine(_directory, "tandem.toml");
+            var (self, prefix) = SelfInvocation();
+            var writer = string.Join(' ', new[] { self }.Concat(prefix).Select(Quote))
+                + $" demo-writer --socket {Quote(_directory)}/\"$TANDEM_NODE\"/run/nbd/r0.sock --acks {Quote(_acks)}";
+            // The fence device: pulling a node's plug is killing every process of it, the daemon and
+            // the service it started; each has the node's own directory on its command line.
+            var fence = Path.Combine(_directory, "fence");
+            File.WriteAllText(fence, $"""
+                #!/bin/sh
+                # Fence script of `tandem demo`: fence ACTION NODE. Every process of a demo node has
+                # {_directory}/NODE/ on its command line; killing them all is pulling its plug.
+                pkill -KILL -f -- "{_directory}/$2/" ; echo "$2 is off"
+                exit 0
+
+                """);
+            File.SetUnixFileMode(fence, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var text = Invariant($$"""
                 # Written by `tandem demo`: two nodes on this machine, on loopback only.
                 [cluster]
                 name = "demo"
-                auto_failback = "off"
+                auto_failback = "on"
 
                 # initdead is long so that the slower of the two processes to start is not declared dead
                 # before it has sent its first heartbeat; deadtime is what the demo measures.
@@ -343,9 +442,56 @@ internal static class DemoCommand
                 method = "sha256"
                 secret = "{{secret}}"
 
-                # Both nodes run on one machine: there is no power switch to pull.
+                # r0: a 32 MiB file per node, replicated with protocol C; metadata at its end.
+                [[replicated]]
+                name = "r0"
+                protocol = "C"
+
+                [[replicated.host]]
+                name = "alpha"
+                address = "127.0.0.1:{{ports[3]}}"
+
+                [[replicated.host.volume]]
+                number = 0
+                device = "{{Path.Combine(_directory, "alpha", "drbd0")}}"
+                disk = "{{Path.Combine(_directory, "alpha", "r0.img")}}"
+                meta_disk = "internal"
+
+                [[replicated.host]]
+                name = "bravo"
+                address = "127.0.0.1:{{ports[4]}}"
+
+                [[replicated.host.volume]]
+                number = 0
+                device = "{{Path.Combine(_directory, "bravo", "drbd0")}}"
+                disk = "{{Path.Combine(_directory, "bravo", "r0.img")}}"
+                meta_disk = "internal"
+
+                # The service: r0 made primary (no block device: the writer speaks NBD itself), then
+                # the writer. Started left to right, stopped right to left.
+                [[group]]
+                name = "records"
+                preferred_node = "alpha"
+
+                [[group.resource]]
+                id = "r0"
+                agent = "drbddisk"
+                arguments = ["r0"]
+                parameters = { promote_wait = "30s", attach = "no" }
+
+                [[group.resource]]
+                id = "writer"
+                agent = "process"
+                parameters = { command = '{{writer}}', log = "{{Path.Combine(_directory, "writer.log")}}" }
+                monitor_interval = "1s"
+
                 [fencing]
-                disabled = true
+
+                [[fencing.device]]
+                name = "plug"
+                kind = "script"
+                command = "{{fence}}"
+                parameters = { timeout = "10" }
 
                 """);
             var options = new FileStreamOptions
@@ -354,12 +500,14 @@ internal static class DemoCommand
                 Access = FileAccess.Write,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             };
-            using (var writer = new StreamWriter(path, Encoding.UTF8, options))
+            using (var file = new StreamWriter(path, Encoding.UTF8, options))
             {
-                writer.Write(text);
+                file.Write(text);
             }
             return (path, ports);
         }
+
+        private static string Quote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
         /// <summary>
         /// Three UDP ports that are free now: one bindable on both 127.0.0.1 and 127.0.0.2 (lo-addr),
@@ -395,7 +543,12 @@ internal static class DemoCommand
                 held.Add(second);
                 var third = Bind(IPAddress.Loopback, 0);
                 held.Add(third);
-                return [shared, ((IPEndPoint)second.LocalEndPoint!).Port, ((IPEndPoint)third.LocalEndPoint!).Port];
+                var replicationA = Bind(IPAddress.Loopback, 0, SocketType.Stream, ProtocolType.Tcp);
+                held.Add(replicationA);
+                var replicationB = Bind(IPAddress.Loopback, 0, SocketType.Stream, ProtocolType.Tcp);
+                held.Add(replicationB);
+                return [shared, ((IPEndPoint)second.LocalEndPoint!).Port, ((IPEndPoint)third.LocalEndPoint!).Port,
+                    ((IPEndPoint)replicationA.LocalEndPoint!).Port, ((IPEndPoint)replicationB.LocalEndPoint!).Port];
             }
             finally
             {
@@ -405,9 +558,9 @@ internal static class DemoCommand
                 }
             }
 
-            static Socket Bind(IPAddress address, int port)
+            static Socket Bind(IPAddress address, int port, SocketType type = SocketType.Dgram, ProtocolType protocol = ProtocolType.Udp)
             {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                var socket = new Socket(AddressFamily.InterNetwork, type, protocol);
                 try
                 {
                     socket.Bind(new IPEndPoint(address, port));
@@ -609,6 +762,7 @@ internal static class DemoCommand
             Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             StateDirectory = Path.Combine(home, "state");
             RunDirectory = Path.Combine(home, "run");
+            Backing = Path.Combine(home, "r0.img");
             _log = new StreamWriter(Path.Combine(home, "daemon.log"), append: true, new UTF8Encoding(false)) { AutoFlush = true };
             // Readiness comes the way systemd gets it: READY=1 on a notify socket, sent once the control
             // socket answers and every subsystem has started.
@@ -622,6 +776,9 @@ internal static class DemoCommand
         public string StateDirectory { get; }
 
         public string RunDirectory { get; }
+
+        /// <summary>The backing file of the node's copy of r0.</summary>
+        public string Backing { get; }
 
         public int Pid { get; private set; }
 
@@ -643,12 +800,11 @@ internal static class DemoCommand
                 RedirectStandardError = true,
                 RedirectStandardInput = true,
             };
-            var self = Environment.ProcessPath ?? throw new DemoFailedException("cannot tell which program this is (no process path) to start the daemons");
+            var (self, prefix) = SelfInvocation();
             psi.FileName = self;
-            if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            foreach (var arg in prefix)
             {
-                // Run as `dotnet tandem.dll demo`: the daemons are `dotnet tandem.dll daemon`.
-                psi.ArgumentList.Add(typeof(Program).Assembly.Location);
+                psi.ArgumentList.Add(arg);
             }
             foreach (var arg in new[] { "daemon", "--config", _config, "--node", Name, "--state-dir", StateDirectory, "--run-dir", RunDirectory })
             {
@@ -933,6 +1089,13 @@ internal static class DemoCommand
                 changed.TrySetResult();
             }
         }
+    }
+
+    /// <summary>How to start this program again: `tandem`, or `dotnet tandem.dll` when run that way.</summary>
+    private static (string File, string[] Prefix) SelfInvocation()
+    {
+        var self = Environment.ProcessPath ?? throw new DemoFailedException("cannot tell which program this is (no process path) to start the daemons");
+        return Path.GetFileNameWithoutExtension(self) == "dotnet" ? (self, [typeof(Program).Assembly.Location]) : (self, []);
     }
 
     private static int Signal(int pid, int signal) => Kill(pid, signal);
