@@ -170,6 +170,10 @@ public sealed partial class ReplicatedVolume : IBlockVolume
                 throw new InvalidOperationException($"{Resource}: no local disk (state {disk})");
             }
         }
+        if (!force)
+        {
+            await FenceBeforePromoteAsync().ConfigureAwait(false);
+        }
         if (force && disk != DiskState.UpToDate)
         {
             Log.ForcedPromotion(_logger, Resource, disk);
@@ -208,8 +212,11 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         await FlushAsync(cancellationToken).ConfigureAwait(false);
         await WaitTransferLogEmptyAsync(cancellationToken).ConfigureAwait(false);
         SetRole(Role.Secondary, "demoted");
-        await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
-        await _md.UpdateAsync(u => u with { Current = u.Current & ~1UL }, f => f & ~MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
+        if (LocalDiskAttached)
+        {
+            await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
+            await _md.UpdateAsync(u => u with { Current = u.Current & ~1UL }, f => f & ~MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
+        }
         Session? s;
         lock (_lock)
         {
@@ -456,6 +463,11 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         if (_connector is not null)
         {
             await _connector.ConfigureAwait(false);
+        }
+        Thaw("shutting down");
+        if (!LocalDiskAttached)
+        {
+            return; // a detached disk is not touched again
         }
         try
         {

@@ -54,6 +54,9 @@ public sealed class ActivityLog
     /// <summary>The configured number of extents (al-extents).</summary>
     public int Capacity { get; }
 
+    /// <summary>The sequence number of the newest transaction.</summary>
+    internal ulong Sequence => Interlocked.Read(ref _sequence);
+
     /// <summary>The number of AL transactions committed since open.</summary>
     public long Transactions { get; private set; }
 
