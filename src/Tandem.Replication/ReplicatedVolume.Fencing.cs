@@ -88,7 +88,6 @@ public sealed partial class ReplicatedVolume
         var result = await CallFencePeerAsync($"lost the peer: {reason}").ConfigureAwait(false) ?? FencePeerResult.Failed;
         if (Fenced(result))
         {
-            await MarkPeerOutdatedAsync(result).ConfigureAwait(false);
             Thaw($"the peer is fenced ({result})");
         }
         else if (IoFrozen)
@@ -150,6 +149,10 @@ public sealed partial class ReplicatedVolume
             result = code is >= 3 and <= 7 ? (FencePeerResult)code.Value : FencePeerResult.Failed;
         }
         Log.FencingResult(_logger, Resource, result);
+        if (Fenced(result))
+        {
+            await MarkPeerOutdatedAsync(result).ConfigureAwait(false);
+        }
         Publish("volume.fencing", $"fencing the peer returned {result}", ("phase", "finished"), ("policy", FencingName), ("result", result.ToString()));
         return result;
     }
@@ -186,7 +189,6 @@ public sealed partial class ReplicatedVolume
             throw new InvalidOperationException(
                 $"{Resource}: refusing to promote: fencing the peer returned {result}; it may be Primary with newer data (fence it, or promote with --force)");
         }
-        await MarkPeerOutdatedAsync(result.Value).ConfigureAwait(false);
     }
 
     /// <summary>The peer is UpToDate again: forget that it was outdated.</summary>
