@@ -237,6 +237,10 @@ public sealed partial class ReplicatedVolume
         session.LastReceived = _time.GetTimestamp();
         session.Receiver = ReceiveLoopAsync(session);
         session.KeepAlive = KeepAliveAsync(session);
+        if (CongestionControlled)
+        {
+            session.Congestion = CongestionMonitorAsync(session);
+        }
     }
 
     /// <summary>
@@ -449,6 +453,10 @@ public sealed partial class ReplicatedVolume
                         throw new ProtocolException("malformed out-of-sync notice");
                     }
                     _md.Bitmap.Set(oos.Offset, oos.Length);
+                    if (oos.Id == AheadNotice)
+                    {
+                        await OnPeerAheadAsync(ct).ConfigureAwait(false);
+                    }
                     break;
                 }
             case FrameType.ResizeRequest:
@@ -876,6 +884,10 @@ public sealed partial class ReplicatedVolume
         {
             await s.KeepAlive.ConfigureAwait(false);
         }
+        if (s.Congestion is not null)
+        {
+            await s.Congestion.ConfigureAwait(false);
+        }
         if (!_disposed && LocalDiskAttached)
         {
             try
@@ -917,6 +929,7 @@ public sealed partial class ReplicatedVolume
         public long AckedBytes;
         public long LastReceived;
         public Task? KeepAlive { get; set; }
+        public Task? Congestion { get; set; }
         public string? LostReason { get; set; }
         public long LastAcked { get; set; }
         public long LastAckTime { get; set; }

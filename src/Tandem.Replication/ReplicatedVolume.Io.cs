@@ -188,6 +188,12 @@ public sealed partial class ReplicatedVolume
             {
                 UnlockStripes(offset, length);
             }
+            if (request is null)
+            {
+                // Not replicated although the generation check above found a peer (it went away,
+                // or Ahead began): this write must belong to a new generation too.
+                await EnsureGenerationAsync(cancellationToken).ConfigureAwait(false);
+            }
             if (request is not null)
             {
                 await request.NetOk.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -229,10 +235,19 @@ public sealed partial class ReplicatedVolume
     private Request? EnqueueLocked(long offset, byte[] data, bool fua)
     {
         var s = _session;
+        if (s is not null && _replication == ReplicationState.Ahead)
+        {
+            AheadLocked(s, offset, data.Length);
+            return null;
+        }
         if (s is null || _replication is not (ReplicationState.Established or ReplicationState.SyncSource or ReplicationState.SyncTarget)
             || _peerDisk <= DiskState.Failed)
         {
             return null; // no peer, or a diskless peer: the bitmap records the write
+        }
+        if (_replication == ReplicationState.Established && CongestedLocked(leaving: false) && OnCongestionLocked(s, offset, data.Length))
+        {
+            return null;
         }
         if (_closeEpoch || _epochWrites >= _options.MaxEpochSize)
         {
@@ -243,6 +258,7 @@ public sealed partial class ReplicatedVolume
         epoch.Requests.Add(request);
         _epochWrites++;
         _pending[request.Id] = request;
+        _transferLogBytes += data.Length;
         var flags = (fua ? DataFlags.Fua : DataFlags.None) | _options.Protocol switch
         {
             ReplicationProtocol.B => DataFlags.SendReceiveAck,
@@ -302,6 +318,7 @@ public sealed partial class ReplicatedVolume
             foreach (var r in epoch.Requests)
             {
                 _pending.Remove(r.Id);
+                _transferLogBytes -= r.Length;
             }
         }
         foreach (var r in epoch.Requests)
@@ -361,6 +378,7 @@ public sealed partial class ReplicatedVolume
         }
         _epochs.Clear();
         _pending.Clear();
+        _transferLogBytes = 0;
         _epoch++;
         _epochWrites = 0;
         _closeEpoch = false;
