@@ -79,6 +79,9 @@ public sealed class CongestionTests
         {
             frozen.TrySetResult();
         }
+        var lost = await c.Events.WaitAsync("alpha dropped the connection", e => e.Kind == "volume.connection" && e.Node == "alpha" && e.Reason.Contains("on-congestion disconnect", StringComparison.Ordinal));
+        // The writes the peer never confirmed started a new generation: the reconnect resyncs them.
+        await c.Events.WaitAsync("resync after the reconnect", e => e.Kind == "volume.sync.finished" && e.Node == "beta", lost.Sequence);
         await c.WaitSyncedAsync();
         await c.A.Volume.FlushAsync(Ct);
         Assert.Equal(Cluster.Hash(c.A, size), Cluster.Hash(c.B, size));
