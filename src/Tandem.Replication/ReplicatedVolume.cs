@@ -398,6 +398,8 @@ public sealed partial class ReplicatedVolume : IBlockVolume
                 ["size"] = _size,
                 ["outOfSyncBytes"] = _md.Bitmap.OutOfSyncBytes,
                 ["uuids"] = _md.Uuids.ToString(),
+                ["ioFrozen"] = _frozen is not null,
+                ["peerOutdated"] = (_md.Flags & MetadataFlags.PeerOutdated) != 0,
             };
             if (_session?.Resync is { } r)
             {
