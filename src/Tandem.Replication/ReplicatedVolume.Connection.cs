@@ -112,6 +112,10 @@ public sealed partial class ReplicatedVolume
     /// </summary>
     private async Task<ParamsMessage> GateAndSnapshotAsync()
     {
+        // The authenticated peer is talking to us again: writes held by a pending (or failed)
+        // resource-and-stonith fence complete now (they are in the bitmap), as DRBD resumes I/O on
+        // reconnect; the handshake below waits for them.
+        Thaw("the peer is reachable again");
         Task drained;
         lock (_lock)
         {
@@ -224,7 +228,6 @@ public sealed partial class ReplicatedVolume
             _discardMyData = false;
             SetConnectionLocked(ConnectionState.Connected, decision);
         }
-        Thaw("the peer is connected again");
         OpenGate(); // writes now wait for the bitmap exchange instead
         connection.StartSending();
         var words = _md.Bitmap.Snapshot();

@@ -104,6 +104,53 @@ public sealed class FencingTests
     }
 
     [Fact]
+    public async Task Resource_and_stonith_holds_a_write_the_lost_peer_never_confirmed_until_the_fence_succeeds()
+    {
+        var release = new TaskCompletionSource<FencePeerResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var c = await Cluster.SyncedAsync(proxied: true, tweak: o => o with
+        {
+            Fencing = FencingPolicy.ResourceAndStonith,
+            FencePeer = (resource, ct) => release.Task.WaitAsync(ct),
+        });
+        var size = c.A.Volume.Size;
+        c.ToA!.BlackHole();
+        c.ToB!.BlackHole();
+        // Protocol C: the write waits for the peer's ack, which never comes.
+        var write = c.A.Volume.WriteAsync(0, RandomNumberGenerator.GetBytes(4096), false, Ct).AsTask();
+        var before = c.Events.Last;
+        c.Partition();
+        await c.Events.WaitAsync("I/O frozen", e => e.Kind == "volume.io" && e.Node == "alpha" && e.Data!["state"] == "frozen", before);
+        // Completing it now would acknowledge data a promoted peer may lack.
+        await Assert.ThrowsAsync<TimeoutException>(() => write.WaitAsync(TimeSpan.FromMilliseconds(300), Ct));
+        release.SetResult(FencePeerResult.PeerOutdated);
+        await write.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Assert.Equal(4096, c.A.Volume.OutOfSyncBytes);
+        c.Heal();
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, size), Cluster.Hash(c.B, size));
+    }
+
+    [Fact]
+    public async Task Resource_and_stonith_frozen_after_a_failed_fence_resumes_when_the_peer_reconnects()
+    {
+        await using var c = await Cluster.SyncedAsync(tweak: o => o with
+        {
+            Fencing = FencingPolicy.ResourceAndStonith,
+            FencePeer = (resource, ct) => Task.FromResult(FencePeerResult.PeerUnreachable),
+        });
+        var size = c.A.Volume.Size;
+        await c.B.Volume.DisconnectAsync();
+        await c.Events.WaitAsync("fencing failed", e => e.Kind == "volume.fencing" && e.Node == "alpha" && e.Data!["phase"] == "finished");
+        Assert.True(c.A.Volume.IoFrozen);
+        var write = c.A.Volume.WriteAsync(4096, RandomNumberGenerator.GetBytes(4096), false, Ct).AsTask();
+        await c.B.Volume.ConnectAsync();
+        await write.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        await c.WaitSyncedAsync();
+        await c.A.Volume.FlushAsync(Ct);
+        Assert.Equal(Cluster.Hash(c.A, size), Cluster.Hash(c.B, size));
+    }
+
+    [Fact]
     public async Task Resource_and_stonith_stays_frozen_when_fencing_fails_until_resume_io()
     {
         await using var c = await Cluster.SyncedAsync(tweak: o => o with
