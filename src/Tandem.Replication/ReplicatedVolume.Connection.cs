@@ -160,8 +160,14 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    private async Task StartSessionAsync(NetworkStream stream, bool acceptor, CancellationToken cancellationToken)
+    private async Task StartSessionAsync(Stream stream, bool acceptor, CancellationToken cancellationToken)
     {
+        if (_tls is not null)
+        {
+            using var tlsTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            tlsTimeout.CancelAfter(HandshakeTimeout);
+            stream = await _tls.AuthenticateAsync(stream, server: acceptor, tlsTimeout.Token).ConfigureAwait(false);
+        }
         var connection = new PeerConnection(stream);
         HandshakeResult hs;
         try

@@ -46,6 +46,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private bool _wantConnect;
     private bool _disposed;
     private Session? _session;
+    private PeerTls? _tls;
     private TcpListener? _listener;
     private Task? _connector;
     private TaskCompletionSource? _gate;
@@ -91,8 +92,9 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backing);
+        var tls = PeerTls.Create(options); // fails here, not at the first connect, on a bad certificate
         var md = await ReplicaMetadata.OpenAsync(backing, externalMetadata, cancellationToken).ConfigureAwait(false);
-        var v = new ReplicatedVolume(options, backing, md, events, logger ?? NullLogger.Instance, time ?? TimeProvider.System);
+        var v = new ReplicatedVolume(options, backing, md, events, logger ?? NullLogger.Instance, time ?? TimeProvider.System) { _tls = tls };
         v._listener = new TcpListener(options.Listen);
         v._listener.Start();
         v._connector = v.ConnectorLoopAsync(v._stop.Token);

@@ -129,6 +129,15 @@ public sealed record ReplicatedVolumeOptions
     /// <value>0.</value>
     public int CongestionExtents { get; init; }
 
+    /// <summary>The PEM certificate (chain) of this node for TLS on the peer connection (tls-certificate), or null: no TLS.</summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificate"/> (tls-privkey), or null when the certificate file holds it.</summary>
+    public string? TlsPrivateKey { get; init; }
+
+    /// <summary>PEM certificates a peer's certificate must equal or chain to (tls-ca), or null: the own certificate file.</summary>
+    public string? TlsTrust { get; init; }
+
     /// <summary>Builds options from a resource of the configuration.</summary>
     /// <param name="spec">The resource.</param>
     /// <param name="localHost">This host's name (an <c>on HOST</c> section).</param>
@@ -187,6 +196,9 @@ public sealed record ReplicatedVolumeOptions
             },
             CongestionFill = Size(spec.Net.Other, "congestion-fill", 512),
             CongestionExtents = (int)Math.Min(int.MaxValue, Int(spec.Net.Other, "congestion-extents", 0)),
+            TlsCertificate = Text(spec.Net.Other, "tls") == "yes" ? Text(spec.Net.Other, "tls-certificate") : null,
+            TlsPrivateKey = Text(spec.Net.Other, "tls") == "yes" ? Text(spec.Net.Other, "tls-privkey") : null,
+            TlsTrust = Text(spec.Net.Other, "tls") == "yes" ? Text(spec.Net.Other, "tls-ca") : null,
         };
     }
 

@@ -16,7 +16,7 @@ public sealed class ReplicatedVolumeOptionsTests
             resource r0 {
               protocol A;
               disk { on-io-error call-local-io-error; fencing resource-only; disk-timeout 50; }
-              net { on-congestion pull-ahead; congestion-fill 2M; congestion-extents 500; }
+              net { on-congestion pull-ahead; congestion-fill 2M; congestion-extents 500; tls yes; tls-certificate "/etc/tandem/alpha.crt"; tls-privkey "/etc/tandem/alpha.key"; }
               handlers { fence-peer "/usr/lib/heartbeat/drbd-peer-outdater -t 5"; local-io-error "/usr/lib/drbd/notify-io-error.sh"; }
               on alpha { device /dev/drbd0; disk /dev/sda3; address 127.0.0.1:7788; meta-disk internal; }
               on beta { device /dev/drbd0; disk /dev/sda3; address 127.0.0.2:7788; meta-disk internal; }
@@ -36,6 +36,9 @@ public sealed class ReplicatedVolumeOptionsTests
             Assert.Equal(CongestionPolicy.PullAhead, o.OnCongestion);
             Assert.Equal(2L << 20, o.CongestionFill);
             Assert.Equal(500, o.CongestionExtents);
+            Assert.Equal("/etc/tandem/alpha.crt", o.TlsCertificate);
+            Assert.Equal("/etc/tandem/alpha.key", o.TlsPrivateKey);
+            Assert.Null(o.TlsTrust);
         }
         finally
         {
@@ -54,6 +57,7 @@ public sealed class ReplicatedVolumeOptionsTests
         Assert.Equal(TimeSpan.Zero, plain.DiskTimeout);
         Assert.Equal(0, plain.CongestionFill);
         Assert.Null(plain.FencePeerHandler);
+        Assert.Null(plain.TlsCertificate);
         var spec = new ReplicatedResourceSpec("r0")
         {
             Hosts = hosts,
