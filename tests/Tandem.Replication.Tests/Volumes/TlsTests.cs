@@ -56,6 +56,18 @@ public sealed class TlsTests : IDisposable
         Assert.NotEqual(ConnectionState.Connected, c.A.Volume.Connection);
     }
 
+    [Fact]
+    public async Task Tls_on_one_node_only_is_refused()
+    {
+        var (cert, key) = NewCertificate("alpha");
+        await using var c = await Cluster.StartAsync(tweak: o => o.NodeName == "alpha" ? o with { TlsCertificate = cert, TlsPrivateKey = key } : o);
+        await c.A.Volume.ConnectAsync();
+        await c.B.Volume.ConnectAsync();
+        await c.Events.WaitAsync("a refusal", e => e.Kind == "volume.connection" && e.Data!["new"] == "StandAlone");
+        Assert.NotEqual(ConnectionState.Connected, c.A.Volume.Connection);
+        Assert.NotEqual(ConnectionState.Connected, c.B.Volume.Connection);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private (string Cert, string Key) NewCertificate(string name)
