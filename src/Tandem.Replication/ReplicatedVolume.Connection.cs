@@ -214,6 +214,11 @@ public sealed partial class ReplicatedVolume
             await connection.DisposeAsync().ConfigureAwait(false);
             throw new ProtocolException(plan.Reason);
         }
+        if (hs.Peer.Disk == DiskState.Diskless && hs.Local.Disk == DiskState.UpToDate)
+        {
+            // The peer lost its disk while away: this data is a new generation from now on.
+            await OnPeerDisklessAsync(cancellationToken).ConfigureAwait(false);
+        }
         if (hs.AgreedSize < Size || (hs.AgreedSize != _md.LastAgreedSize))
         {
             // Differing backings: both use the smaller (drbd.md §7.2 step 5).
@@ -658,6 +663,14 @@ public sealed partial class ReplicatedVolume
                 {
                     await ClearPeerOutdatedAsync(ct).ConfigureAwait(false);
                 }
+                if (Role == Role.Primary && PeerRole != Role.Primary && Disk == DiskState.UpToDate && PeerDisk == DiskState.UpToDate && _md.Bitmap.Count > 0)
+                {
+                    // Same generation but blocks marked while connected (a write the peer failed,
+                    // a verify): the Primary's data is the current one. DRBD only warns ("No resync,
+                    // but N bits in bitmap"); we resync them.
+                    await StartResyncAsSourceAsync(s, "resync of blocks marked out of sync in the same generation", ct).ConfigureAwait(false);
+                    break;
+                }
                 s.Ready.TrySetResult();
                 break;
         }
@@ -937,6 +950,7 @@ public sealed partial class ReplicatedVolume
         public long SkippedBytes;
         public long AckedBytes;
         public long LastReceived;
+        public int NegAckResync;
         public Task? KeepAlive { get; set; }
         public Task? Congestion { get; set; }
         public string? LostReason { get; set; }

@@ -253,6 +253,36 @@ public sealed partial class ReplicatedVolume
         {
             r.NetOk.TrySetResult();
         }
+        Session? s;
+        lock (_lock)
+        {
+            s = _role == Role.Primary && _peerDisk == DiskState.UpToDate && _replication == ReplicationState.Established ? _session : null;
+        }
+        if (s is not null && Interlocked.Exchange(ref s.NegAckResync, 1) == 0)
+        {
+            // The peer kept its disk (pass_on): copy the blocks it failed to write once more.
+            _ = ResyncNegAckedAsync(s);
+        }
+    }
+
+    private async Task ResyncNegAckedAsync(Session s)
+    {
+        try
+        {
+            await Task.Yield();
+            if (Replication == ReplicationState.Established)
+            {
+                await StartResyncAsSourceAsync(s, "resync of blocks the peer failed to write", s.Cts.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The session ended: the reconnect resyncs the marked blocks.
+        }
+        finally
+        {
+            Interlocked.Exchange(ref s.NegAckResync, 0);
+        }
     }
 
     /// <summary>

@@ -96,6 +96,22 @@ public sealed class DiskErrorTests
     }
 
     [Fact]
+    public async Task Pass_on_on_the_secondary_negatively_acknowledges_and_the_primary_resyncs_the_block()
+    {
+        await using var c = await Cluster.SyncedAsync(tweak: o => o with { OnIoError = OnIoErrorPolicy.PassOn });
+        var size = c.A.Volume.Size;
+        c.B.Faulty.FailWrites = true;
+        // Completes: the Primary has it; the Secondary's failure only marks the block.
+        await c.A.Volume.WriteAsync(8192, RandomNumberGenerator.GetBytes(4096), false, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        var error = await c.Events.WaitAsync("beta passed the error on", e => e.Kind == "volume.io-error" && e.Node == "beta" && e.Data!["policy"] == "pass_on");
+        Assert.NotEqual(DiskState.Diskless, c.B.Volume.Disk);
+        c.B.Faulty.FailWrites = false;
+        await c.Events.WaitAsync("the block resynced", e => e.Kind == "volume.sync.finished" && e.Node == "beta", error.Sequence);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, size), Cluster.Hash(c.B, size));
+    }
+
+    [Fact]
     public async Task Call_local_io_error_runs_the_handler_and_detaches()
     {
         var marker = Path.Combine(Path.GetTempPath(), $"tandem-lioe-{Guid.NewGuid():N}");
