@@ -10,13 +10,16 @@ public sealed class CongestionTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Ahead_behind_a_congested_primary_goes_ahead_and_resyncs_when_the_congestion_clears()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Ahead_behind_a_congested_primary_goes_ahead_and_resyncs_when_the_congestion_clears(bool byExtents)
     {
-        await using var c = await Cluster.SyncedAsync(ReplicationProtocol.A, tweak: o => o with
+        await using var c = await Cluster.SyncedAsync(ReplicationProtocol.A, size: 32 << 20, tweak: o => o with
         {
             OnCongestion = CongestionPolicy.PullAhead,
-            CongestionFill = 256 << 10,
+            CongestionFill = byExtents ? 0 : 256 << 10,
+            CongestionExtents = byExtents ? 2 : 0,
             // The frozen peer answers no ping: keep the connection up while it is frozen.
             PingInterval = TimeSpan.FromMinutes(5),
         });
@@ -29,7 +32,9 @@ public sealed class CongestionTests
             var ahead = false;
             for (var i = 0; i < 64 && !ahead; i++)
             {
-                await c.A.Volume.WriteAsync(i % 8 * 65536L, RandomNumberGenerator.GetBytes(65536), false, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(20), Ct);
+                // By extents: each write in another 4 MiB extent, none confirmed by the frozen peer.
+                var offset = byExtents ? i % 7 * (4L << 20) : i % 8 * 65536L;
+                await c.A.Volume.WriteAsync(offset, RandomNumberGenerator.GetBytes(65536), false, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(20), Ct);
                 ahead = c.A.Volume.Replication == ReplicationState.Ahead;
             }
             Assert.True(ahead, "alpha never went Ahead");
