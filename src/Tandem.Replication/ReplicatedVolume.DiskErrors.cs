@@ -13,17 +13,8 @@ public sealed partial class ReplicatedVolume
     private int _detached;
     private long _nextReadId;
 
-    /// <summary>Whether a local disk is attached (not Failed or Diskless).</summary>
-    private bool LocalDiskAttached
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _disk is not (DiskState.Diskless or DiskState.Failed);
-            }
-        }
-    }
+    /// <summary>Whether a local disk is attached (not Failed or Diskless); lock-free, it is on the write path.</summary>
+    private bool LocalDiskAttached => Volatile.Read(ref _detached) == 0;
 
     /// <summary>Runs one local request under disk-timeout; a failure applies the on-io-error policy and is rethrown.</summary>
     private async ValueTask LocalAsync(Func<ValueTask> io)

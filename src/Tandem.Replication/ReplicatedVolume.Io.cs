@@ -102,7 +102,7 @@ public sealed partial class ReplicatedVolume
             {
                 throw new VolumeException(VolumeError.ReadOnly, $"{Resource}: this node is {_role}; only the Primary accepts writes");
             }
-            if (_disk is not (DiskState.UpToDate or DiskState.Diskless))
+            if (_disk is not (DiskState.UpToDate or DiskState.Diskless or DiskState.Failed)) // Failed: detaching now
             {
                 throw new VolumeException(VolumeError.Io, $"{Resource}: local disk is {_disk}");
             }
