@@ -87,7 +87,7 @@ public sealed partial class ReplicatedVolume
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             Log.ConnectionLost(_logger, Resource, $"resync after congestion failed: {ex.Message}");
             s.Abort();

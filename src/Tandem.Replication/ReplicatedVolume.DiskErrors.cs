@@ -266,7 +266,7 @@ public sealed partial class ReplicatedVolume
                 await StartResyncAsSourceAsync(s, "resync of blocks the peer failed to write", s.Cts.Token).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
         {
             // The session ended: the reconnect resyncs the marked blocks.
         }

@@ -106,9 +106,9 @@ public sealed partial class ReplicatedVolume
         {
             await _md.UpdateAsync(u => u, f => f | MetadataFlags.PeerOutdated, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
-            // A failing disk: the flag is an optimisation for the next start.
+            // A failing (or closed) disk: the flag is an optimisation for the next start.
         }
         lock (_lock)
         {
