@@ -61,7 +61,15 @@ public sealed partial class ReplicatedVolume
         await GateAndSnapshotAsync().ConfigureAwait(false); // holds new writes, waits for those in flight
         try
         {
-            var usable = await _md.GrowAsync(cancellationToken).ConfigureAwait(false);
+            long usable;
+            try
+            {
+                usable = await _md.GrowAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Metadata.MetadataException ex)
+            {
+                throw new InvalidOperationException($"{Resource}: {ex.Message}", ex);
+            }
             if (newSize > usable)
             {
                 throw new InvalidOperationException($"{Resource}: this node's backing allows at most {usable} bytes; grow the backing first");
@@ -141,6 +149,10 @@ public sealed partial class ReplicatedVolume
         catch (IOException ex)
         {
             (ok, reason) = (false, $"metadata I/O failed: {ex.Message}");
+        }
+        catch (Metadata.MetadataException ex)
+        {
+            (ok, reason) = (false, ex.Message);
         }
         var text = Encoding.UTF8.GetBytes(reason.Length > 400 ? reason[..400] : reason);
         var reply = new byte[9 + text.Length];
