@@ -205,6 +205,15 @@ public sealed partial class ReplicatedVolume
             {
                 Log.SplitBrain(_logger, Resource, plan.Reason);
                 Publish("volume.split-brain", plan.Reason, ("action", plan.Action.ToString()), ("rule", compare.RuleName));
+                NotifyHandler("initial-split-brain");
+                if (plan.Action == SyncAction.Disconnect)
+                {
+                    NotifyHandler("split-brain");
+                }
+            }
+            if (plan.PrimaryLost)
+            {
+                NotifyHandler("pri-lost-after-sb");
             }
         }
         Log.UuidDecision(_logger, Resource, plan.Reason);
@@ -592,6 +601,7 @@ public sealed partial class ReplicatedVolume
                     {
                         Log.SyncFinished(_logger, Resource);
                         Publish("volume.sync.finished", "sync target done", ("role", "SyncTarget"));
+                        NotifyHandler("after-resync-target");
                     }
                     s.SendState(Role, Disk);
                     break;
@@ -842,7 +852,12 @@ public sealed partial class ReplicatedVolume
                 }
             }
             await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
+            var wasOutdated = (_md.Flags & MetadataFlags.PeerOutdated) != 0;
             await _md.UpdateAsync(u => u.ClearBitmap(), f => f & ~(MetadataFlags.CrashedPrimary | MetadataFlags.FullSync | MetadataFlags.PeerOutdated), ct).ConfigureAwait(false);
+            if (wasOutdated)
+            {
+                NotifyHandler("unfence-peer");
+            }
             lock (_lock)
             {
                 _replication = ReplicationState.Established;

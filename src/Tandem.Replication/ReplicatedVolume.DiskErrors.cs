@@ -85,6 +85,15 @@ public sealed partial class ReplicatedVolume
         return true;
     }
 
+    /// <summary>Starts a notification handler if one is configured under that name.</summary>
+    private void NotifyHandler(string name)
+    {
+        if (_options.Handlers.TryGetValue(name, out var command))
+        {
+            _ = RunHandlerAsync(name, command);
+        }
+    }
+
     /// <summary>Runs a handler command; publishes <c>volume.handler</c> with its exit code.</summary>
     private async Task<int?> RunHandlerAsync(string name, string? command)
     {

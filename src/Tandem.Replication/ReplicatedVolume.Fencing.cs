@@ -197,6 +197,7 @@ public sealed partial class ReplicatedVolume
         if ((_md.Flags & MetadataFlags.PeerOutdated) != 0 && LocalDiskAttached)
         {
             await _md.UpdateAsync(u => u, f => f & ~MetadataFlags.PeerOutdated, cancellationToken).ConfigureAwait(false);
+            NotifyHandler("unfence-peer");
         }
     }
 

@@ -113,6 +113,13 @@ public sealed record ReplicatedVolumeOptions
     /// <summary>The <c>fence-peer</c> handler command (its exit code is the result, DRBD style), or null.</summary>
     public string? FencePeerHandler { get; init; }
 
+    /// <summary>
+    /// Notification handlers by DRBD name, run by <c>/bin/sh -c</c> without waiting:
+    /// <c>initial-split-brain</c>, <c>split-brain</c>, <c>pri-lost-after-sb</c>,
+    /// <c>after-resync-target</c>, <c>unfence-peer</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Handlers { get; init; } = new Dictionary<string, string>();
+
     /// <summary>How long a handler or the fence-peer callback may run before it counts as failed.</summary>
     /// <value>60 seconds.</value>
     public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(60);
@@ -188,6 +195,8 @@ public sealed record ReplicatedVolumeOptions
                 _ => FencingPolicy.DontCare,
             },
             FencePeerHandler = Handler(spec, "fence-peer"),
+            Handlers = spec.Handlers.Where(h => !string.IsNullOrWhiteSpace(h.Value))
+                .ToDictionary(h => h.Key.Replace('_', '-'), h => h.Value, StringComparer.Ordinal),
             OnCongestion = Text(spec.Net.Other, "on-congestion") switch
             {
                 "pull-ahead" => CongestionPolicy.PullAhead,

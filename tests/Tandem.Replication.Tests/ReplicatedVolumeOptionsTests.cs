@@ -39,6 +39,7 @@ public sealed class ReplicatedVolumeOptionsTests
             Assert.Equal("/etc/tandem/alpha.crt", o.TlsCertificate);
             Assert.Equal("/etc/tandem/alpha.key", o.TlsPrivateKey);
             Assert.Null(o.TlsTrust);
+            Assert.Equal("/usr/lib/heartbeat/drbd-peer-outdater -t 5", o.Handlers["fence-peer"]);
         }
         finally
         {
@@ -71,5 +72,6 @@ public sealed class ReplicatedVolumeOptionsTests
         Assert.Equal(CongestionPolicy.Disconnect, o.OnCongestion);
         Assert.Equal(1024 * 512, o.CongestionFill); // sectors, DRBD's default unit
         Assert.Equal("/bin/true", o.FencePeerHandler);
+        Assert.Equal("/bin/true", o.Handlers["fence-peer"]);
     }
 }

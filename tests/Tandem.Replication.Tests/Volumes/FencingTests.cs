@@ -17,6 +17,7 @@ public sealed class FencingTests
         var tweak = (ReplicatedVolumeOptions o) => o with
         {
             Fencing = FencingPolicy.ResourceOnly,
+            Handlers = new Dictionary<string, string> { ["unfence-peer"] = "exit 0", ["after-resync-target"] = "exit 0" },
             // What the daemon does through the cluster channel: outdate the peer once it is cut off too.
             FencePeer = async (resource, ct) =>
             {
@@ -55,6 +56,42 @@ public sealed class FencingTests
         await c.WaitSyncedAsync();
         Assert.Equal(Cluster.Hash(c.A, size), Cluster.Hash(c.B, size));
         await c.WaitForAsync("alpha forgot the outdated peer", () => (c.A.Volume.Metadata.Flags & MetadataFlags.PeerOutdated) == 0);
+        await c.Events.WaitAsync("unfence-peer on alpha", e => e.Kind == "volume.handler" && e.Node == "alpha" && e.Data!["handler"] == "unfence-peer");
+        await c.Events.WaitAsync("after-resync-target on beta", e => e.Kind == "volume.handler" && e.Node == "beta" && e.Data!["handler"] == "after-resync-target");
+    }
+
+    [Fact]
+    public async Task Split_brain_runs_the_initial_split_brain_and_split_brain_handlers_on_both_nodes()
+    {
+        var dir = Directory.CreateTempSubdirectory("tandem-sb-").FullName;
+        try
+        {
+            await using var c = await Cluster.SyncedAsync(proxied: true, tweak: o => o with
+            {
+                Handlers = new Dictionary<string, string>
+                {
+                    ["initial-split-brain"] = $"echo \"$DRBD_RESOURCE\" > '{dir}/initial-{o.NodeName}'",
+                    ["split-brain"] = $"echo \"$DRBD_PEER\" > '{dir}/sb-{o.NodeName}'",
+                },
+            });
+            c.Partition();
+            await c.WaitForAsync("both lost the peer", () => c.A.Volume.Connection == ConnectionState.Connecting && c.B.Volume.Connection == ConnectionState.Connecting);
+            await c.B.Volume.PromoteAsync(false, Ct);
+            await c.A.Volume.WriteAsync(4096, RandomNumberGenerator.GetBytes(4096), false, Ct);
+            await c.B.Volume.WriteAsync(8192, RandomNumberGenerator.GetBytes(4096), false, Ct);
+            c.Heal();
+            foreach (var (node, peer) in new[] { ("alpha", "beta"), ("beta", "alpha") })
+            {
+                await c.Events.WaitAsync($"split-brain handler on {node}", e => e.Kind == "volume.handler" && e.Node == node && e.Data!["handler"] == "split-brain");
+                await c.Events.WaitAsync($"initial-split-brain handler on {node}", e => e.Kind == "volume.handler" && e.Node == node && e.Data!["handler"] == "initial-split-brain");
+                Assert.Equal(peer, File.ReadAllText(Path.Combine(dir, $"sb-{node}")).Trim());
+                Assert.Equal("r0", File.ReadAllText(Path.Combine(dir, $"initial-{node}")).Trim());
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
