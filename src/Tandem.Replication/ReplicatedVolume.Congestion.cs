@@ -47,6 +47,10 @@ public sealed partial class ReplicatedVolume
             s.Abort();
             return true;
         }
+        if (!s.Extended)
+        {
+            return false; // an older peer knows no out-of-sync notice: block
+        }
         _replication = ReplicationState.Ahead;
         Log.Congestion(_logger, Resource, "Ahead", why);
         Publish("volume.congestion", $"congested ({why}): Ahead, only marking blocks out of sync", ("state", "Ahead"));

@@ -238,7 +238,7 @@ public sealed partial class ReplicatedVolume
         {
             _md.Bitmap.SetAll();
         }
-        var session = new Session(connection, acceptor, plan);
+        var session = new Session(connection, acceptor, plan) { Features = hs.Features };
         lock (_lock)
         {
             _session = session;
@@ -391,6 +391,12 @@ public sealed partial class ReplicatedVolume
                     }
                     if (!stored)
                     {
+                        if (!s.Extended)
+                        {
+                            // An older Primary knows no negative ack: drop the connection; it marks
+                            // every write it had not confirmed, and the reconnect decides.
+                            throw new IOException("a replicated write failed locally");
+                        }
                         s.Send(FrameType.NegAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
                     }
                     else if ((h.Flags & DataFlags.SendWriteAck) != 0)
@@ -966,6 +972,10 @@ public sealed partial class ReplicatedVolume
         public long AckedBytes;
         public long LastReceived;
         public int NegAckResync;
+        public FeatureFlags Features { get; init; }
+
+        /// <summary>Whether the peer understands the frames of diskless operation, resize and Ahead/Behind.</summary>
+        public bool Extended => (Features & FeatureFlags.DisklessResizeCongestion) != 0;
         public Task? KeepAlive { get; set; }
         public Task? Congestion { get; set; }
         public string? LostReason { get; set; }

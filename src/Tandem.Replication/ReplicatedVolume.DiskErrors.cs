@@ -138,7 +138,7 @@ public sealed partial class ReplicatedVolume
         Request? request;
         lock (_lock)
         {
-            request = _peerDisk == DiskState.UpToDate ? EnqueueLocked(offset, data.ToArray(), fua) : null;
+            request = _peerDisk == DiskState.UpToDate && _session is { Extended: true } ? EnqueueLocked(offset, data.ToArray(), fua) : null;
             if (request is not null)
             {
                 request.Diskless = true;
@@ -173,7 +173,7 @@ public sealed partial class ReplicatedVolume
             Session? s;
             lock (_lock)
             {
-                s = _session is not null && _peerDisk == DiskState.UpToDate ? _session : null;
+                s = _session is { Extended: true } && _peerDisk == DiskState.UpToDate ? _session : null;
             }
             if (s is null)
             {
@@ -330,6 +330,9 @@ public sealed partial class ReplicatedVolume
         {
             s = _session;
         }
-        s?.Send(FrameType.OutOfSync, ReplicationMessages.Ack(0, offset, length), control: false);
+        if (s is { Extended: true })
+        {
+            s.Send(FrameType.OutOfSync, ReplicationMessages.Ack(0, offset, length), control: false);
+        }
     }
 }

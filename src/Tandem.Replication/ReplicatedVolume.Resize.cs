@@ -42,6 +42,10 @@ public sealed partial class ReplicatedVolume
             {
                 throw new InvalidOperationException($"{Resource}: resize on the Primary (its data fills the grown area)");
             }
+            if (!_session.Extended)
+            {
+                throw new InvalidOperationException($"{Resource}: the peer runs an older Tandem without online resize; upgrade it first");
+            }
             if (_disk != DiskState.UpToDate || _peerDisk != DiskState.UpToDate)
             {
                 throw new InvalidOperationException($"{Resource}: resize needs UpToDate disks on both nodes");
