@@ -37,4 +37,28 @@ internal static partial class Log
 
     [LoggerMessage(2010, LogLevel.Warning, "{Resource}: connection lost: {Reason}", EventName = "Tandem.Replication.ConnectionLost")]
     public static partial void ConnectionLost(ILogger logger, string resource, string reason);
+
+    [LoggerMessage(2011, LogLevel.Error, "{Resource}: local disk detached after an I/O error; I/O is served by the peer while it is reachable", EventName = "Tandem.Replication.Detached")]
+    public static partial void Detached(ILogger logger, string resource);
+
+    [LoggerMessage(2012, LogLevel.Information, "{Resource}: handler {Handler} exited with {ExitCode}", EventName = "Tandem.Replication.Handler")]
+    public static partial void HandlerRan(ILogger logger, string resource, string handler, string exitCode);
+
+    [LoggerMessage(2013, LogLevel.Warning, "{Resource}: fencing the peer ({Policy}): {Reason}", EventName = "Tandem.Replication.FencingStarted")]
+    public static partial void FencingStarted(ILogger logger, string resource, FencingPolicy policy, string reason);
+
+    [LoggerMessage(2014, LogLevel.Warning, "{Resource}: fencing the peer returned {Result}", EventName = "Tandem.Replication.FencingResult")]
+    public static partial void FencingResult(ILogger logger, string resource, FencePeerResult result);
+
+    [LoggerMessage(2015, LogLevel.Warning, "{Resource}: I/O {State} ({Reason})", EventName = "Tandem.Replication.IoSuspended")]
+    public static partial void IoSuspended(ILogger logger, string resource, string state, string reason);
+
+    [LoggerMessage(2016, LogLevel.Warning, "{Resource}: disk marked Outdated ({Reason})", EventName = "Tandem.Replication.Outdated")]
+    public static partial void Outdated(ILogger logger, string resource, string reason);
+
+    [LoggerMessage(2017, LogLevel.Information, "{Resource}: size {Old} -> {New} bytes ({Reason})", EventName = "Tandem.Replication.Resize")]
+    public static partial void Resized(ILogger logger, string resource, long old, long @new, string reason);
+
+    [LoggerMessage(2018, LogLevel.Warning, "{Resource}: congestion: {State} ({Reason})", EventName = "Tandem.Replication.Congestion")]
+    public static partial void Congestion(ILogger logger, string resource, string state, string reason);
 }

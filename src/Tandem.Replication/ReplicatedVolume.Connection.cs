@@ -112,6 +112,10 @@ public sealed partial class ReplicatedVolume
     /// </summary>
     private async Task<ParamsMessage> GateAndSnapshotAsync()
     {
+        // The authenticated peer is talking to us again: writes held by a pending (or failed)
+        // resource-and-stonith fence complete now (they are in the bitmap), as DRBD resumes I/O on
+        // reconnect; the handshake below waits for them.
+        Thaw("the peer is reachable again");
         Task drained;
         lock (_lock)
         {
@@ -144,7 +148,8 @@ public sealed partial class ReplicatedVolume
                 DiscardMyData = _discardMyData,
                 Role = _role,
                 Disk = _disk,
-                Size = _md.UsableSize,
+                // The agreed size, not the backing's: a grown backing is used after ResizeAsync only.
+                Size = _md.LastAgreedSize > 0 ? Math.Min(_md.LastAgreedSize, _md.UsableSize) : _md.UsableSize,
                 Uuids = _md.Uuids,
                 CrashedPrimary = (_md.Flags & MetadataFlags.CrashedPrimary) != 0,
                 Inconsistent = _disk <= DiskState.Inconsistent,
@@ -155,8 +160,14 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    private async Task StartSessionAsync(NetworkStream stream, bool acceptor, CancellationToken cancellationToken)
+    private async Task StartSessionAsync(Stream stream, bool acceptor, CancellationToken cancellationToken)
     {
+        if (_tls is not null)
+        {
+            using var tlsTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            tlsTimeout.CancelAfter(HandshakeTimeout);
+            stream = await _tls.AuthenticateAsync(stream, server: acceptor, tlsTimeout.Token).ConfigureAwait(false);
+        }
         var connection = new PeerConnection(stream);
         HandshakeResult hs;
         try
@@ -172,21 +183,50 @@ public sealed partial class ReplicatedVolume
             throw;
         }
         var local = hs.Local;
-        var self = new UuidSide(local.Uuids, local.CrashedPrimary, local.Role == Role.Primary, local.Inconsistent, local.DirtyBlocks, local.DiscardMyData);
-        var peer = new UuidSide(hs.Peer.Uuids, hs.Peer.CrashedPrimary, hs.Peer.Role == Role.Primary, hs.Peer.Inconsistent, hs.Peer.DirtyBlocks, hs.Peer.DiscardMyData);
-        var compare = UuidComparer.Compare(self, peer, acceptor);
-        var plan = _options.Policies.Plan(compare, self, peer, _options.NodeName, acceptor);
-        Log.UuidDecision(_logger, Resource, plan.Reason);
-        if (plan.SplitBrain)
+        SyncPlan plan;
+        string decision;
+        if (local.Disk == DiskState.Diskless || hs.Peer.Disk == DiskState.Diskless)
         {
-            Log.SplitBrain(_logger, Resource, plan.Reason);
-            Publish("volume.split-brain", plan.Reason, ("action", plan.Action.ToString()), ("rule", compare.RuleName));
+            // A diskless side has no data generation to compare: it uses the other side's data,
+            // whose bitmap tracks what the diskless side's old disk misses (drbd.md §6).
+            plan = local.Role == Role.Primary && hs.Peer.Role == Role.Primary
+                ? new SyncPlan(SyncAction.Disconnect, false, false, false, "both nodes are Primary and one is diskless; demote one")
+                : new SyncPlan(SyncAction.None, false, false, false, local.Disk == DiskState.Diskless ? "this node is diskless: no sync" : "the peer is diskless: no sync");
+            decision = plan.Reason;
         }
+        else
+        {
+            var self = new UuidSide(local.Uuids, local.CrashedPrimary, local.Role == Role.Primary, local.Inconsistent, local.DirtyBlocks, local.DiscardMyData);
+            var peer = new UuidSide(hs.Peer.Uuids, hs.Peer.CrashedPrimary, hs.Peer.Role == Role.Primary, hs.Peer.Inconsistent, hs.Peer.DirtyBlocks, hs.Peer.DiscardMyData);
+            var compare = UuidComparer.Compare(self, peer, acceptor);
+            plan = _options.Policies.Plan(compare, self, peer, _options.NodeName, acceptor);
+            decision = compare.ToString();
+            if (plan.SplitBrain)
+            {
+                Log.SplitBrain(_logger, Resource, plan.Reason);
+                Publish("volume.split-brain", plan.Reason, ("action", plan.Action.ToString()), ("rule", compare.RuleName));
+                NotifyHandler("initial-split-brain");
+                if (plan.Action == SyncAction.Disconnect)
+                {
+                    NotifyHandler("split-brain");
+                }
+            }
+            if (plan.PrimaryLost)
+            {
+                NotifyHandler("pri-lost-after-sb");
+            }
+        }
+        Log.UuidDecision(_logger, Resource, plan.Reason);
         if (plan.Action == SyncAction.Disconnect)
         {
             OpenGate();
             await connection.DisposeAsync().ConfigureAwait(false);
             throw new ProtocolException(plan.Reason);
+        }
+        if (hs.Peer.Disk == DiskState.Diskless && hs.Local.Disk == DiskState.UpToDate)
+        {
+            // The peer lost its disk while away: this data is a new generation from now on.
+            await OnPeerDisklessAsync(cancellationToken).ConfigureAwait(false);
         }
         if (hs.AgreedSize < Size || (hs.AgreedSize != _md.LastAgreedSize))
         {
@@ -198,7 +238,7 @@ public sealed partial class ReplicatedVolume
         {
             _md.Bitmap.SetAll();
         }
-        var session = new Session(connection, acceptor, plan);
+        var session = new Session(connection, acceptor, plan) { Features = hs.Features };
         lock (_lock)
         {
             _session = session;
@@ -206,7 +246,7 @@ public sealed partial class ReplicatedVolume
             _peerDisk = hs.Peer.Disk;
             _replication = ReplicationState.WaitingForBitmap;
             _discardMyData = false;
-            SetConnectionLocked(ConnectionState.Connected, compare.ToString());
+            SetConnectionLocked(ConnectionState.Connected, decision);
         }
         OpenGate(); // writes now wait for the bitmap exchange instead
         connection.StartSending();
@@ -220,6 +260,10 @@ public sealed partial class ReplicatedVolume
         session.LastReceived = _time.GetTimestamp();
         session.Receiver = ReceiveLoopAsync(session);
         session.KeepAlive = KeepAliveAsync(session);
+        if (CongestionControlled)
+        {
+            session.Congestion = CongestionMonitorAsync(session);
+        }
     }
 
     /// <summary>
@@ -327,8 +371,35 @@ public sealed partial class ReplicatedVolume
                     {
                         s.Send(FrameType.RecvAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
                     }
-                    await LocalAsync(() => _backing.WriteAsync(h.Offset, data, (h.Flags & DataFlags.Fua) != 0, ct)).ConfigureAwait(false);
-                    if ((h.Flags & DataFlags.SendWriteAck) != 0)
+                    var stored = false;
+                    if (LocalDiskAttached)
+                    {
+                        try
+                        {
+                            await LocalAsync(() => _backing.WriteAsync(h.Offset, data, (h.Flags & DataFlags.Fua) != 0, ct)).ConfigureAwait(false);
+                            stored = true;
+                        }
+                        catch (IOException)
+                        {
+                            // Detached or passed on: a negative ack makes the Primary mark the block.
+                        }
+                    }
+                    if (stored && PeerDisk <= DiskState.Failed)
+                    {
+                        // A diskless Primary's write: only this disk has it.
+                        _md.Bitmap.Set(h.Offset, data.Length);
+                    }
+                    if (!stored)
+                    {
+                        if (!s.Extended)
+                        {
+                            // An older Primary knows no negative ack: drop the connection; it marks
+                            // every write it had not confirmed, and the reconnect decides.
+                            throw new IOException("a replicated write failed locally");
+                        }
+                        s.Send(FrameType.NegAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
+                    }
+                    else if ((h.Flags & DataFlags.SendWriteAck) != 0)
                     {
                         s.Send(FrameType.WriteAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
                     }
@@ -347,11 +418,82 @@ public sealed partial class ReplicatedVolume
                     }
                     // Write ordering "flush": every write of the epoch is complete (the loop is
                     // sequential); make them stable before acknowledging and before the next epoch.
-                    await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
+                    if (LocalDiskAttached)
+                    {
+                        try
+                        {
+                            await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
+                        }
+                        catch (IOException) when (!LocalDiskAttached)
+                        {
+                            // Detached: the writes of this epoch were negatively acknowledged or are marked.
+                        }
+                    }
                     s.Send(FrameType.BarrierAck, ReplicationMessages.Barrier(epoch, setSize), control: true);
                     s.EpochWrites = 0;
                     break;
                 }
+            case FrameType.NegAck:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
+                    {
+                        throw new ProtocolException("malformed negative ack");
+                    }
+                    OnNegAck(ack.Id);
+                    break;
+                }
+            case FrameType.DataRequest:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var req))
+                    {
+                        throw new ProtocolException("malformed data request");
+                    }
+                    await ServeDataRequestAsync(s, req, ct).ConfigureAwait(false);
+                    break;
+                }
+            case FrameType.DataReply:
+                {
+                    if (payload.Length < 8)
+                    {
+                        throw new ProtocolException("malformed data reply");
+                    }
+                    if (s.Reads.TryRemove(BinaryPrimitives.ReadUInt64BigEndian(payload), out var reader))
+                    {
+                        reader.TrySetResult(payload[8..]);
+                    }
+                    break;
+                }
+            case FrameType.NegDataReply:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var nack))
+                    {
+                        throw new ProtocolException("malformed negative data reply");
+                    }
+                    if (s.Reads.TryRemove(nack.Id, out var reader))
+                    {
+                        reader.TrySetException(new Tandem.Core.Volumes.VolumeException(Tandem.Core.Volumes.VolumeError.Io, $"{Resource}: the peer could not read {nack.Offset}+{nack.Length}"));
+                    }
+                    break;
+                }
+            case FrameType.OutOfSync:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var oos) || oos.Offset + oos.Length > Size)
+                    {
+                        throw new ProtocolException("malformed out-of-sync notice");
+                    }
+                    _md.Bitmap.Set(oos.Offset, oos.Length);
+                    if (oos.Id == AheadNotice)
+                    {
+                        await OnPeerAheadAsync(ct).ConfigureAwait(false);
+                    }
+                    break;
+                }
+            case FrameType.ResizeRequest:
+                await OnResizeRequestAsync(s, payload, ct).ConfigureAwait(false);
+                break;
+            case FrameType.ResizeReply:
+                OnResizeReply(s, payload);
+                break;
             case FrameType.RecvAck:
             case FrameType.WriteAck:
                 {
@@ -465,6 +607,7 @@ public sealed partial class ReplicatedVolume
                     {
                         Log.SyncFinished(_logger, Resource);
                         Publish("volume.sync.finished", "sync target done", ("role", "SyncTarget"));
+                        NotifyHandler("after-resync-target");
                     }
                     s.SendState(Role, Disk);
                     break;
@@ -474,12 +617,26 @@ public sealed partial class ReplicatedVolume
                 {
                     throw new ProtocolException("malformed state");
                 }
-                lock (_lock)
                 {
-                    _peerRole = (Role)payload[0];
-                    _peerDisk = (DiskState)payload[1];
+                    DiskState oldPeerDisk;
+                    lock (_lock)
+                    {
+                        oldPeerDisk = _peerDisk;
+                        _peerRole = (Role)payload[0];
+                        _peerDisk = (DiskState)payload[1];
+                    }
+                    var newPeerDisk = (DiskState)payload[1];
+                    if (newPeerDisk <= DiskState.Failed && oldPeerDisk > DiskState.Failed)
+                    {
+                        Publish("volume.peer-disk", $"the peer's disk is {newPeerDisk}", ("old", oldPeerDisk.ToString()), ("new", newPeerDisk.ToString()));
+                        await OnPeerDisklessAsync(ct).ConfigureAwait(false);
+                    }
+                    if (newPeerDisk == DiskState.UpToDate)
+                    {
+                        await ClearPeerOutdatedAsync(ct).ConfigureAwait(false);
+                    }
+                    break;
                 }
-                break;
             case FrameType.Ping:
                 s.Send(FrameType.PingAck, [], control: true);
                 break;
@@ -510,6 +667,25 @@ public sealed partial class ReplicatedVolume
                 lock (_lock)
                 {
                     _replication = ReplicationState.Established;
+                }
+                if (PeerDisk == DiskState.UpToDate && Disk == DiskState.Outdated)
+                {
+                    // In sync with the UpToDate peer (no resync needed): no longer outdated.
+                    await _md.UpdateAsync(u => u, f => f | MetadataFlags.Consistent | MetadataFlags.WasUpToDate, ct).ConfigureAwait(false);
+                    SetDisk(DiskState.UpToDate, "in sync with the UpToDate peer");
+                    s.SendState(Role, Disk);
+                }
+                if (PeerDisk == DiskState.UpToDate)
+                {
+                    await ClearPeerOutdatedAsync(ct).ConfigureAwait(false);
+                }
+                if (Role == Role.Primary && PeerRole != Role.Primary && Disk == DiskState.UpToDate && PeerDisk == DiskState.UpToDate && _md.Bitmap.Count > 0)
+                {
+                    // Same generation but blocks marked while connected (a write the peer failed,
+                    // a verify): the Primary's data is the current one. DRBD only warns ("No resync,
+                    // but N bits in bitmap"); we resync them.
+                    await StartResyncAsSourceAsync(s, "resync of blocks marked out of sync in the same generation", ct).ConfigureAwait(false);
+                    break;
                 }
                 s.Ready.TrySetResult();
                 break;
@@ -682,7 +858,12 @@ public sealed partial class ReplicatedVolume
                 }
             }
             await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
-            await _md.UpdateAsync(u => u.ClearBitmap(), f => f & ~(MetadataFlags.CrashedPrimary | MetadataFlags.FullSync), ct).ConfigureAwait(false);
+            var wasOutdated = (_md.Flags & MetadataFlags.PeerOutdated) != 0;
+            await _md.UpdateAsync(u => u.ClearBitmap(), f => f & ~(MetadataFlags.CrashedPrimary | MetadataFlags.FullSync | MetadataFlags.PeerOutdated), ct).ConfigureAwait(false);
+            if (wasOutdated)
+            {
+                NotifyHandler("unfence-peer");
+            }
             lock (_lock)
             {
                 _replication = ReplicationState.Established;
@@ -719,6 +900,7 @@ public sealed partial class ReplicatedVolume
     private async Task OnSessionLostAsync(Session s, string reason)
     {
         int unconfirmed;
+        bool fence;
         lock (_lock)
         {
             if (_session != s)
@@ -728,6 +910,7 @@ public sealed partial class ReplicatedVolume
             _session = null;
             _replication = ReplicationState.Off;
             _peerRole = Role.Unknown;
+            fence = BeginFencingLocked(_peerDisk);
             _peerDisk = DiskState.DUnknown;
             unconfirmed = FailTransferLogLocked();
             s.Ready.TrySetResult();
@@ -744,7 +927,11 @@ public sealed partial class ReplicatedVolume
         {
             await s.KeepAlive.ConfigureAwait(false);
         }
-        if (!_disposed)
+        if (s.Congestion is not null)
+        {
+            await s.Congestion.ConfigureAwait(false);
+        }
+        if (!_disposed && LocalDiskAttached)
         {
             try
             {
@@ -760,6 +947,10 @@ public sealed partial class ReplicatedVolume
             {
                 // A failing disk: the AL still over-approximates.
             }
+        }
+        if (fence && !_disposed)
+        {
+            _ = FenceAfterLossAsync(reason);
         }
         _wake.Release();
     }
@@ -780,13 +971,21 @@ public sealed partial class ReplicatedVolume
         public long SkippedBytes;
         public long AckedBytes;
         public long LastReceived;
+        public int NegAckResync;
+        public FeatureFlags Features { get; init; }
+
+        /// <summary>Whether the peer understands the frames of diskless operation, resize and Ahead/Behind.</summary>
+        public bool Extended => (Features & FeatureFlags.DisklessResizeCongestion) != 0;
         public Task? KeepAlive { get; set; }
+        public Task? Congestion { get; set; }
         public string? LostReason { get; set; }
         public long LastAcked { get; set; }
         public long LastAckTime { get; set; }
         public bool Stalled { get; set; }
 #pragma warning restore SA1401, CA1051
         public System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource<byte[]>> Digests { get; } = new();
+        public System.Collections.Concurrent.ConcurrentDictionary<ulong, TaskCompletionSource<byte[]>> Reads { get; } = new();
+        public TaskCompletionSource<(bool Ok, long Usable, string Reason)>? ResizeReply { get; set; }
 
         public void Send(FrameType type, byte[] payload, bool control) => Connection.Enqueue(type, default, payload, control);
 

@@ -11,12 +11,25 @@ public sealed partial class ReplicatedVolume
     public async ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         CheckRange(offset, buffer.Length);
-        if (Disk != DiskState.UpToDate)
+        var disk = Disk;
+        if (disk == DiskState.UpToDate)
         {
-            // Reading from the peer (diskless primary, §6) is not built: refuse stale data.
-            throw new VolumeException(VolumeError.Io, $"{Resource}: local data is {Disk}, not UpToDate");
+            try
+            {
+                await LocalAsync(() => _backing.ReadAsync(offset, buffer, cancellationToken)).ConfigureAwait(false);
+                return;
+            }
+            catch (IOException) when (!LocalDiskAttached)
+            {
+                // Detached by this error: the peer serves the read (diskless primary, §6).
+            }
         }
-        await _backing.ReadAsync(offset, buffer, cancellationToken).ConfigureAwait(false);
+        else if (disk is not (DiskState.Diskless or DiskState.Failed))
+        {
+            // Refuse stale data.
+            throw new VolumeException(VolumeError.Io, $"{Resource}: local data is {disk}, not UpToDate");
+        }
+        await ReadFromPeerAsync(offset, buffer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -55,7 +68,21 @@ public sealed partial class ReplicatedVolume
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        await LocalAsync(() => _backing.FlushAsync(cancellationToken)).ConfigureAwait(false);
+        if (LocalDiskAttached)
+        {
+            try
+            {
+                await LocalAsync(() => _backing.FlushAsync(cancellationToken)).ConfigureAwait(false);
+            }
+            catch (IOException) when (!LocalDiskAttached && PeerDisk == DiskState.UpToDate)
+            {
+                // Detached: the peer's barrier ack below is what makes the data durable.
+            }
+        }
+        else if (PeerDisk != DiskState.UpToDate)
+        {
+            throw new VolumeException(VolumeError.Io, $"{Resource}: no local disk and no UpToDate peer");
+        }
         Task wait;
         lock (_lock)
         {
@@ -75,7 +102,7 @@ public sealed partial class ReplicatedVolume
             {
                 throw new VolumeException(VolumeError.ReadOnly, $"{Resource}: this node is {_role}; only the Primary accepts writes");
             }
-            if (_disk != DiskState.UpToDate)
+            if (_disk is not (DiskState.UpToDate or DiskState.Diskless or DiskState.Failed)) // Failed: detaching now
             {
                 throw new VolumeException(VolumeError.Io, $"{Resource}: local disk is {_disk}");
             }
@@ -120,8 +147,17 @@ public sealed partial class ReplicatedVolume
     private async Task WriteAdmittedAsync(long offset, int length, ReadOnlyMemory<byte> data, bool fua, CancellationToken cancellationToken)
     {
         // The AL transaction is metadata I/O on the same disk: its failure fails the disk too.
-        await LocalAsync(() => _md.ActivityLog.BeginAsync(offset, length, cancellationToken)).ConfigureAwait(false);
+        if (!LocalDiskAttached || !await BeginActivityAsync(offset, length, cancellationToken).ConfigureAwait(false))
+        {
+            await WriteDisklessAsync(offset, data, fua, cancellationToken).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _closeEpoch = true;
+            }
+            return;
+        }
         Request? request = null;
+        IOException? localError = null;
         try
         {
             await EnsureGenerationAsync(cancellationToken).ConfigureAwait(false);
@@ -137,11 +173,26 @@ public sealed partial class ReplicatedVolume
                         _md.Bitmap.Set(offset, length);
                     }
                 }
-                await LocalAsync(() => _backing.WriteAsync(offset, copy, fua, cancellationToken)).ConfigureAwait(false);
+                try
+                {
+                    await LocalAsync(() => _backing.WriteAsync(offset, copy, fua, cancellationToken)).ConfigureAwait(false);
+                }
+                catch (IOException ex) when (request is not null)
+                {
+                    // The peer gets it anyway: detach serves the write from there; pass_on reports
+                    // the error once the peer has it.
+                    localError = ex;
+                }
             }
             finally
             {
                 UnlockStripes(offset, length);
+            }
+            if (request is null)
+            {
+                // Not replicated although the generation check above found a peer (it went away,
+                // or Ahead began): this write must belong to a new generation too.
+                await EnsureGenerationAsync(cancellationToken).ConfigureAwait(false);
             }
             if (request is not null)
             {
@@ -159,6 +210,10 @@ public sealed partial class ReplicatedVolume
                     }
                     await acked.WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
+            }
+            if (localError is not null)
+            {
+                AfterReplicatedLocalError(offset, length, localError);
             }
         }
         finally
@@ -180,7 +235,17 @@ public sealed partial class ReplicatedVolume
     private Request? EnqueueLocked(long offset, byte[] data, bool fua)
     {
         var s = _session;
-        if (s is null || _replication is not (ReplicationState.Established or ReplicationState.SyncSource or ReplicationState.SyncTarget))
+        if (s is not null && _replication == ReplicationState.Ahead)
+        {
+            AheadLocked(s, offset, data.Length);
+            return null;
+        }
+        if (s is null || _replication is not (ReplicationState.Established or ReplicationState.SyncSource or ReplicationState.SyncTarget)
+            || _peerDisk <= DiskState.Failed)
+        {
+            return null; // no peer, or a diskless peer: the bitmap records the write
+        }
+        if (_replication == ReplicationState.Established && CongestedLocked(leaving: false) && OnCongestionLocked(s, offset, data.Length))
         {
             return null;
         }
@@ -193,6 +258,7 @@ public sealed partial class ReplicatedVolume
         epoch.Requests.Add(request);
         _epochWrites++;
         _pending[request.Id] = request;
+        _transferLogBytes += data.Length;
         var flags = (fua ? DataFlags.Fua : DataFlags.None) | _options.Protocol switch
         {
             ReplicationProtocol.B => DataFlags.SendReceiveAck,
@@ -252,6 +318,7 @@ public sealed partial class ReplicatedVolume
             foreach (var r in epoch.Requests)
             {
                 _pending.Remove(r.Id);
+                _transferLogBytes -= r.Length;
             }
         }
         foreach (var r in epoch.Requests)
@@ -286,13 +353,32 @@ public sealed partial class ReplicatedVolume
             {
                 _md.Bitmap.Set(r.Offset, r.Length);
                 _md.ActivityLog.Complete(r.Offset, r.Length);
-                r.NetOk.TrySetResult();
+                if (r.Diskless)
+                {
+                    r.NetOk.TrySetException(new VolumeException(VolumeError.Io, $"{Resource}: connection lost before the peer confirmed a write of this diskless node"));
+                }
+                else if (_frozen is not null)
+                {
+                    _held.Add(r.NetOk); // resource-and-stonith: completes when fencing resolves
+                }
+                else
+                {
+                    r.NetOk.TrySetResult();
+                }
                 failed++;
             }
-            epoch.Acked.TrySetResult();
+            if (_frozen is not null)
+            {
+                _held.Add(epoch.Acked);
+            }
+            else
+            {
+                epoch.Acked.TrySetResult();
+            }
         }
         _epochs.Clear();
         _pending.Clear();
+        _transferLogBytes = 0;
         _epoch++;
         _epochWrites = 0;
         _closeEpoch = false;
@@ -324,9 +410,10 @@ public sealed partial class ReplicatedVolume
         bool replicating;
         lock (_lock)
         {
-            replicating = _session is not null && _replication is ReplicationState.Established or ReplicationState.SyncSource or ReplicationState.SyncTarget;
+            replicating = _session is not null && _replication is ReplicationState.Established or ReplicationState.SyncSource or ReplicationState.SyncTarget
+                && _peerDisk > DiskState.Failed;
         }
-        if (replicating || _md.Uuids.Bitmap != 0)
+        if (replicating || _md.Uuids.Bitmap != 0 || !LocalDiskAttached)
         {
             return;
         }
@@ -349,26 +436,15 @@ public sealed partial class ReplicatedVolume
     {
         lock (_lock)
         {
+            if (_frozen is not null)
+            {
+                return _frozen.Task; // resource-and-stonith: frozen while fencing the peer
+            }
             if (_gate is not null)
             {
                 return _gate.Task;
             }
             return _replication == ReplicationState.WaitingForBitmap && _session is not null ? _session.Ready.Task : Task.CompletedTask;
-        }
-    }
-
-    private async ValueTask LocalAsync(Func<ValueTask> io)
-    {
-        try
-        {
-            await io().ConfigureAwait(false);
-        }
-        catch (IOException ex)
-        {
-            // on-io-error: the local disk is failed; the error is passed on to the caller.
-            Log.IoError(_logger, Resource, ex.Message);
-            SetDisk(DiskState.Failed, $"local I/O error: {ex.Message}");
-            throw;
         }
     }
 
@@ -415,6 +491,7 @@ public sealed partial class ReplicatedVolume
         public long Offset { get; } = offset;
         public int Length { get; } = length;
         public Epoch Epoch { get; } = epoch;
+        public bool Diskless { get; set; }
         public TaskCompletionSource NetOk { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 

@@ -46,6 +46,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private bool _wantConnect;
     private bool _disposed;
     private Session? _session;
+    private PeerTls? _tls;
     private TcpListener? _listener;
     private Task? _connector;
     private TaskCompletionSource? _gate;
@@ -91,8 +92,9 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backing);
+        var tls = PeerTls.Create(options); // fails here, not at the first connect, on a bad certificate
         var md = await ReplicaMetadata.OpenAsync(backing, externalMetadata, cancellationToken).ConfigureAwait(false);
-        var v = new ReplicatedVolume(options, backing, md, events, logger ?? NullLogger.Instance, time ?? TimeProvider.System);
+        var v = new ReplicatedVolume(options, backing, md, events, logger ?? NullLogger.Instance, time ?? TimeProvider.System) { _tls = tls };
         v._listener = new TcpListener(options.Listen);
         v._listener.Start();
         v._connector = v.ConnectorLoopAsync(v._stop.Token);
@@ -170,6 +172,10 @@ public sealed partial class ReplicatedVolume : IBlockVolume
                 throw new InvalidOperationException($"{Resource}: no local disk (state {disk})");
             }
         }
+        if (!force)
+        {
+            await FenceBeforePromoteAsync().ConfigureAwait(false);
+        }
         if (force && disk != DiskState.UpToDate)
         {
             Log.ForcedPromotion(_logger, Resource, disk);
@@ -208,8 +214,11 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         await FlushAsync(cancellationToken).ConfigureAwait(false);
         await WaitTransferLogEmptyAsync(cancellationToken).ConfigureAwait(false);
         SetRole(Role.Secondary, "demoted");
-        await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
-        await _md.UpdateAsync(u => u with { Current = u.Current & ~1UL }, f => f & ~MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
+        if (LocalDiskAttached)
+        {
+            await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
+            await _md.UpdateAsync(u => u with { Current = u.Current & ~1UL }, f => f & ~MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
+        }
         Session? s;
         lock (_lock)
         {
@@ -391,6 +400,8 @@ public sealed partial class ReplicatedVolume : IBlockVolume
                 ["size"] = _size,
                 ["outOfSyncBytes"] = _md.Bitmap.OutOfSyncBytes,
                 ["uuids"] = _md.Uuids.ToString(),
+                ["ioFrozen"] = _frozen is not null,
+                ["peerOutdated"] = (_md.Flags & MetadataFlags.PeerOutdated) != 0,
             };
             if (_session?.Resync is { } r)
             {
@@ -456,6 +467,11 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         if (_connector is not null)
         {
             await _connector.ConfigureAwait(false);
+        }
+        Thaw("shutting down");
+        if (!LocalDiskAttached)
+        {
+            return; // a detached disk is not touched again
         }
         try
         {

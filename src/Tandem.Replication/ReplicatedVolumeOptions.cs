@@ -87,6 +87,64 @@ public sealed record ReplicatedVolumeOptions
     /// <value>6 seconds (DRBD's <c>timeout</c>; its 0.5 s ping-timeout is for a dedicated meta socket).</value>
     public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromSeconds(6);
 
+    /// <summary>What a local I/O error does (on-io-error).</summary>
+    /// <value><see cref="OnIoErrorPolicy.Detach"/>, DRBD's default.</value>
+    public OnIoErrorPolicy OnIoError { get; init; } = OnIoErrorPolicy.Detach;
+
+    /// <summary>The <c>local-io-error</c> handler command (run by <c>/bin/sh -c</c>) for <see cref="OnIoErrorPolicy.CallLocalIoError"/>, or null.</summary>
+    public string? LocalIoErrorHandler { get; init; }
+
+    /// <summary>A local request not completed within this time counts as an I/O error (disk-timeout); zero waits forever.</summary>
+    /// <value>Zero (off), DRBD's default.</value>
+    public TimeSpan DiskTimeout { get; init; }
+
+    /// <summary>What a Primary does when it loses its peer (fencing).</summary>
+    /// <value><see cref="FencingPolicy.DontCare"/>.</value>
+    public FencingPolicy Fencing { get; init; } = FencingPolicy.DontCare;
+
+    /// <summary>
+    /// Fences the peer of a resource (the daemon outdates it through the cluster channel, or
+    /// STONITHs it): called with the resource name when a Primary loses its peer under
+    /// <see cref="Fencing"/> other than dont-care, and before promoting without a reachable peer.
+    /// When null, <see cref="FencePeerHandler"/> is run instead.
+    /// </summary>
+    public Func<string, CancellationToken, Task<FencePeerResult>>? FencePeer { get; init; }
+
+    /// <summary>The <c>fence-peer</c> handler command (its exit code is the result, DRBD style), or null.</summary>
+    public string? FencePeerHandler { get; init; }
+
+    /// <summary>
+    /// Notification handlers by DRBD name, run by <c>/bin/sh -c</c> without waiting:
+    /// <c>initial-split-brain</c>, <c>split-brain</c>, <c>pri-lost-after-sb</c>,
+    /// <c>after-resync-target</c>, <c>unfence-peer</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Handlers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>How long a handler or the fence-peer callback may run before it counts as failed.</summary>
+    /// <value>60 seconds.</value>
+    public TimeSpan HandlerTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>What a protocol A Primary does when the link is congested (on-congestion).</summary>
+    /// <value><see cref="CongestionPolicy.Block"/>.</value>
+    public CongestionPolicy OnCongestion { get; init; } = CongestionPolicy.Block;
+
+    /// <summary>Bytes queued for the peer above which the link counts as congested (congestion-fill); 0 is off.</summary>
+    /// <value>0.</value>
+    public long CongestionFill { get; init; }
+
+    /// <summary>Activity-log extents in use above which the link counts as congested (congestion-extents); 0 is off.</summary>
+    /// <value>0.</value>
+    public int CongestionExtents { get; init; }
+
+    /// <summary>The PEM certificate (chain) of this node for TLS on the peer connection (tls-certificate), or null: no TLS.</summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificate"/> (tls-privkey), or null when the certificate file holds it.</summary>
+    public string? TlsPrivateKey { get; init; }
+
+    /// <summary>PEM certificates a peer's certificate must equal or chain to (tls-ca), or null: the own certificate file.</summary>
+    public string? TlsTrust { get; init; }
+
     /// <summary>Builds options from a resource of the configuration.</summary>
     /// <param name="spec">The resource.</param>
     /// <param name="localHost">This host's name (an <c>on HOST</c> section).</param>
@@ -122,7 +180,66 @@ public sealed record ReplicatedVolumeOptions
             PeerTimeout = spec.Net.Timeout,
             VerifyAlg = spec.Net.VerifyAlg,
             CsumsAlg = spec.Net.CsumsAlg,
+            OnIoError = spec.Disk.OnIoError switch
+            {
+                "pass_on" => OnIoErrorPolicy.PassOn,
+                "call-local-io-error" => OnIoErrorPolicy.CallLocalIoError,
+                _ => OnIoErrorPolicy.Detach,
+            },
+            LocalIoErrorHandler = Handler(spec, "local-io-error"),
+            DiskTimeout = TimeSpan.FromMilliseconds(100 * Int(spec.Disk.Other, "disk-timeout", 0)),
+            Fencing = spec.Disk.Fencing switch
+            {
+                "resource-only" => FencingPolicy.ResourceOnly,
+                "resource-and-stonith" => FencingPolicy.ResourceAndStonith,
+                _ => FencingPolicy.DontCare,
+            },
+            FencePeerHandler = Handler(spec, "fence-peer"),
+            Handlers = spec.Handlers.Where(h => !string.IsNullOrWhiteSpace(h.Value))
+                .ToDictionary(h => h.Key.Replace('_', '-'), h => h.Value, StringComparer.Ordinal),
+            OnCongestion = Text(spec.Net.Other, "on-congestion") switch
+            {
+                "pull-ahead" => CongestionPolicy.PullAhead,
+                "disconnect" => CongestionPolicy.Disconnect,
+                _ => CongestionPolicy.Block,
+            },
+            CongestionFill = Size(spec.Net.Other, "congestion-fill", 512),
+            CongestionExtents = (int)Math.Min(int.MaxValue, Int(spec.Net.Other, "congestion-extents", 0)),
+            TlsCertificate = Text(spec.Net.Other, "tls") == "yes" ? Text(spec.Net.Other, "tls-certificate") : null,
+            TlsPrivateKey = Text(spec.Net.Other, "tls") == "yes" ? Text(spec.Net.Other, "tls-privkey") : null,
+            TlsTrust = Text(spec.Net.Other, "tls") == "yes" ? Text(spec.Net.Other, "tls-ca") : null,
         };
+    }
+
+    private static string? Handler(ReplicatedResourceSpec spec, string name) =>
+        spec.Handlers.TryGetValue(name, out var command) || spec.Handlers.TryGetValue(name.Replace('-', '_'), out command)
+            ? (string.IsNullOrWhiteSpace(command) ? null : command)
+            : null;
+
+    private static string? Text(IReadOnlyDictionary<string, string> options, string key) =>
+        options.TryGetValue(key, out var raw) || options.TryGetValue(key.Replace('-', '_'), out raw) ? raw : null;
+
+    /// <summary>A DRBD size: a number in <paramref name="unit"/> bytes, or with a K, M or G suffix (powers of 1024).</summary>
+    private static long Size(IReadOnlyDictionary<string, string> options, string key, long unit)
+    {
+        var raw = Text(options, key)?.Trim();
+        if (string.IsNullOrEmpty(raw))
+        {
+            return 0;
+        }
+        var multiplier = char.ToUpperInvariant(raw[^1]) switch
+        {
+            'K' => 1L << 10,
+            'M' => 1L << 20,
+            'G' => 1L << 30,
+            _ => 0,
+        };
+        var digits = multiplier == 0 ? raw : raw[..^1];
+        if (!long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v))
+        {
+            return 0;
+        }
+        return v * (multiplier == 0 ? unit : multiplier);
     }
 
     private static long Int(IReadOnlyDictionary<string, string> options, string key, long fallback) =>

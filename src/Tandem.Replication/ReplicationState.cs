@@ -17,4 +17,10 @@ public enum ReplicationState
 
     /// <summary>This node receives the out-of-sync blocks.</summary>
     SyncTarget,
+
+    /// <summary>Congested (on-congestion pull-ahead): writes are only marked out of sync for the peer; a resync follows when the congestion clears.</summary>
+    Ahead,
+
+    /// <summary>The peer is Ahead: this node's data is consistent but stale until the resync.</summary>
+    Behind,
 }

@@ -33,6 +33,7 @@ public sealed class ActivityLog
     private readonly Func<IReadOnlyCollection<uint>, ulong, CancellationToken, ValueTask> _persist;
     private readonly Func<CancellationToken, ValueTask> _flushBitmap;
     private ulong _sequence;
+    private int _busy;
 
     internal ActivityLog(int capacity, ulong sequence, IEnumerable<uint> extents,
         Func<IReadOnlyCollection<uint>, ulong, CancellationToken, ValueTask> persist,
@@ -53,6 +54,21 @@ public sealed class ActivityLog
 
     /// <summary>The configured number of extents (al-extents).</summary>
     public int Capacity { get; }
+
+    /// <summary>Extents with writes not yet confirmed by the peer (DRBD's AL "in use", for congestion-extents).</summary>
+    internal int BusyExtents
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _busy;
+            }
+        }
+    }
+
+    /// <summary>The sequence number of the newest transaction.</summary>
+    internal ulong Sequence => Interlocked.Read(ref _sequence);
 
     /// <summary>The number of AL transactions committed since open.</summary>
     public long Transactions { get; private set; }
@@ -155,6 +171,7 @@ public sealed class ActivityLog
             {
                 if (_hot.TryGetValue(e, out var entry) && entry.Pending > 0)
                 {
+                    _busy -= entry.Pending == 1 ? 1 : 0;
                     _hot[e] = (entry.Node, entry.Pending - 1);
                 }
             }
@@ -220,6 +237,7 @@ public sealed class ActivityLog
                 var entry = _hot[e];
                 _lru.Remove(entry.Node);
                 _lru.AddFirst(entry.Node);
+                _busy += entry.Pending == 0 ? 1 : 0;
                 _hot[e] = (entry.Node, entry.Pending + 1);
             }
             return true;

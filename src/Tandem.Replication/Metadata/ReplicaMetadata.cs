@@ -13,14 +13,16 @@ namespace Tandem.Replication.Metadata;
 public sealed class ReplicaMetadata
 {
     private readonly IBlockVolume _device;
+    private readonly IBlockVolume _backing;
     private readonly SemaphoreSlim _superblockLock = new(1, 1);
     private readonly SemaphoreSlim _bitmapLock = new(1, 1);
     private Superblock _superblock;
     private ulong _alSequence;
 
-    private ReplicaMetadata(IBlockVolume device, MetadataLayout layout, Superblock superblock)
+    private ReplicaMetadata(IBlockVolume device, IBlockVolume backing, MetadataLayout layout, Superblock superblock)
     {
         _device = device;
+        _backing = backing;
         Layout = layout;
         _superblock = superblock;
         Bitmap = new QuickSyncBitmap(layout.UsableSize);
@@ -28,7 +30,7 @@ public sealed class ReplicaMetadata
     }
 
     /// <summary>Where the pieces are.</summary>
-    public MetadataLayout Layout { get; }
+    public MetadataLayout Layout { get; private set; }
 
     /// <summary>Bytes of data the replica exposes.</summary>
     public long UsableSize => Layout.UsableSize;
@@ -49,7 +51,7 @@ public sealed class ReplicaMetadata
     public long LastAgreedSize => _superblock.LastAgreedSize;
 
     /// <summary>The quick-sync bitmap.</summary>
-    public QuickSyncBitmap Bitmap { get; }
+    public QuickSyncBitmap Bitmap { get; private set; }
 
     /// <summary>The activity log.</summary>
     public ActivityLog ActivityLog { get; private set; }
@@ -117,7 +119,7 @@ public sealed class ReplicaMetadata
             AlExtents = alExtents,
             External = layout.External,
         };
-        var md = new ReplicaMetadata(device, layout, sb);
+        var md = new ReplicaMetadata(device, backing, layout, sb);
         // Both superblock slots, both AL copies and the whole bitmap, so nothing stale survives.
         var slot = new byte[Superblock.Size];
         sb.Format(slot);
@@ -148,7 +150,7 @@ public sealed class ReplicaMetadata
         var probe = await ProbeAsync(backing, externalMetadata, cancellationToken).ConfigureAwait(false)
             ?? throw new MetadataException("no valid Tandem metadata found; run `tandem volume create-md` first");
         var (layout, sb) = probe;
-        var md = new ReplicaMetadata(device, layout, sb);
+        var md = new ReplicaMetadata(device, backing, layout, sb);
         for (var p = 0; p < md.Bitmap.PageCount; p++)
         {
             var page = new byte[MetadataLayout.Block];
@@ -195,6 +197,63 @@ public sealed class ReplicaMetadata
             };
             await WriteSuperblockAsync(next, cancellationToken).ConfigureAwait(false);
             _superblock = next;
+        }
+        finally
+        {
+            _superblockLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Online grow: when the data backing grew, lays the metadata out for its new size. With
+    /// internal metadata the bitmap, the activity log and both superblock slots move to the new
+    /// end of the backing (the superblock is written last, so until then the old place is the
+    /// valid one for this process and nothing is lost in memory). The caller holds application
+    /// writes and resync while this runs.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the I/O.</param>
+    /// <returns>The usable size afterwards (unchanged when the backing did not grow).</returns>
+    public async Task<long> GrowAsync(CancellationToken cancellationToken)
+    {
+        await _superblockLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _bitmapLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var layout = MetadataLayout.Compute(_backing.Size, Layout.External ? _device.Size : null, _superblock.AlExtents);
+                if (layout.UsableSize <= Layout.UsableSize)
+                {
+                    return Layout.UsableSize;
+                }
+                var bitmap = new QuickSyncBitmap(layout.UsableSize);
+                bitmap.Merge(Bitmap.Snapshot());
+                bitmap.MarkAllDirty();
+                var al = new byte[layout.ActivityLogCopySize];
+                ActivityLog.Format(ActivityLog.Extents, ActivityLog.Sequence, _superblock.AlExtents, al);
+                await _device.WriteAsync(layout.ActivityLogOffset, al, false, cancellationToken).ConfigureAwait(false);
+                await _device.WriteAsync(layout.ActivityLogOffset + layout.ActivityLogCopySize, al, false, cancellationToken).ConfigureAwait(false);
+                foreach (var (page, image) in bitmap.TakeDirtyPages())
+                {
+                    await _device.WriteAsync(layout.BitmapOffset + (long)page * MetadataLayout.Block, image, false, cancellationToken).ConfigureAwait(false);
+                }
+                await _device.FlushAsync(cancellationToken).ConfigureAwait(false);
+                var next = _superblock with { Sequence = _superblock.Sequence + 1, UsableSize = layout.UsableSize };
+                var slot = new byte[Superblock.Size];
+                next.Format(slot);
+                // Both slots at the new place: neither may hold stale bytes that parse.
+                await _device.WriteAsync(layout.SuperblockOffset, slot, true, cancellationToken).ConfigureAwait(false);
+                await _device.WriteAsync(layout.SuperblockOffset + Superblock.Size, slot, true, cancellationToken).ConfigureAwait(false);
+                await _device.FlushAsync(cancellationToken).ConfigureAwait(false);
+                _superblock = next;
+                Layout = layout;
+                Bitmap = bitmap;
+                return layout.UsableSize;
+            }
+            finally
+            {
+                _bitmapLock.Release();
+            }
         }
         finally
         {

@@ -46,4 +46,7 @@ internal enum FeatureFlags : uint
 
     /// <summary>Write-zeroes travels as a flag, without a payload.</summary>
     Zeroes = 4,
+
+    /// <summary>Diskless reads (DataRequest/DataReply), negative acks, out-of-sync notices (detach, Ahead) and resize.</summary>
+    DisklessResizeCongestion = 8,
 }

@@ -25,10 +25,12 @@ internal readonly record struct FrameHeader(FrameType Type, int Length)
     {
         FrameType.Data => DataHeader.Size + MaxData,
         FrameType.ResyncData => 8 + MaxData,
+        FrameType.DataReply => 8 + MaxData,
         FrameType.BitmapChunk => MaxBitmapChunk,
         FrameType.Params => 1024,
         FrameType.DigestReply => 8 + 4 + (ResyncChunk / 4096 * BlockDigest.MaxSize),
         FrameType.Error => 1024,
+        FrameType.ResizeReply => 1024,
         FrameType.AuthChallenge or FrameType.AuthResponse => 64,
         _ => 64,
     };

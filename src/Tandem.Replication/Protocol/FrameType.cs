@@ -26,4 +26,10 @@ internal enum FrameType : ushort
     DigestRequest = 0x20,
     DigestReply = 0x21,
     ResyncInSync = 0x22,
+    DataRequest = 0x23,
+    DataReply = 0x24,
+    NegDataReply = 0x25,
+    ResizeRequest = 0x26,
+    ResizeReply = 0x27,
+    OutOfSync = 0x28,
 }

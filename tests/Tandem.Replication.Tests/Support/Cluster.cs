@@ -38,7 +38,7 @@ internal sealed class Cluster : IAsyncDisposable
     }
 
     public static async Task<Cluster> StartAsync(long sizeA = 8 << 20, long sizeB = 8 << 20, ReplicationProtocol protocol = ReplicationProtocol.C,
-        Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool randomDataOnA = false, bool proxied = false)
+        Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool randomDataOnA = false, bool proxied = false, long? visibleSize = null)
     {
         var c = new Cluster();
         var (pa, pb) = (FreePort(), FreePort());
@@ -49,13 +49,27 @@ internal sealed class Cluster : IAsyncDisposable
             c.ToB = new CuttableProxy(new IPEndPoint(IPAddress.Loopback, pb));
             (peerOfA, peerOfB) = (c.ToB.EndPoint.Port, c.ToA.EndPoint.Port);
         }
-        c.A = await c.CreateNodeAsync("alpha", sizeA, pa, peerOfA, protocol, o => (tweak?.Invoke(o) ?? o) with { PeerName = "beta" }, randomDataOnA);
-        c.B = await c.CreateNodeAsync("beta", sizeB, pb, peerOfB, protocol, o => (tweak?.Invoke(o) ?? o) with { PeerName = "alpha" }, false);
+        c.A = await c.CreateNodeAsync("alpha", sizeA, pa, peerOfA, protocol, o => (tweak?.Invoke(o) ?? o) with { PeerName = "beta" }, randomDataOnA, visibleSize);
+        c.B = await c.CreateNodeAsync("beta", sizeB, pb, peerOfB, protocol, o => (tweak?.Invoke(o) ?? o) with { PeerName = "alpha" }, false, visibleSize);
+        return c;
+    }
+
+    /// <summary>Two connected, UpToDate replicas (initial sync skipped), alpha Primary.</summary>
+    public static async Task<Cluster> SyncedAsync(ReplicationProtocol protocol = ReplicationProtocol.C, Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null,
+        bool proxied = false, long? visibleSize = null, long size = 8 << 20)
+    {
+        var c = await StartAsync(size, size, protocol: protocol, tweak: tweak, proxied: proxied, visibleSize: visibleSize);
+        await c.ConnectBothAsync();
+        await c.WaitForAsync("established", () => c.A.Volume.Replication == ReplicationState.Established && c.B.Volume.Replication == ReplicationState.Established);
+        await c.A.Volume.SkipInitialSyncAsync(CancellationToken.None);
+        await c.WaitSyncedAsync();
+        await c.A.Volume.PromoteAsync(false, CancellationToken.None);
+        await c.WaitForAsync("beta sees alpha Primary", () => c.B.Volume.PeerRole == Role.Primary);
         return c;
     }
 
     private async Task<Node> CreateNodeAsync(string name, long size, int port, int peerPort, ReplicationProtocol protocol,
-        Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak, bool randomData)
+        Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak, bool randomData, long? visibleSize)
     {
         var path = Path.Combine(_dir, name + ".img");
         var backing = FileVolume.Create(path, size);
@@ -64,7 +78,7 @@ internal sealed class Cluster : IAsyncDisposable
             var junk = RandomNumberGenerator.GetBytes((int)size);
             await backing.WriteAsync(0, junk, false, CancellationToken.None);
         }
-        await ReplicaMetadata.CreateAsync(backing, null, 67, force: false, CancellationToken.None);
+        await ReplicaMetadata.CreateAsync(new FaultyVolume(backing) { SizeLimit = visibleSize }, null, 67, force: false, CancellationToken.None);
         var options = new ReplicatedVolumeOptions
         {
             Resource = "r0",
@@ -77,7 +91,7 @@ internal sealed class Cluster : IAsyncDisposable
             ProgressInterval = TimeSpan.FromMilliseconds(100),
         };
         options = tweak?.Invoke(options) ?? options;
-        var node = new Node(name, path, backing, options, Events);
+        var node = new Node(name, path, backing, options, Events) { SizeLimit = visibleSize };
         await node.OpenAsync();
         return node;
     }
@@ -160,6 +174,13 @@ internal sealed class Node(string name, string path, FileVolume backing, Replica
     /// <summary>The backing as the volume sees it: fails on demand.</summary>
     public FaultyVolume Faulty { get; private set; } = new(backing);
 
+    /// <summary>The size the backing shows (grown online by setting <see cref="FaultyVolume.SizeLimit"/>).</summary>
+    public long? SizeLimit
+    {
+        get => Faulty.SizeLimit;
+        init => Faulty.SizeLimit = value;
+    }
+
     public ReplicatedVolume Volume { get; private set; } = null!;
 
     public ReplicatedVolumeOptions Options { get; } = options;
@@ -176,7 +197,20 @@ internal sealed class Node(string name, string path, FileVolume backing, Replica
     {
         await Backing.DisposeAsync();
         Backing = FileVolume.Open(Path);
-        Faulty = new FaultyVolume(Backing);
+        Faulty = new FaultyVolume(Backing) { SizeLimit = Faulty.SizeLimit };
+        await OpenAsync();
+    }
+
+    /// <summary>A dead disk replaced: stop the replica, a fresh (zeroed) backing of the same size, create-md on it, start.</summary>
+    public async Task ReplaceDiskAsync()
+    {
+        await Volume.DisposeAsync();
+        await Backing.DisposeAsync();
+        var size = new FileInfo(Path).Length;
+        File.Delete(Path);
+        Backing = FileVolume.Create(Path, size);
+        await ReplicaMetadata.CreateAsync(new FaultyVolume(Backing) { SizeLimit = Faulty.SizeLimit }, null, 67, force: false, CancellationToken.None);
+        Faulty = new FaultyVolume(Backing) { SizeLimit = Faulty.SizeLimit };
         await OpenAsync();
     }
 

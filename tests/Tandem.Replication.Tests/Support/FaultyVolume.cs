@@ -19,7 +19,10 @@ internal sealed class FaultyVolume(IBlockVolume inner) : IBlockVolume
     /// <summary>While set, writes wait until it completes (a frozen disk).</summary>
     public TaskCompletionSource? Freeze { get; set; }
 
-    public long Size => inner.Size;
+    /// <summary>When set, the volume shows only this many bytes (a backing that can grow online up to the file's size).</summary>
+    public long? SizeLimit { get; set; }
+
+    public long Size => SizeLimit ?? inner.Size;
 
     public int MinimumBlockSize => inner.MinimumBlockSize;
 

@@ -297,13 +297,16 @@ public sealed class ReplicatedVolumeTests
     }
 
     [Fact]
-    public async Task Io_error_on_the_primary_fails_the_write_and_the_disk()
+    public async Task Io_error_on_a_primary_without_its_peer_fails_the_write_and_the_disk()
     {
         await using var c = await SyncedAsync();
+        await c.B.Volume.DisconnectAsync();
+        await c.WaitForAsync("alpha lost beta", () => c.A.Volume.Connection != ConnectionState.Connected);
         c.A.Faulty.FailWrites = true;
         var ex = await Assert.ThrowsAsync<VolumeException>(async () => await c.A.Volume.WriteAsync(0, new byte[4096], false, Ct));
         Assert.Equal(VolumeError.Io, ex.Error);
-        Assert.Equal(DiskState.Failed, c.A.Volume.Disk);
+        // on-io-error detach: Failed, then Diskless; with no peer to serve it, I/O fails.
+        Assert.Equal(DiskState.Diskless, c.A.Volume.Disk);
         Assert.Contains(c.Events.Events, e => e.Kind == "volume.disk" && e.Node == "alpha" && e.Data!["new"] == "Failed");
         await Assert.ThrowsAsync<VolumeException>(async () => await c.A.Volume.WriteAsync(0, new byte[4096], false, Ct));
     }
