@@ -14,8 +14,9 @@ using Tandem.Daemon.Control;
 namespace Tandem.Cli.Commands;
 
 /// <summary>
-/// <c>tandem demo</c>: two real nodes on this machine, a power cut, its detection, the rejoin, with
-/// no configuration and no root. Everything it shows is the product itself: the daemons are this
+/// <c>tandem demo</c>: two real nodes on this machine with a replicated volume and a service, a power
+/// cut, fencing, takeover, every acknowledged record checked, the return and failback, with no
+/// configuration and no root. Everything it shows is the product itself: the daemons are this
 /// program, the heartbeats are real UDP on loopback, signed with a fresh key.
 /// </summary>
 internal static class DemoCommand
@@ -46,35 +47,40 @@ internal static class DemoCommand
         {
             Description = "Leave the demo's directory (configuration, event logs, daemon logs) behind and say how to inspect it [default: removed]",
         };
-        var command = new Command("demo", "Run two nodes on this machine, cut the power of one, and show the other detect it within the deadtime.");
+        var command = new Command("demo", "Run two nodes on this machine with a replicated volume and a service, cut the power of the active one, and show the other take over with every acknowledged write.");
         command.Add(deadtime);
         command.Add(keep);
         help.Add(command, """
             Details:
-              With one command, no configuration and no root, the demo:
-                1. writes a native configuration into a private temporary directory (0700): two nodes,
-                   alpha and bravo, joined by two UDP links on loopback (lo-addr: 127.0.0.1 and 127.0.0.2;
-                   lo-port: 127.0.0.1 on two ports), ports chosen free now, a fresh random sha256 key
-                   (file mode 0600), fencing disabled (two nodes on one machine have no power switch);
-                2. starts two real daemons, `tandem daemon --node alpha` and `--node bravo`, each with its
-                   own state and run directory, and waits until both report ready;
-                3. shows each hearing the other on both links (their event streams and status);
-                4. cuts the power of alpha (SIGKILL: no goodbye packet) and measures how long bravo takes to
-                   declare it dead, from the kill to bravo's node.dead event;
-                5. restarts alpha and shows bravo report it back, as a restart (new generation);
-                6. stops both with SIGTERM and removes the directory.
+              With one command, no configuration and no root, the demo tells the seed's story on this
+              machine, with two nodes, alpha and bravo:
+                1. writes a native configuration into a private temporary directory (0700): two UDP
+                   heartbeat links on loopback signed with a fresh sha256 key, a replicated volume r0
+                   (a 32 MiB file per node, protocol C), a group 'records' preferred on alpha (r0 made
+                   primary, then a service that writes numbered 4 KiB records to r0 through NBD with
+                   FUA and notes each acknowledged one), and a fence device: a script that pulls a
+                   node's plug (kills every process of that node); runs `tandem volume create-md`;
+                2. starts two real daemons, `tandem daemon --node alpha` and `--node bravo`;
+                3. marks the new, empty pair in sync (`tandem volume new-current-uuid --clear-bitmap`);
+                4. lets alpha start the group and its service write;
+                5. cuts alpha's power (SIGKILL to its daemon and its service at once) and times bravo:
+                   declaring alpha dead, fencing it, promoting r0, starting the group, the first new record;
+                6. reads back through bravo's export every record ever acknowledged to the service;
+                7. restarts alpha: it resyncs what changed and takes the group back (auto_failback on);
+                   the records are checked again;
+                8. stops both with SIGTERM and removes the directory.
               Every line of the timeline is +SECONDS since the start, the node that reports it (or demo for
-              what the demo itself does), and what happened. The summary compares the detection time with
-              the deadtime. Ctrl-C at any point stops both daemons and removes the directory.
+              what the demo itself does), and what happened. Ctrl-C at any point stops both daemons, kills
+              anything left of the nodes and removes the directory.
 
-              What is real: separate processes of this program, real UDP datagrams on loopback, every
-              packet signed and checked with HMAC-SHA256, the same failure detector a production node
-              runs. What is not there yet: replicated volumes and failover of services are not wired into
-              the daemon; later versions of this demo add a replicated volume with a service writing to
-              it, fencing and the takeover by the survivor.
+              What is real: separate processes of this program, real UDP heartbeats, HMAC-SHA256 on every
+              packet, a replicated volume over TCP, NBD, the resource manager's placement and takeover
+              rule, a fence device. What is simplified: both nodes share one machine, so the power switch
+              is a script and the service is Tandem's own record writer.
 
             Exit codes:
-              0    the demo ran to the end: the kill was detected and the node rejoined
+              0    the demo ran to the end: the survivor took over with every acknowledged record, the
+                   node came back and took its group back
               1    a step failed (the message says which; the daemons' last log lines follow)
               2    usage error
               130  interrupted (Ctrl-C or SIGTERM); the daemons were stopped and the directory removed
@@ -360,6 +366,8 @@ internal static class DemoCommand
             return await output.ConfigureAwait(false);
         }
 
+        private static string? Old(ClusterEvent ev) => ev.Data is { } d && d.TryGetValue("old", out var v) ? v : null;
+
         private static string? New(ClusterEvent ev) => ev.Data is { } d && d.TryGetValue("new", out var v) ? v : null;
 
         private (string Path, int[] Ports) WriteConfiguration()
@@ -447,6 +455,14 @@ internal static class DemoCommand
                 name = "r0"
                 protocol = "C"
 
+                # Reconnect fast after a restart, and resync at loopback speed.
+                [replicated.net]
+                connect_int = "1s"
+                ping_int = "1s"
+
+                [replicated.disk]
+                resync_rate = "200M"
+
                 [[replicated.host]]
                 name = "alpha"
                 address = "127.0.0.1:{{ports[3]}}"
@@ -476,13 +492,15 @@ internal static class DemoCommand
                 [[group.resource]]
                 id = "r0"
                 agent = "drbddisk"
+                class = "builtin"
                 arguments = ["r0"]
                 parameters = { promote_wait = "30s", attach = "no" }
 
                 [[group.resource]]
                 id = "writer"
                 agent = "process"
-                parameters = { command = '{{writer}}', log = "{{Path.Combine(_directory, "writer.log")}}" }
+                class = "builtin"
+                parameters = { command = {{TomlString(writer)}}, log = "{{Path.Combine(_directory, "writer.log")}}" }
                 monitor_interval = "1s"
 
                 [fencing]
@@ -506,6 +524,8 @@ internal static class DemoCommand
             }
             return (path, ports);
         }
+
+        private static string TomlString(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
         private static string Quote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
@@ -586,6 +606,21 @@ internal static class DemoCommand
             if (_directory.Length == 0 || !Directory.Exists(_directory))
             {
                 return;
+            }
+            // A service a daemon started runs in a session of its own: if its daemon could not stop
+            // it (killed at the deadline, or interrupted), pull its plug too. Nothing of the demo may
+            // outlive it.
+            try
+            {
+                using var sweep = Process.Start(new ProcessStartInfo("pkill", ["-KILL", "-f", "--", _directory + "/"]) { UseShellExecute = false });
+                if (sweep is not null)
+                {
+                    await sweep.WaitForExitAsync().ConfigureAwait(false);
+                }
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                // No pkill: the daemons' own stop is all there is.
             }
             if (_keep)
             {
@@ -724,9 +759,15 @@ internal static class DemoCommand
                 "node.dead" => $"{peer} declared DEAD ({ev.Reason})",
                 "node.left" => $"{peer} left cleanly ({ev.Reason})",
                 "node.restarted" => $"{peer} restarted ({ev.Reason})",
+                "volume.connection" or "volume.disk" or "volume.role" => $"{ev.Subject} {ev.Kind[7..]} {Old(ev)} -> {New(ev)} ({ev.Reason})",
+                "volume.sync.started" or "volume.sync.finished" or "volume.split-brain" => $"{ev.Subject} {ev.Kind[7..]}: {ev.Reason}",
+                "fencing.started" or "fencing.succeeded" or "fencing.failed" => $"fencing {ev.Subject}: {ev.Kind[8..]} ({ev.Reason})",
+                "group.starting" or "group.started" or "group.stopping" or "group.stopped" or "group.moving" or "group.failback" =>
+                    $"group {ev.Subject} {ev.Kind[6..]} ({ev.Reason})",
+                "resource.started" or "resource.stopped" => $"resource {ev.Subject} {ev.Kind[9..]}",
                 _ when ev.Kind.StartsWith("node.", StringComparison.Ordinal)
                     || ev.Kind.StartsWith("link.", StringComparison.Ordinal)
-                    || ev.Kind.StartsWith("membership.", StringComparison.Ordinal)
+                    || (ev.Kind.StartsWith("membership.", StringComparison.Ordinal) && ev.Kind != "membership.stall")
                     || ev.Kind.EndsWith(".failed", StringComparison.Ordinal) => $"{ev.Kind} {ev.Subject}: {ev.Reason}",
                 _ => null,
             };

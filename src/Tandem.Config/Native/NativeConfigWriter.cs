@@ -163,6 +163,10 @@ public static class NativeConfigWriter
             w.Raw("allow_two_primaries", r.Net.AllowTwoPrimaries ? "true" : "false");
             w.OptionalKey("verify_alg", r.Net.VerifyAlg);
             w.OptionalKey("csums_alg", r.Net.CsumsAlg);
+            w.Duration("timeout", r.Net.Timeout);
+            w.Duration("ping_int", r.Net.PingInterval);
+            w.Duration("ping_timeout", r.Net.PingTimeout);
+            w.Duration("connect_int", r.Net.ConnectInterval);
             if (r.Net.Other.Count > 0)
             {
                 w.Raw("other", TomlText.InlineTable(r.Net.Other));

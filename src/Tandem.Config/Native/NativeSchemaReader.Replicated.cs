@@ -80,6 +80,10 @@ internal sealed partial class NativeSchemaReader
             AllowTwoPrimaries = t.Bool("allow_two_primaries") ?? false,
             VerifyAlg = t.String("verify_alg"),
             CsumsAlg = t.String("csums_alg"),
+            Timeout = t.Duration("timeout", allowZero: false) ?? defaults.Timeout,
+            PingInterval = t.Duration("ping_int", allowZero: false) ?? defaults.PingInterval,
+            PingTimeout = t.Duration("ping_timeout", allowZero: false) ?? defaults.PingTimeout,
+            ConnectInterval = t.Duration("connect_int", allowZero: false) ?? defaults.ConnectInterval,
             Other = ToDictionary(t.StringMap("other")),
         };
         t.Finish();

@@ -22,7 +22,7 @@ public sealed partial class DemoTests
     private static readonly TimeSpan DetectionBound = TimeSpan.FromMilliseconds(500 + 100 + 1500);
 
     [Fact]
-    public async Task The_demo_kills_a_node_the_survivor_detects_it_within_deadtime_and_the_node_rejoins()
+    public async Task The_demo_fails_over_on_a_power_cut_keeps_every_acknowledged_record_and_fails_back()
     {
         await using var demo = await TandemProcess.RunAsync(["demo"], RunDeadline);
         var output = demo.Stdout;
@@ -30,39 +30,46 @@ public sealed partial class DemoTests
 
         var directory = DemoDirectory(output);
         var pids = DaemonPids(output);
-        Assert.True(pids.Count == 3, $"expected alpha, bravo and the restarted alpha to be started: {demo}"); // alpha, bravo, alpha again
+        Assert.True(pids.Count == 3, $"expected alpha, bravo and the restarted alpha to be started: {demo}");
 
-        // Both nodes heard each other on both links before the power cut.
-        foreach (var (node, peer) in new[] { ("alpha", "bravo"), ("bravo", "alpha") })
+        // The service ran on its preferred node first.
+        Assert.True(output.IndexOf("alpha: group records started", StringComparison.Ordinal) is var first && first >= 0, output);
+
+        // After the power cut, in this order: alpha declared dead, fenced, r0 promoted on bravo, the group started there.
+        var cut = output.IndexOf("alpha's plug pulled", StringComparison.Ordinal);
+        Assert.True(cut > first, $"no power cut after the service started:\n{output}");
+        var steps = new[]
         {
-            Assert.Contains($"{node}: hears {peer} on link lo-addr", output, StringComparison.Ordinal);
-            Assert.Contains($"{node}: hears {peer} on link lo-port", output, StringComparison.Ordinal);
-            Assert.Matches($@"{node}: status \(GET /v1/status\): peer {peer} (up|active); links lo-addr up, lo-port up", output);
+            "bravo: alpha declared DEAD (every link silent for deadtime (500 ms)",
+            "bravo: fencing alpha: succeeded",
+            "bravo: r0 role Secondary -> Primary",
+            "bravo: group records started (takeover from alpha: alpha was fenced",
+        };
+        var at = cut;
+        foreach (var step in steps)
+        {
+            var next = output.IndexOf(step, at, StringComparison.Ordinal);
+            Assert.True(next > at, $"'{step}' should follow the power cut and the steps before it:\n{output}");
+            at = next;
         }
 
-        // The kill, then the survivor's link.dead on both links and node.dead, in that order.
-        var kill = output.IndexOf("demo: alpha (pid", StringComparison.Ordinal);
-        Assert.True(kill >= 0 && output.IndexOf("killed with SIGKILL", kill, StringComparison.Ordinal) > kill, demo.ToString());
-        var dead = output.IndexOf("bravo: alpha declared DEAD (every link silent for deadtime (500 ms)", StringComparison.Ordinal);
-        Assert.True(dead > kill, $"no node.dead after the kill:\n{output}");
-        Assert.True(output.IndexOf("bravo: link lo-addr to alpha dead", kill, StringComparison.Ordinal) is var a && a > kill && a < dead, output);
-        Assert.True(output.IndexOf("bravo: link lo-port to alpha dead", kill, StringComparison.Ordinal) is var b && b > kill && b < dead, output);
+        var failover = FailoverPattern().Match(output);
+        Assert.True(failover.Success, output);
+        var times = Enumerable.Range(1, 5).Select(i => double.Parse(failover.Groups[i].Value, CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(times[0] <= DetectionBound.TotalSeconds, $"detection took {times[0]} s, more than {DetectionBound.TotalSeconds} s:\n{output}");
+        Assert.True(times[0] > 0, $"bravo declared alpha dead before the power cut:\n{output}");
+        Assert.True(times.Zip(times.Skip(1)).All(p => p.First <= p.Second), $"dead <= fenced <= primary <= started <= first record: {string.Join(", ", times)}");
 
-        var detection = TimeSpan.FromSeconds(double.Parse(DetectionPattern().Match(output).Groups[1].Value, CultureInfo.InvariantCulture));
-        Assert.True(detection <= DetectionBound, $"detection took {detection.TotalSeconds:0.000} s, more than {DetectionBound.TotalSeconds} s:\n{output}");
-        // Stamped by bravo after the demo's clock reading before the kill: a death declared before the
-        // kill would be a false one. (No tighter lower bound: a loaded machine can delay alpha's last
-        // heartbeats, which legitimately shortens the silence still needed after the kill.)
-        Assert.True(detection > TimeSpan.Zero, $"bravo declared alpha dead before the kill:\n{output}");
+        // Every acknowledged record was read back on the survivor, including alpha's, and again after the failback.
+        var onBravo = CheckPattern().Match(output);
+        Assert.True(onBravo.Success, output);
+        Assert.True(int.Parse(onBravo.Groups[2].Value, CultureInfo.InvariantCulture) >= 50, $"alpha's acknowledged records are among those checked:\n{output}");
+        Assert.Matches(@"read back through alpha's export: \d+ acknowledged records, all present", output);
+        Assert.True(output.IndexOf("alpha: group records started", output.IndexOf("7. alpha returns", StringComparison.Ordinal), StringComparison.Ordinal) > 0,
+            $"alpha took the group back (auto_failback on):\n{output}");
 
-        // The restart is reported back by the survivor as a restart (a new generation).
-        var rejoin = RejoinPattern().Match(output);
-        Assert.True(rejoin.Success && rejoin.Index > dead, $"bravo did not report alpha back as restarted:\n{output}");
-        Assert.Contains("rejoin: bravo saw alpha up", output, StringComparison.Ordinal);
-
-        Assert.Contains("alpha (pid", output, StringComparison.Ordinal);
         Assert.Equal(2, Regex.Matches(output, @"demo: (alpha|bravo) \(pid \d+\) exited with code 0").Count);
-        Assert.Contains("Summary: alpha's power cut detected by bravo in ", output, StringComparison.Ordinal);
+        Assert.Contains("Summary: alpha lost power with record #", output, StringComparison.Ordinal);
 
         AssertNothingLeft(directory, pids, demo);
     }
@@ -73,8 +80,8 @@ public sealed partial class DemoTests
         // A long deadtime keeps the demo busy for seconds after the nodes start (the kill step waits
         // about that long for the detection), so that the signal lands mid-run even on a loaded machine.
         await using var demo = TandemProcess.Start(["demo", "--deadtime", "10s"]);
-        // The heading of step 2 comes once both daemons have reported ready.
-        await demo.WaitForLineAsync("2. Membership", RunDeadline, "both demo nodes to be ready");
+        // The heading of step 3 comes once both daemons have reported ready.
+        await demo.WaitForLineAsync("3. The replicated volume", RunDeadline, "both demo nodes to be ready");
         // A process started with SIGINT ignored (a background job of a shell without job control)
         // passes that on to its children, and .NET keeps an ignored signal ignored: there, SIGTERM
         // takes the same path through the demo's handler.
@@ -123,6 +130,19 @@ public sealed partial class DemoTests
     private static void AssertNothingLeft(string directory, IReadOnlyList<int> pids, TandemProcess demo)
     {
         Assert.False(Directory.Exists(directory), $"the demo left {directory} behind:\n{demo}");
+        // No process of the demo is left either: not a daemon, not the service a daemon started.
+        foreach (var proc in Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
+        {
+            string? line = null;
+            try
+            {
+                line = File.ReadAllText(Path.Combine(proc, "cmdline")).Replace('\0', ' ');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+            Assert.False(line is not null && line.Contains(directory + "/", StringComparison.Ordinal), $"process {proc} still runs on the demo's directory: {line}\n{demo}");
+        }
         foreach (var pid in pids)
         {
             // A pid can be reused by an unrelated process: only one that still runs on the demo's
@@ -147,9 +167,9 @@ public sealed partial class DemoTests
     [GeneratedRegex(@"demo: started (?:alpha|bravo): tandem daemon --node (?:alpha|bravo) \(pid (\d+)\)")]
     private static partial Regex StartedPattern();
 
-    [GeneratedRegex(@"detection: (\d+\.\d+) s from the kill to bravo's node\.dead")]
-    private static partial Regex DetectionPattern();
+    [GeneratedRegex(@"failover: dead (\d+\.\d+) s, fenced (\d+\.\d+) s, r0 primary (\d+\.\d+) s, group started (\d+\.\d+) s, first new record acknowledged (\d+\.\d+) s")]
+    private static partial Regex FailoverPattern();
 
-    [GeneratedRegex(@"bravo: alpha up \(back after \d+ ms, restarted \(generation \d+ -> \d+\)\)")]
-    private static partial Regex RejoinPattern();
+    [GeneratedRegex(@"read back through bravo's export: (\d+) acknowledged records, all present \((\d+) of them acknowledged by alpha")]
+    private static partial Regex CheckPattern();
 }
