@@ -466,7 +466,8 @@ public sealed partial class VolumeExportSubsystem
             ? null
             : volume.MetaDisk;
 
-    private static bool HasPeer(ReplicatedResourceSpec resource, ReplicaHostSpec host) =>
+    /// <summary>Whether a resource names a peer of <paramref name="host"/> with an address: then its volumes are replicated here.</summary>
+    internal static bool HasPeer(ReplicatedResourceSpec resource, ReplicaHostSpec host) =>
         resource.Hosts.Any(h => !ReferenceEquals(h, host) && !string.IsNullOrWhiteSpace(h.Address));
 
     private static JsonObject SlotStatus(ReplicatedSlot slot)

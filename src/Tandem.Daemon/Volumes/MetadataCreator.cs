@@ -33,6 +33,11 @@ public static class MetadataCreator
     {
         ArgumentNullException.ThrowIfNull(spec);
         var (resource, volumes) = Find(spec, nodeName, name);
+        if (!VolumeExportSubsystem.HasPeer(resource, resource.FindHost(nodeName)!))
+        {
+            // Its export serves the whole backing: metadata at its end would be overwritten.
+            throw new ArgumentException($"resource {resource.Name} names no peer host with an address: it is not replicated, and needs no metadata");
+        }
         var lines = new List<string>();
         foreach (var volume in volumes)
         {

@@ -91,6 +91,10 @@ public sealed class MetadataCreatorTests : IDisposable
         Assert.Contains("has no host gamma", notHere.Message, StringComparison.Ordinal);
         var indexed = await Assert.ThrowsAsync<MetadataException>(() => MetadataCreator.CreateAsync(spec, "alpha", "r0", force: false, Ct));
         Assert.Contains("indexed external metadata", indexed.Message, StringComparison.Ordinal);
+
+        var alone = spec with { Replicated = [spec.Replicated[0] with { Hosts = [spec.Replicated[0].Hosts[0]] }] };
+        var local = await Assert.ThrowsAsync<ArgumentException>(() => MetadataCreator.CreateAsync(alone, "alpha", "r0", force: false, Ct));
+        Assert.Contains("not replicated", local.Message, StringComparison.Ordinal);
     }
 
     private string Backing => Path.Combine(_root, "r0.img");

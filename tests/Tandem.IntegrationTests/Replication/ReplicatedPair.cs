@@ -12,7 +12,7 @@ namespace Tandem.IntegrationTests.Replication;
 /// Two real <c>tandem daemon</c> processes, repl-a and repl-b, sharing one replicated resource r0
 /// on loopback addresses of their own (127.X.Y.1 and .2), configured with the classic files
 /// (ha.cf with ucast membership, drbd.conf with fast connect-int, ping-int and timeout so that a
-/// lost peer is noticed in about 3 s). Each node has a file backing in the work directory.
+/// lost peer is noticed in about 4 s). Each node has a file backing in the work directory.
 /// </summary>
 internal sealed class ReplicatedPair : IAsyncDisposable
 {
@@ -72,7 +72,7 @@ internal sealed class ReplicatedPair : IAsyncDisposable
               net {
                 connect-int 1;
                 ping-int 1;
-                timeout 20;
+                timeout 30;
                 verify-alg sha1;
               }
               disk {

@@ -102,6 +102,12 @@ public sealed class ReplicatedVolumeTests : IAsyncLifetime
         await a.StopAsync();
         Assert.Contains("volume.role r0: demoted", a.Daemon!.Stderr, StringComparison.Ordinal);
         Assert.Contains("volume.down r0: the daemon stopped", a.Daemon.Stderr, StringComparison.Ordinal);
+        await a.DisposeAsync();
+        await a.StartAsync();
+        var back = await a.WaitForEventAsync(e => e.Kind == "volume.connection" && e.Data?["new"] == "Connected", "repl-a to reconnect after its clean restart");
+        Assert.Contains("uuid_compare()=NoSync by rule=reconnected (40)", back.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, (long)(await a.ReplicationAsync())["outOfSyncBytes"]!);
+        await a.StopAsync();
         await b.StopAsync();
     }
 
@@ -167,7 +173,7 @@ public sealed class ReplicatedVolumeTests : IAsyncLifetime
         try
         {
             // The first write waits for the frozen peer until it is declared lost (ping-int 1 s +
-            // timeout 2 s); then writes complete locally and are recorded in the bitmap.
+            // timeout 3 s); then writes complete locally and are recorded in the bitmap.
             await using var client = await NbdTestClient.ConnectAsync(a.Socket, "r0", Ct);
             for (var i = 0; i < 16; i++)
             {
