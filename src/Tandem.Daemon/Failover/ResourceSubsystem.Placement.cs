@@ -640,7 +640,7 @@ public sealed partial class ResourceSubsystem
             return;
         }
         slot.Holder = GroupHolder.Me;
-        var why = PeerUp ? $"it failed on {_peer} too" : $"{_peer} is not up to take it";
+        var why = PeerUp ? $"it failed on {_peer} too" : _peer is null ? "there is no other node" : $"{_peer} is not up to take it";
         slot.Blocked = $"failed here ({reason}); {why}; fix it, then run 'tandem takeover'";
         _events.Publish("group.unrunnable", slot.Name, $"{slot.Name} failed here ({reason}) and {why}: it stays down until an operator acts", Data(slot));
     }

@@ -9,7 +9,7 @@ namespace Tandem.IntegrationTests.Failover;
 
 /// <summary>
 /// Two real daemons (fo1, fo2) on loopback with a native configuration written by the test: one
-/// ucast link on 127.0.0.1 (a port each), keepalive 100 ms / deadtime 500 ms, and one group "web"
+/// ucast link on 127.0.0.1 (a port each), keepalive 100 ms / deadtime 1 s, and one group "web"
 /// whose preferred node is fo1: an R1 script that records each start and stop with a timestamp
 /// into a shared file, then ocf:heartbeat:Dummy monitored every 500 ms. Fencing is a script device
 /// that records whom it fenced and fails while a flag file exists, or is disabled.
@@ -100,8 +100,8 @@ internal sealed class FailoverCluster : IAsyncDisposable
 
             [timing]
             keepalive = "100ms"
-            warntime = "300ms"
-            deadtime = "500ms"
+            warntime = "500ms"
+            deadtime = "1s"
             initdead = "10s"
 
             [[node]]
