@@ -315,4 +315,25 @@ public sealed class FailoverTests
         Assert.Single(cluster.Events("fo2").All, e => e.Kind == "group.start-failed");
         Assert.Equal("failed", (string?)(await cluster.GroupStatusAsync("fo1"))["state"]);
     }
+
+    [Fact]
+    public async Task A_failed_fence_is_retried_and_the_takeover_follows_the_first_success()
+    {
+        await using var cluster = FailoverCluster.Create("off", fencing: true);
+        await cluster.StartBothAsync();
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+        File.WriteAllText(cluster.FenceFailsFlag, "");
+
+        await cluster.KillAsync("fo1");
+        var failed = await cluster.Events("fo2").WaitAsync("fencing.attempt-failed", "fo1", Soon);
+        await cluster.Events("fo2").WaitAsync("fencing.retry", "fo1", Soon, failed.Sequence);
+        Assert.DoesNotContain(cluster.ReadRecords(), r => r.Node == "fo2");
+
+        // The power switch answers again: the next round fences, and only then does fo2 start the group.
+        File.Delete(cluster.FenceFailsFlag);
+        var fenced = await cluster.Events("fo2").WaitAsync("fencing.succeeded", "fo1", TimeSpan.FromSeconds(30), failed.Sequence);
+        var started = await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+        Assert.True(fenced.Sequence < started.Sequence);
+        cluster.AssertNeverOnBoth();
+    }
 }
