@@ -162,7 +162,9 @@ public sealed partial class ResourceSubsystem
                         CancelTakeover($"{_peer} runs {slot.Name} again itself; nothing is left to take over");
                     }
                 }
-                if (slot.ActiveHere && slot.ReleaseAfterStop is null && slot.StopWhenIdle is null && !slot.Busy)
+                // A copy whose stop failed is not a running duplicate to arbitrate: that node is being fenced.
+                if (slot.ActiveHere && slot.ReleaseAfterStop is null && slot.StopWhenIdle is null && !slot.Busy
+                    && state != GroupState.StopFailed && slot.Runner.State != GroupState.StopFailed)
                 {
                     DualActive(slot);
                 }
