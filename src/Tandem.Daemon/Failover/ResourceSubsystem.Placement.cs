@@ -162,7 +162,9 @@ public sealed partial class ResourceSubsystem
                         CancelTakeover($"{_peer} runs {slot.Name} again itself; nothing is left to take over");
                     }
                 }
-                if (slot.ActiveHere && slot.ReleaseAfterStop is null && slot.StopWhenIdle is null && !slot.Busy)
+                // A copy whose stop failed is not a running duplicate to arbitrate: that node is being fenced.
+                if (slot.ActiveHere && slot.ReleaseAfterStop is null && slot.StopWhenIdle is null && !slot.Busy
+                    && state != GroupState.StopFailed && slot.Runner.State != GroupState.StopFailed)
                 {
                     DualActive(slot);
                 }
@@ -640,7 +642,7 @@ public sealed partial class ResourceSubsystem
             return;
         }
         slot.Holder = GroupHolder.Me;
-        var why = PeerUp ? $"it failed on {_peer} too" : $"{_peer} is not up to take it";
+        var why = PeerUp ? $"it failed on {_peer} too" : _peer is null ? "there is no other node" : $"{_peer} is not up to take it";
         slot.Blocked = $"failed here ({reason}); {why}; fix it, then run 'tandem takeover'";
         _events.Publish("group.unrunnable", slot.Name, $"{slot.Name} failed here ({reason}) and {why}: it stays down until an operator acts", Data(slot));
     }

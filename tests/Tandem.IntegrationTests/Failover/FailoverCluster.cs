@@ -9,10 +9,11 @@ namespace Tandem.IntegrationTests.Failover;
 
 /// <summary>
 /// Two real daemons (fo1, fo2) on loopback with a native configuration written by the test: one
-/// ucast link on 127.0.0.1 (a port each), keepalive 100 ms / deadtime 500 ms, and one group "web"
+/// ucast link on 127.0.0.1 (a port each), keepalive 100 ms / deadtime 1 s, and one group "web"
 /// whose preferred node is fo1: an R1 script that records each start and stop with a timestamp
 /// into a shared file, then ocf:heartbeat:Dummy monitored every 500 ms. Fencing is a script device
-/// that records whom it fenced and fails while a flag file exists, or is disabled.
+/// that records whom it fenced and "powers it off" (kills that node's daemon, which the test
+/// started), and fails while a flag file exists; or fencing is disabled.
 /// </summary>
 internal sealed class FailoverCluster : IAsyncDisposable
 {
@@ -37,6 +38,9 @@ internal sealed class FailoverCluster : IAsyncDisposable
     /// <summary>While this file exists, the recorder's start fails on that node.</summary>
     public string FailStartFlag(string node) => Path.Combine(Work, "fail-start." + node);
 
+    /// <summary>While this file exists, the recorder's stop fails on that node.</summary>
+    public string FailStopFlag(string node) => Path.Combine(Work, "fail-stop." + node);
+
     /// <summary>While this file exists, the fence device fails.</summary>
     public string FenceFailsFlag => Path.Combine(Work, "fence-fails");
 
@@ -57,7 +61,8 @@ internal sealed class FailoverCluster : IAsyncDisposable
             case "$2" in
               start) if [ -e "{{work}}/fail-start.$TANDEM_TEST_NODE" ]; then echo "told to fail"; exit 1; fi
                      touch "$state"; echo "$(date +%s%N) $TANDEM_TEST_NODE start $1" >> "{{work}}/records" ;;
-              stop)  rm -f "$state"; echo "$(date +%s%N) $TANDEM_TEST_NODE stop $1" >> "{{work}}/records" ;;
+              stop)  if [ -e "{{work}}/fail-stop.$TANDEM_TEST_NODE" ]; then echo "device is busy"; exit 1; fi
+                     rm -f "$state"; echo "$(date +%s%N) $TANDEM_TEST_NODE stop $1" >> "{{work}}/records" ;;
               status) if [ -e "$state" ]; then echo "$1 running"; else echo "$1 stopped"; fi ;;
             esac
             exit 0
@@ -70,6 +75,9 @@ internal sealed class FailoverCluster : IAsyncDisposable
             echo "$(date +%s%N) $2 $1" >> "{{work}}/fence-calls"
             if [ -e "{{work}}/fence-fails" ]; then echo "the power switch does not answer"; exit 1; fi
             echo "$(date +%s%N) $2 fenced all" >> "{{work}}/records"
+            # "Power off": kill that node's daemon, which this test started (checked by its command line).
+            pid=$(cat "{{work}}/$2.pid" 2>/dev/null)
+            if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--node $2 "; then kill -9 "$pid"; fi
             echo "$2 is off"
             exit 0
 
@@ -100,8 +108,8 @@ internal sealed class FailoverCluster : IAsyncDisposable
 
             [timing]
             keepalive = "100ms"
-            warntime = "300ms"
-            deadtime = "500ms"
+            warntime = "500ms"
+            deadtime = "1s"
             initdead = "10s"
 
             [[node]]
@@ -185,6 +193,7 @@ internal sealed class FailoverCluster : IAsyncDisposable
             ["daemon", "--config", ConfigPath, "--node", node, "--state-dir", Path.Combine(Work, node, "state"), "--run-dir", RunDirectory(node), "--no-realtime"],
             environment: new Dictionary<string, string> { ["TANDEM_TEST_NODE"] = node, ["HA_RSCTMP"] = RscTmp(node) });
         _daemons[node] = daemon;
+        File.WriteAllText(Path.Combine(Work, node + ".pid"), daemon.Pid.ToString(CultureInfo.InvariantCulture));
         await daemon.WaitForLineAsync("daemon.started", TimeSpan.FromSeconds(60), $"{node} to start");
         _watches[node] = EventWatch.Start(node, RunDirectory(node));
     }

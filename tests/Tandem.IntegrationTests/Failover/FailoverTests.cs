@@ -315,4 +315,53 @@ public sealed class FailoverTests
         Assert.Single(cluster.Events("fo2").All, e => e.Kind == "group.start-failed");
         Assert.Equal("failed", (string?)(await cluster.GroupStatusAsync("fo1"))["state"]);
     }
+
+    [Fact]
+    public async Task A_failed_fence_is_retried_and_the_takeover_follows_the_first_success()
+    {
+        await using var cluster = FailoverCluster.Create("off", fencing: true);
+        await cluster.StartBothAsync();
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+        File.WriteAllText(cluster.FenceFailsFlag, "");
+
+        await cluster.KillAsync("fo1");
+        var failed = await cluster.Events("fo2").WaitAsync("fencing.attempt-failed", "fo1", Soon);
+        await cluster.Events("fo2").WaitAsync("fencing.retry", "fo1", Soon, failed.Sequence);
+        Assert.DoesNotContain(cluster.ReadRecords(), r => r.Node == "fo2");
+
+        // The power switch answers again: the next round fences, and only then does fo2 start the group.
+        File.Delete(cluster.FenceFailsFlag);
+        var fenced = await cluster.Events("fo2").WaitAsync("fencing.succeeded", "fo1", TimeSpan.FromSeconds(30), failed.Sequence);
+        var started = await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+        Assert.True(fenced.Sequence < started.Sequence);
+        cluster.AssertNeverOnBoth();
+    }
+
+    [Fact]
+    public async Task A_stop_that_fails_gets_the_node_fenced_by_its_peer_which_then_takes_the_group_over()
+    {
+        await using var cluster = FailoverCluster.Create("off", fencing: true);
+        await cluster.StartBothAsync();
+        await cluster.Events("fo1").WaitAsync("group.started", G, Soon);
+        await cluster.Events("fo2").WaitAsync("resources.stable", "fo2", Soon);
+        File.WriteAllText(cluster.FailStopFlag("fo1"), "");
+
+        await using (var standby = await cluster.CliAsync("fo1", "standby"))
+        {
+            Assert.True(standby.ExitCode == 0, standby.ToString());
+        }
+        await cluster.Events("fo1").WaitAsync("group.stop-failed", G, Soon);
+        await cluster.Events("fo1").WaitAsync("group.fence-requested", G, Soon);
+        var fenced = await cluster.Events("fo2").WaitAsync("fencing.succeeded", "fo1", Soon);
+        var started = await cluster.Events("fo2").WaitAsync("group.started", G, Soon);
+        Assert.True(fenced.Sequence < started.Sequence);
+
+        // The fence device powered fo1 off (killed its daemon); the group never ran twice.
+        await cluster.Daemon("fo1").WaitForExitAsync(TimeSpan.FromSeconds(10));
+        var records = cluster.ReadRecords();
+        Assert.DoesNotContain(records, r => r is { Node: "fo1", Action: "stop" });
+        var fence = Assert.Single(records, r => r.Action == "fenced");
+        Assert.True(fence.Nanoseconds < Assert.Single(records, r => r is { Node: "fo2", Action: "start" }).Nanoseconds);
+        cluster.AssertNeverOnBoth();
+    }
 }
