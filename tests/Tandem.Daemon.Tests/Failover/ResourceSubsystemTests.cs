@@ -54,7 +54,9 @@ public sealed class ResourceSubsystemTests
     public async Task Without_a_volume_layer_drbddisk_fails_to_start_and_says_so()
     {
         await using var cluster = new TestCluster();
-        await using var daemon = await StartAsync(cluster, OneNode(s_drbddisk));
+        // The daemon registers its volume layer; take it away to see the agent without one.
+        await using var daemon = await StartAsync(cluster, OneNode(s_drbddisk),
+            s => Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.RemoveAll<IVolumeControl>(s));
         var failed = await WaitAsync(daemon, "resource.failed", "drbddisk");
         Assert.Contains("no replicated volume layer", failed.Reason, StringComparison.Ordinal);
         var down = await WaitAsync(daemon, "group.unrunnable", "g");
