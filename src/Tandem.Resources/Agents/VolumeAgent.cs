@@ -121,6 +121,8 @@ public sealed class VolumeAgent : BuiltInAgent
 
     private static readonly TimeSpan PromoteRetry = TimeSpan.FromMilliseconds(250);
 
+    private static readonly TimeSpan DefaultPromoteWait = TimeSpan.FromSeconds(6);
+
     /// <summary>
     /// Whether the volume is also made a block device. <c>attach = "no"</c> leaves it promoted with
     /// only its NBD export, for services that speak NBD themselves (and hosts without root).
@@ -129,12 +131,15 @@ public sealed class VolumeAgent : BuiltInAgent
         || !(string.Equals(a, "no", StringComparison.OrdinalIgnoreCase) || string.Equals(a, "false", StringComparison.OrdinalIgnoreCase)
             || a == "0");
 
-    /// <summary>How long a refused promotion is retried (<c>promote_wait</c>; default 0: fail at once); null when unreadable.</summary>
+    /// <summary>
+    /// How long a refused promotion is retried (<c>promote_wait</c>); null when unreadable. The default,
+    /// 6 s, is what Heartbeat's drbddisk script does: six tries of <c>drbdadm primary</c>, a second apart.
+    /// </summary>
     private TimeSpan? PromoteWait()
     {
         if (!Spec.Parameters.TryGetValue("promote_wait", out var text))
         {
-            return TimeSpan.Zero;
+            return DefaultPromoteWait;
         }
         var (number, scale) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
             : text.EndsWith('s') ? (text[..^1], 1.0)

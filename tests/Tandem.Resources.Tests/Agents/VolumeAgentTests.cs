@@ -77,7 +77,8 @@ public sealed class VolumeAgentTests
     public async Task Refused_promotion_fails_the_start()
     {
         var volumes = new FakeVolumes { Outdated = true };
-        var agent = new VolumeAgent(new ResourceSpec("drbddisk", "drbddisk") { Arguments = ["r0"] }, new AgentContext("alice", "g1"), volumes);
+        var spec = new ResourceSpec("drbddisk", "drbddisk") { Arguments = ["r0"], Parameters = new Dictionary<string, string> { ["promote_wait"] = "0" } };
+        var agent = new VolumeAgent(spec, new AgentContext("alice", "g1"), volumes);
         var result = await agent.StartAsync(Ct);
         Assert.Equal(AgentCode.GenericError, result.Code);
         Assert.Contains("outdated", result.Output, StringComparison.Ordinal);
