@@ -762,7 +762,7 @@ internal static class DemoCommand
                 "volume.connection" or "volume.disk" or "volume.role" => $"{ev.Subject} {ev.Kind[7..]} {Old(ev)} -> {New(ev)} ({ev.Reason})",
                 "volume.sync.started" or "volume.sync.finished" or "volume.split-brain" => $"{ev.Subject} {ev.Kind[7..]}: {ev.Reason}",
                 "fencing.started" or "fencing.succeeded" or "fencing.failed" => $"fencing {ev.Subject}: {ev.Kind[8..]} ({ev.Reason})",
-                "group.starting" or "group.started" or "group.stopping" or "group.stopped" or "group.moving" or "group.failback" =>
+                "group.starting" or "group.started" or "group.stopping" or "group.stopped" or "group.moving" or "group.failback" or "group.failback-deferred" =>
                     $"group {ev.Subject} {ev.Kind[6..]} ({ev.Reason})",
                 "resource.started" or "resource.stopped" => $"resource {ev.Subject} {ev.Kind[9..]}",
                 _ when ev.Kind.StartsWith("node.", StringComparison.Ordinal)

@@ -45,6 +45,9 @@ public sealed partial class ResourceSubsystem
             case ConfirmInput c:
                 c.Done.TrySetResult(ConfirmFenced(c.Node));
                 break;
+            case VolumeChangedInput when _deferredFailback.Count > 0:
+                RetryDeferredFailbacks();
+                break;
         }
     }
 
@@ -226,6 +229,17 @@ public sealed partial class ResourceSubsystem
                 // nice_failback with auto_failback: whoever holds foreign groups gives them back.
                 foreach (var slot in _slots.Where(s => s.Holder == GroupHolder.Me && s.ActiveHere && !IsPreferredHere(s)))
                 {
+                    if (VolumesNotReadyOnPeer(slot) is { Count: > 0 } waiting)
+                    {
+                        // Handing the group over now would stop the service here only for its start
+                        // on the peer to wait for (or fail on) the resync: keep it until the peer's
+                        // copies are UpToDate.
+                        _deferredFailback.Add(slot);
+                        _events.Publish("group.failback-deferred", slot.Name,
+                            $"auto_failback on: {slot.Name} goes back to {_peer} once its copy of {string.Join(", ", waiting)} is UpToDate");
+                        ScheduleFailbackRecheck();
+                        continue;
+                    }
                     _events.Publish("group.failback", slot.Name, $"auto_failback on: {_peer}, {slot.Name}'s preferred node, has joined; handing it back");
                     Stop(slot, $"auto_failback on: giving {slot.Name} back to {_peer}", ReleaseCode.Handover, 0);
                 }
@@ -244,6 +258,72 @@ public sealed partial class ResourceSubsystem
                 break;
             case FailbackMode.Off:
                 break;
+        }
+    }
+
+    /// <summary>The replicated volumes of a group's drbddisk/volume resources whose copy on the peer is not UpToDate.</summary>
+    private List<string> VolumesNotReadyOnPeer(GroupSlot slot)
+    {
+        if (_volumes is null)
+        {
+            return [];
+        }
+        return [.. slot.Spec.Resources
+            .Where(r => r.Class == AgentClass.BuiltIn && r.Agent is "drbddisk" or "volume")
+            .Select(r => r.Parameters.TryGetValue("volume", out var v) ? v : r.Arguments.Count > 0 ? r.Arguments[0] : null)
+            .OfType<string>()
+            .Where(v => !_volumes.IsUpToDateOnPeer(v))];
+    }
+
+    /// <summary>
+    /// Looks again in a second: the volume events that usually trigger the check may all have come
+    /// before the peer reported its disk UpToDate.
+    /// </summary>
+    private void ScheduleFailbackRecheck()
+    {
+        if (_failbackRecheckScheduled)
+        {
+            return;
+        }
+        _failbackRecheckScheduled = true;
+        Track(RecheckAsync);
+
+        async Task RecheckAsync()
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            lock (_lock)
+            {
+                _failbackRecheckScheduled = false;
+            }
+            Post(new VolumeChangedInput());
+        }
+    }
+
+    /// <summary>A volume changed: hand back the deferred groups whose volumes the peer now holds UpToDate.</summary>
+    private void RetryDeferredFailbacks()
+    {
+        foreach (var slot in _deferredFailback.ToList())
+        {
+            if (_peerLost || _shuttingDown || slot.Holder != GroupHolder.Me || !slot.ActiveHere || IsPreferredHere(slot))
+            {
+                _deferredFailback.Remove(slot); // the peer went away again, or the group moved or stopped meanwhile
+                continue;
+            }
+            if (VolumesNotReadyOnPeer(slot).Count > 0)
+            {
+                ScheduleFailbackRecheck();
+                continue;
+            }
+            _deferredFailback.Remove(slot);
+            _events.Publish("group.failback", slot.Name, $"auto_failback on: {_peer}'s copies of {slot.Name}'s volumes are UpToDate; handing it back");
+            Stop(slot, $"auto_failback on: giving {slot.Name} back to {_peer}", ReleaseCode.Handover, 0);
         }
     }
 

@@ -47,6 +47,8 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
     private readonly Lock _lock = new();
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<GroupSlot> _slots = [];
+    private readonly HashSet<GroupSlot> _deferredFailback = [];
+    private bool _failbackRecheckScheduled;
     private readonly List<Task> _operations = [];
     private readonly List<Task> _background = [];
     private readonly CancellationTokenSource _stop = new();
@@ -316,6 +318,11 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
                     var fromDead = ev.Data?.GetValueOrDefault("from") == "dead";
                     Post(new PeerEventInput(ev.Kind, ev.Reason) { FromDead = fromDead });
                 }
+                else if (ev.Kind.StartsWith("volume.", StringComparison.Ordinal))
+                {
+                    // A deferred failback waits for the peer's copy of a volume to be UpToDate.
+                    Post(new VolumeChangedInput());
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -392,6 +399,8 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
     private sealed record LeftCheck(ulong Generation);
 
     private sealed record StandaloneInput;
+
+    private sealed record VolumeChangedInput;
 
     private sealed record CommandInput(string Command, GroupSet Set, TaskCompletionSource<PlacementOutcome> Done);
 

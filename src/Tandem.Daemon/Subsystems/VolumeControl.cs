@@ -32,6 +32,9 @@ public sealed class VolumeControl : IVolumeControl
     public bool IsPrimary(string volume) => _volumes.IsPrimary(volume);
 
     /// <inheritdoc/>
+    public bool IsUpToDateOnPeer(string volume) => _volumes.IsUpToDateOnPeer(volume);
+
+    /// <inheritdoc/>
     public async Task<VolumeActionResult> AttachDeviceAsync(string volume, CancellationToken cancellationToken)
     {
         var names = _volumes.ExportNamesOf(volume);

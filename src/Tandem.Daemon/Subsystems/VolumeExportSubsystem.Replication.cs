@@ -91,6 +91,16 @@ public sealed partial class VolumeExportSubsystem
             : _service.FindServer(p.Name) is not null);
     }
 
+    /// <summary>
+    /// Whether the peer holds an UpToDate copy of every replicated volume the name stands for:
+    /// connected, no resync pending or running, nothing out of sync. (Right after a reconnect the
+    /// peer still claims the disk state it had before; the resync decision comes after.)
+    /// </summary>
+    internal bool IsUpToDateOnPeer(string name) =>
+        TryResolve(name).All(p => p.Slot is not { } slot || slot.Replica is { } r
+            && r.Connection == ConnectionState.Connected && r.Replication == Tandem.Replication.ReplicationState.Established
+            && r.PeerDisk == DiskState.UpToDate && r.OutOfSyncBytes == 0);
+
     /// <summary>Whether the name stands for replicated volumes (and not local ones).</summary>
     internal bool IsReplicated(string name) => TryResolve(name) is { Count: > 0 } targets && targets.All(p => p.Slot is not null);
 

@@ -35,6 +35,15 @@ public interface IVolumeControl
     /// <returns>Success, or why not.</returns>
     Task<VolumeActionResult> DetachDeviceAsync(string volume, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether the peer's copy of the volume is UpToDate, so that the peer could take the volume
+    /// over now (a failback waits for it: handing a group to a node still resyncing only takes
+    /// the service down). True when the volume is not replicated or unknown here.
+    /// </summary>
+    /// <param name="volume">The volume name.</param>
+    /// <returns>Whether the peer's copy is UpToDate.</returns>
+    bool IsUpToDateOnPeer(string volume) => true;
+
     /// <summary>The attached block device, or null when none is attached.</summary>
     /// <param name="volume">The volume name.</param>
     /// <returns>The device path.</returns>

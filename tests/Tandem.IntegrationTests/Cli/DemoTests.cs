@@ -68,6 +68,16 @@ public sealed partial class DemoTests
         Assert.True(output.IndexOf("alpha: group records started", output.IndexOf("7. alpha returns", StringComparison.Ordinal), StringComparison.Ordinal) > 0,
             $"alpha took the group back (auto_failback on):\n{output}");
 
+        // The failback waits for the resync: bravo stops the group only after its resync to alpha finished.
+        var returned = output.IndexOf("7. alpha returns", StringComparison.Ordinal);
+        var resync = output.IndexOf("bravo: r0 sync.started", returned, StringComparison.Ordinal);
+        if (resync > 0)
+        {
+            var finished = output.IndexOf("bravo: r0 sync.finished", resync, StringComparison.Ordinal);
+            var stopping = output.IndexOf("bravo: group records stopping", returned, StringComparison.Ordinal);
+            Assert.True(finished > 0 && stopping > finished, $"bravo handed the group back before alpha's resync finished:\n{output}");
+        }
+
         Assert.Equal(2, Regex.Matches(output, @"demo: (alpha|bravo) \(pid \d+\) exited with code 0").Count);
         Assert.Contains("Summary: alpha lost power with record #", output, StringComparison.Ordinal);
 
