@@ -726,6 +726,7 @@ public sealed partial class ReplicatedVolume
                 return;
             }
             _session = null;
+            _sentBytesBefore += s.Connection.BytesSent;
             _replication = ReplicationState.Off;
             _peerRole = Role.Unknown;
             _peerDisk = DiskState.DUnknown;

@@ -51,6 +51,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private TaskCompletionSource? _gate;
     private TaskCompletionSource? _drained;
     private int _inflight;
+    private long _sentBytesBefore; // by sessions that ended
 
     // Transfer log (primary side): requests awaiting their ack, epochs awaiting their barrier ack.
     private ulong _nextId;
@@ -134,6 +135,18 @@ public sealed partial class ReplicatedVolume : IBlockVolume
 
     /// <summary>Bytes marked out of sync.</summary>
     public long OutOfSyncBytes => _md.Bitmap.OutOfSyncBytes;
+
+    /// <summary>Bytes sent to the peer over every session so far (frame headers included): what replication and resync cost on the wire.</summary>
+    public long SentBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _sentBytesBefore + (_session?.Connection.BytesSent ?? 0);
+            }
+        }
+    }
 
     /// <summary>The metadata (bitmap, activity log, flags).</summary>
     public ReplicaMetadata Metadata => _md;
@@ -390,6 +403,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
                 ["protocol"] = _options.Protocol.ToString(),
                 ["size"] = _size,
                 ["outOfSyncBytes"] = _md.Bitmap.OutOfSyncBytes,
+                ["sentBytes"] = _sentBytesBefore + (_session?.Connection.BytesSent ?? 0),
                 ["uuids"] = _md.Uuids.ToString(),
             };
             if (_session?.Resync is { } r)

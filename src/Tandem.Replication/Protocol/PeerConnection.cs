@@ -19,6 +19,7 @@ internal sealed class PeerConnection : IAsyncDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly byte[] _header = new byte[FrameHeader.Size];
     private Task? _sender;
+    private long _bytesSent;
 
     /// <param name="stream">The socket stream (read directly).</param>
     public PeerConnection(Stream stream)
@@ -28,6 +29,9 @@ internal sealed class PeerConnection : IAsyncDisposable
         // send loop (or the handshake, before it starts) writes.
         _output = new BufferedStream(stream, 64 << 10);
     }
+
+    /// <summary>Bytes written to the socket so far, frame headers included.</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
 
     /// <summary>Completes when the send loop ends (connection lost or disposed).</summary>
     public Task Completion => _sender ?? Task.CompletedTask;
@@ -152,6 +156,7 @@ internal sealed class PeerConnection : IAsyncDisposable
     private async ValueTask WriteFrameAsync(OutFrame frame, CancellationToken cancellationToken)
     {
         var length = frame.Head.Length + frame.Payload.Length;
+        Interlocked.Add(ref _bytesSent, FrameHeader.Size + length);
         new FrameHeader(frame.Type, length).Format(_header);
         await _output.WriteAsync(_header, cancellationToken).ConfigureAwait(false);
         if (!frame.Head.IsEmpty)
