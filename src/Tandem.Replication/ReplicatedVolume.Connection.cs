@@ -218,7 +218,13 @@ public sealed partial class ReplicatedVolume
         }
         session.Send(FrameType.BitmapDone, [], control: false);
         session.LastReceived = _time.GetTimestamp();
-        session.Receiver = ReceiveLoopAsync(session);
+        // The receive loop starts on a thread of its own, where it blocks in the socket: each frame
+        // then costs one wake-up instead of an epoll wake-up and a thread-pool hop (PeerConnection.ReceiveAsync).
+        session.Receiver = Task.Factory.StartNew(() =>
+        {
+            connection.ReceiveThread = Thread.CurrentThread;
+            return ReceiveLoopAsync(session);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         session.KeepAlive = KeepAliveAsync(session);
     }
 
@@ -325,12 +331,12 @@ public sealed partial class ReplicatedVolume
                     }
                     if ((h.Flags & DataFlags.SendReceiveAck) != 0)
                     {
-                        s.Send(FrameType.RecvAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
+                        s.SendAck(FrameType.RecvAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length));
                     }
                     await LocalAsync(() => _backing.WriteAsync(h.Offset, data, (h.Flags & DataFlags.Fua) != 0, ct)).ConfigureAwait(false);
                     if ((h.Flags & DataFlags.SendWriteAck) != 0)
                     {
-                        s.Send(FrameType.WriteAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
+                        s.SendAck(FrameType.WriteAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length));
                     }
                     s.EpochWrites++;
                     break;
@@ -348,7 +354,7 @@ public sealed partial class ReplicatedVolume
                     // Write ordering "flush": every write of the epoch is complete (the loop is
                     // sequential); make them stable before acknowledging and before the next epoch.
                     await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
-                    s.Send(FrameType.BarrierAck, ReplicationMessages.Barrier(epoch, setSize), control: true);
+                    s.SendAck(FrameType.BarrierAck, ReplicationMessages.Barrier(epoch, setSize));
                     s.EpochWrites = 0;
                     break;
                 }
@@ -385,7 +391,7 @@ public sealed partial class ReplicatedVolume
                     }
                     await LocalAsync(() => _backing.WriteAsync(offset, data, false, ct)).ConfigureAwait(false);
                     _md.Bitmap.Clear(offset, data.Length);
-                    s.Send(FrameType.ResyncAck, ReplicationMessages.Ack(0, offset, data.Length), control: true);
+                    s.SendAck(FrameType.ResyncAck, ReplicationMessages.Ack(0, offset, data.Length));
                     break;
                 }
             case FrameType.ResyncInSync:
@@ -790,6 +796,9 @@ public sealed partial class ReplicatedVolume
         public System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource<byte[]>> Digests { get; } = new();
 
         public void Send(FrameType type, byte[] payload, bool control) => Connection.Enqueue(type, default, payload, control);
+
+        /// <summary>Sends an acknowledgement of a received frame (batched while more input is buffered).</summary>
+        public void SendAck(FrameType type, byte[] payload) => Connection.EnqueueAck(type, payload);
 
         public void SendState(Role role, DiskState disk) => Send(FrameType.State, [(byte)role, (byte)disk], control: true);
 

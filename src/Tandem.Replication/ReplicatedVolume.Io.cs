@@ -59,7 +59,7 @@ public sealed partial class ReplicatedVolume
         Task wait;
         lock (_lock)
         {
-            CloseEpochLocked();
+            CloseEpochLocked(direct: _inflight == 0);
             wait = LastClosedEpochLocked()?.Acked.Task ?? Task.CompletedTask;
         }
         await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -125,7 +125,10 @@ public sealed partial class ReplicatedVolume
         try
         {
             await EnsureGenerationAsync(cancellationToken).ConfigureAwait(false);
-            var copy = data.ToArray(); // the caller may reuse its buffer once we complete
+            // The caller may reuse its buffer once we complete, and we may complete (peer lost)
+            // before the frame left. Uninitialized: the copy overwrites it all.
+            var copy = GC.AllocateUninitializedArray<byte>(data.Length);
+            data.Span.CopyTo(copy);
             await LockStripesAsync(offset, length, cancellationToken).ConfigureAwait(false);
             try
             {
@@ -184,9 +187,12 @@ public sealed partial class ReplicatedVolume
         {
             return null;
         }
+        // The only write in flight (queue depth 1) goes out on this thread, without waking the
+        // send loop; with more in flight the send loop batches them.
+        var direct = _inflight <= 1;
         if (_closeEpoch || _epochWrites >= _options.MaxEpochSize)
         {
-            CloseEpochLocked();
+            CloseEpochLocked(direct);
         }
         var epoch = _epochs.Last!.Value;
         var request = new Request(++_nextId, offset, data.Length, epoch);
@@ -202,14 +208,14 @@ public sealed partial class ReplicatedVolume
         var head = new byte[DataHeader.Size];
         new DataHeader(offset, request.Id, epoch.Number, flags).Format(head);
         // Protocol A completes when the frame was handed to the socket.
-        if (!s.Connection.Enqueue(FrameType.Data, head, data, control: false, _options.Protocol == ReplicationProtocol.A ? request.NetOk : null))
+        if (!s.Connection.Enqueue(FrameType.Data, head, data, control: false, _options.Protocol == ReplicationProtocol.A ? request.NetOk : null, direct))
         {
             request.NetOk.TrySetResult(); // lost meanwhile: the loss handler marks the bitmap
         }
         return request;
     }
 
-    private void CloseEpochLocked()
+    private void CloseEpochLocked(bool direct = false)
     {
         _closeEpoch = false;
         if (_epochWrites == 0)
@@ -218,7 +224,7 @@ public sealed partial class ReplicatedVolume
         }
         var epoch = _epochs.Last!.Value;
         epoch.Closed = true;
-        _session?.Connection.Enqueue(FrameType.Barrier, ReplicationMessages.Barrier(epoch.Number, (uint)_epochWrites), default, control: false);
+        _session?.Connection.Enqueue(FrameType.Barrier, ReplicationMessages.Barrier(epoch.Number, (uint)_epochWrites), default, control: false, direct: direct);
         _epoch++;
         _epochWrites = 0;
         _epochs.AddLast(new Epoch(_epoch));
@@ -280,17 +286,26 @@ public sealed partial class ReplicatedVolume
     private int FailTransferLogLocked()
     {
         var failed = 0;
+        List<TaskCompletionSource> netOk = [];
         foreach (var epoch in _epochs)
         {
             foreach (var r in epoch.Requests)
             {
                 _md.Bitmap.Set(r.Offset, r.Length);
                 _md.ActivityLog.Complete(r.Offset, r.Length);
-                r.NetOk.TrySetResult();
+                netOk.Add(r.NetOk);
                 failed++;
             }
-            epoch.Acked.TrySetResult();
+            netOk.Add(epoch.Acked);
         }
+        // NetOk and Acked run their waiters inline (see Request): not under our lock.
+        ThreadPool.UnsafeQueueUserWorkItem(static list =>
+        {
+            foreach (var tcs in list)
+            {
+                tcs.TrySetResult();
+            }
+        }, netOk, preferLocal: false);
         _epochs.Clear();
         _pending.Clear();
         _epoch++;
@@ -415,7 +430,13 @@ public sealed partial class ReplicatedVolume
         public long Offset { get; } = offset;
         public int Length { get; } = length;
         public Epoch Epoch { get; } = epoch;
-        public TaskCompletionSource NetOk { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>
+        /// Completed when the peer has it (as the protocol says), or the peer is lost. Its waiter
+        /// (the rest of the write, then the NBD reply) runs inline on the thread that completes
+        /// it, usually the receive thread on the ack: a thread-pool hop per write costs more than
+        /// that work (docs/benchmarks.md). So it is never completed under <c>_lock</c> once awaited.
+        /// </summary>
+        public TaskCompletionSource NetOk { get; } = new();
     }
 
     private sealed class Epoch(uint number)
@@ -423,6 +444,7 @@ public sealed partial class ReplicatedVolume
         public uint Number { get; } = number;
         public bool Closed { get; set; }
         public List<Request> Requests { get; } = [];
-        public TaskCompletionSource Acked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Completed when the peer confirmed the epoch stable, or was lost; runs its waiter (a FLUSH, a FUA write) inline, as <see cref="Request.NetOk"/>.</summary>
+        public TaskCompletionSource Acked { get; } = new();
     }
 }
