@@ -55,6 +55,19 @@ using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
     stop.Cancel();
 });
 
+if (Environment.GetEnvironmentVariable("TANDEM_BENCH_TP") is not null)
+{
+    // Diagnostics: thread-pool work items per second (each costs a hop and a wake-up).
+    _ = Task.Run(async () =>
+    {
+        while (true)
+        {
+            await Task.Delay(1000);
+            Console.Error.WriteLine($"{args[0]} tp-items {ThreadPool.CompletedWorkItemCount} threads {ThreadPool.ThreadCount} sent {volume.SentBytes}");
+        }
+    });
+}
+
 if (!primary)
 {
     Console.WriteLine("ready");

@@ -50,7 +50,7 @@ public sealed partial class ReplicatedVolume
                 else
                 {
                     socket = new Socket(_options.Peer.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                    await socket.ConnectAsync(_options.Peer, attempt.Token).ConfigureAwait(false);
+                    await DialAsync(socket, attempt.Token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -93,6 +93,37 @@ public sealed partial class ReplicatedVolume
                 await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Connects without the runtime's asynchronous socket machinery: a non-blocking connect(2)
+    /// and poll(2) for its end (a loopback or LAN connect is usually done at the first poll). ConnectAsync would register the socket with the epoll thread for
+    /// good, and each later packet would then cost an epoll wake-up and a thread-pool work item,
+    /// though the session reads it by blocking on its own thread (PeerConnection.ReceiveAsync).
+    /// </summary>
+    private async Task DialAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(_options.Peer);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+            // Under way: wait for it below.
+        }
+        // Writable means connected or failed. Polled on a short real-time tick (not the volume's
+        // clock: this is not protocol timing, and the attempt's token bounds the whole wait).
+        while (!socket.Poll(TimeSpan.Zero, SelectMode.SelectWrite))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(2), cancellationToken).ConfigureAwait(false);
+        }
+        var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+        if (error != SocketError.Success)
+        {
+            throw new SocketException((int)error);
+        }
+        socket.Blocking = true;
     }
 
     private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
@@ -157,7 +188,13 @@ public sealed partial class ReplicatedVolume
 
     private async Task StartSessionAsync(NetworkStream stream, bool acceptor, CancellationToken cancellationToken)
     {
-        var connection = new PeerConnection(stream);
+        var connection = new PeerConnection(stream)
+        {
+            // The handshake reads by blocking too: an asynchronous read would register the socket
+            // with the runtime's epoll thread for good, and every later packet would then cost an
+            // epoll wake-up and a thread-pool work item, though nobody reads asynchronously.
+            ReceiveThread = Thread.CurrentThread,
+        };
         HandshakeResult hs;
         try
         {
