@@ -1,3 +1,4 @@
+using System.Buffers;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
@@ -159,21 +160,28 @@ public sealed partial class ReplicatedVolume
         {
             await EnsureGenerationAsync(cancellationToken).ConfigureAwait(false);
             // The caller may reuse its buffer once we complete, and we may complete (peer lost)
-            // before the frame left. Uninitialized: the copy overwrites it all.
-            var copy = GC.AllocateUninitializedArray<byte>(data.Length);
+            // before the frame left: the peer gets a copy. Pooled, and returned when the peer
+            // acknowledged the epoch (then the frame has surely left); a write the peer never
+            // confirmed leaves its copy to the garbage collector, since the frame may still be in
+            // a send in progress.
+            var copy = ArrayPool<byte>.Shared.Rent(length);
             data.Span.CopyTo(copy);
             await LockStripesAsync(offset, length, cancellationToken).ConfigureAwait(false);
             try
             {
                 lock (_lock)
                 {
-                    request = EnqueueLocked(offset, copy, fua);
+                    request = EnqueueLocked(offset, copy.AsMemory(0, length), copy, fua);
                     if (request is null)
                     {
                         _md.Bitmap.Set(offset, length);
                     }
                 }
-                await LocalAsync(() => _backing.WriteAsync(offset, copy, fua, cancellationToken)).ConfigureAwait(false);
+                if (request is null)
+                {
+                    ArrayPool<byte>.Shared.Return(copy);
+                }
+                await LocalAsync(() => _backing.WriteAsync(offset, data, fua, cancellationToken)).ConfigureAwait(false);
             }
             finally
             {
@@ -213,7 +221,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>Queues the write for the peer if replicating; null when not (the caller marks the bitmap).</summary>
-    private Request? EnqueueLocked(long offset, byte[] data, bool fua)
+    private Request? EnqueueLocked(long offset, ReadOnlyMemory<byte> data, byte[] buffer, bool fua)
     {
         var s = _session;
         if (s is null || _replication is not (ReplicationState.Established or ReplicationState.SyncSource or ReplicationState.SyncTarget))
@@ -228,7 +236,7 @@ public sealed partial class ReplicatedVolume
             CloseEpochLocked(direct);
         }
         var epoch = _epochs.Last!.Value;
-        var request = new Request(++_nextId, offset, data.Length, epoch);
+        var request = new Request(++_nextId, offset, data.Length, epoch) { Buffer = buffer };
         epoch.Requests.Add(request);
         _epochWrites++;
         _pending[request.Id] = request;
@@ -299,6 +307,15 @@ public sealed partial class ReplicatedVolume
             _md.ActivityLog.Complete(r.Offset, r.Length);
         }
         epoch.Acked.TrySetResult();
+        foreach (var r in epoch.Requests)
+        {
+            // The peer has every frame of the epoch: no send can still read these copies.
+            if (r.Buffer is { } buffer)
+            {
+                r.Buffer = null;
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
     }
 
     private void OnWriteAck(ulong id)
@@ -463,6 +480,9 @@ public sealed partial class ReplicatedVolume
         public long Offset { get; } = offset;
         public int Length { get; } = length;
         public Epoch Epoch { get; } = epoch;
+
+        /// <summary>The pooled copy sent to the peer, until the epoch's barrier ack returns it.</summary>
+        public byte[]? Buffer { get; set; }
         /// <summary>
         /// Completed when the peer has it (as the protocol says), or the peer is lost. Its waiter
         /// (the rest of the write, then the NBD reply) runs inline on the thread that completes
