@@ -11,7 +11,7 @@ namespace Tandem.Replication;
 public sealed partial class ReplicatedVolume
 {
     private const int BitmapWordsPerChunk = 8192;
-    private const int ResyncWindow = 16;
+    private const int ResyncWindow = 32; // requests in flight: at most 8 MiB, as DRBD's default max-buffers
     private const int ResyncMaxBlocks = 64; // 256 KiB per request
 
     private TimeSpan HandshakeTimeout => TimeSpan.FromTicks(Math.Max(_options.ConnectInterval.Ticks * 4, TimeSpan.FromSeconds(2).Ticks));
@@ -692,7 +692,7 @@ public sealed partial class ReplicatedVolume
                 }
                 budget -= length;
                 await WaitWindowAsync(s, ct).ConfigureAwait(false);
-                var frame = new byte[8 + length];
+                var frame = GC.AllocateUninitializedArray<byte>(8 + length); // filled at once
                 BinaryPrimitives.WriteInt64BigEndian(frame, offset);
                 // Under the stripe lock an application write to the same blocks is either wholly
                 // before (we read its data) or wholly after (its Data frame follows ours).
