@@ -8,18 +8,20 @@ namespace Tandem.Replication.Protocol;
 /// One framed connection to the peer. One receive path (the caller's loop) and one send loop fed
 /// by two queues: control frames (acks, barrier acks, pings) always go before bulk frames
 /// (replicated data, resync data), so acknowledgements are never stuck behind bulk data queued
-/// on this side.
+/// on this side. A frame that is alone (nothing queued, nothing being written) may instead be sent
+/// at once on the caller's thread, without blocking (docs/replication.md, "How the write path
+/// runs").
 /// </summary>
 internal sealed class PeerConnection : IAsyncDisposable
 {
-    private readonly Stream _stream;
-    private readonly Stream _output;
     /// <summary>A queued entry that carries no frame, only a completion (see <see cref="TrySendDirect"/>).</summary>
     private const FrameType WakeOnly = 0;
 
     /// <summary>A queued entry whose payload is one or more whole frames, headers included.</summary>
     private const FrameType Framed = (FrameType)0xFFFF;
 
+    private readonly Stream _stream;
+    private readonly Stream _output;
     private readonly Channel<OutFrame> _control = Channel.CreateUnbounded<OutFrame>();
     // Unbounded so that the write path can queue under its ordering lock; the NBD server bounds
     // the requests in flight.
@@ -47,7 +49,7 @@ internal sealed class PeerConnection : IAsyncDisposable
         // Writes are buffered so that a header and a small body leave in one segment; only the
         // send loop (or the handshake, before it starts) writes.
         _output = new BufferedStream(stream, 64 << 10);
-        _socket = (stream as System.Net.Sockets.NetworkStream)?.Socket;
+        _socket = (stream as NetworkStream)?.Socket;
     }
 
     /// <summary>Bytes written to the socket so far, frame headers included.</summary>
@@ -342,7 +344,7 @@ internal sealed class PeerConnection : IAsyncDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
         {
             // A broken socket: close it so that the receive path sees the loss too.
             Shutdown();
