@@ -20,6 +20,9 @@ internal sealed class InFlightBudget
         _maxBytes = Math.Max(1, maxBytes);
     }
 
+    /// <summary>Requests in flight now (a snapshot).</summary>
+    public int Requests => Volatile.Read(ref _requests);
+
     /// <summary>Takes one request and <paramref name="bytes"/> if they fit now.</summary>
     public bool TryAcquire(int bytes)
     {

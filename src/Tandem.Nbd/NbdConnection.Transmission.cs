@@ -263,10 +263,43 @@ internal sealed partial class NbdConnection
         byte[]? data, int bytes, ValueTask<NbdError> pending)
     {
         var reply = MakeReply(request, data, bytes, await pending.ConfigureAwait(false));
+        if (budget.Requests == 1 && TrySendNow(reply, budget))
+        {
+            return;
+        }
         if (!replies.TryWrite(reply))
         {
             Discard(budget, reply);
         }
+    }
+
+    /// <summary>
+    /// Sends the reply of the only request in flight on the thread that completed it (queue depth
+    /// 1: nothing to batch, and waking the send loop would cost a thread hop); false when the send
+    /// lock is busy, then the send loop sends it.
+    /// </summary>
+    private bool TrySendNow(in Reply reply, InFlightBudget budget)
+    {
+        if (!Monitor.TryEnter(_sendLock))
+        {
+            return false;
+        }
+        try
+        {
+            WriteReply(reply);
+            SendOutput();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        {
+            Abort();
+        }
+        finally
+        {
+            _output.ResetWrittenCount();
+            Monitor.Exit(_sendLock);
+            budget.Release(1, reply.BudgetBytes);
+        }
+        return true;
     }
 
     private static Reply MakeReply(in NbdRequestHeader request, byte[]? data, int bytes, NbdError error)

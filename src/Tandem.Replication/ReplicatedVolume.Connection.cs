@@ -11,7 +11,7 @@ namespace Tandem.Replication;
 public sealed partial class ReplicatedVolume
 {
     private const int BitmapWordsPerChunk = 8192;
-    private const int ResyncWindow = 16;
+    private const int ResyncWindow = 32; // requests in flight: at most 8 MiB, as DRBD's default max-buffers
     private const int ResyncMaxBlocks = 64; // 256 KiB per request
 
     private TimeSpan HandshakeTimeout => TimeSpan.FromTicks(Math.Max(_options.ConnectInterval.Ticks * 4, TimeSpan.FromSeconds(2).Ticks));
@@ -50,7 +50,7 @@ public sealed partial class ReplicatedVolume
                 else
                 {
                     socket = new Socket(_options.Peer.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                    await socket.ConnectAsync(_options.Peer, attempt.Token).ConfigureAwait(false);
+                    await DialAsync(socket, attempt.Token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -93,6 +93,37 @@ public sealed partial class ReplicatedVolume
                 await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Connects without the runtime's asynchronous socket machinery: a non-blocking connect(2)
+    /// and poll(2) for its end (a loopback or LAN connect is usually done at the first poll). ConnectAsync would register the socket with the epoll thread for
+    /// good, and each later packet would then cost an epoll wake-up and a thread-pool work item,
+    /// though the session reads it by blocking on its own thread (PeerConnection.ReceiveAsync).
+    /// </summary>
+    private async Task DialAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(_options.Peer);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+            // Under way: wait for it below.
+        }
+        // Writable means connected or failed. Polled on a short real-time tick (not the volume's
+        // clock: this is not protocol timing, and the attempt's token bounds the whole wait).
+        while (!socket.Poll(TimeSpan.Zero, SelectMode.SelectWrite))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(2), cancellationToken).ConfigureAwait(false);
+        }
+        var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+        if (error != SocketError.Success)
+        {
+            throw new SocketException((int)error);
+        }
+        socket.Blocking = true;
     }
 
     private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
@@ -168,7 +199,13 @@ public sealed partial class ReplicatedVolume
             tlsTimeout.CancelAfter(HandshakeTimeout);
             stream = await _tls.AuthenticateAsync(stream, server: acceptor, tlsTimeout.Token).ConfigureAwait(false);
         }
-        var connection = new PeerConnection(stream);
+        var connection = new PeerConnection(stream)
+        {
+            // The handshake reads by blocking too: an asynchronous read would register the socket
+            // with the runtime's epoll thread for good, and every later packet would then cost an
+            // epoll wake-up and a thread-pool work item, though nobody reads asynchronously.
+            ReceiveThread = Thread.CurrentThread,
+        };
         HandshakeResult hs;
         try
         {
@@ -258,7 +295,13 @@ public sealed partial class ReplicatedVolume
         }
         session.Send(FrameType.BitmapDone, [], control: false);
         session.LastReceived = _time.GetTimestamp();
-        session.Receiver = ReceiveLoopAsync(session);
+        // The receive loop starts on a thread of its own, where it blocks in the socket: each frame
+        // then costs one wake-up instead of an epoll wake-up and a thread-pool hop (PeerConnection.ReceiveAsync).
+        session.Receiver = Task.Factory.StartNew(() =>
+        {
+            connection.ReceiveThread = Thread.CurrentThread;
+            return ReceiveLoopAsync(session);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         session.KeepAlive = KeepAliveAsync(session);
         if (CongestionControlled)
         {
@@ -369,7 +412,7 @@ public sealed partial class ReplicatedVolume
                     }
                     if ((h.Flags & DataFlags.SendReceiveAck) != 0)
                     {
-                        s.Send(FrameType.RecvAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
+                        s.SendAck(FrameType.RecvAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length));
                     }
                     var stored = false;
                     if (LocalDiskAttached)
@@ -401,7 +444,7 @@ public sealed partial class ReplicatedVolume
                     }
                     else if ((h.Flags & DataFlags.SendWriteAck) != 0)
                     {
-                        s.Send(FrameType.WriteAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
+                        s.SendAck(FrameType.WriteAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length));
                     }
                     s.EpochWrites++;
                     break;
@@ -429,7 +472,7 @@ public sealed partial class ReplicatedVolume
                             // Detached: the writes of this epoch were negatively acknowledged or are marked.
                         }
                     }
-                    s.Send(FrameType.BarrierAck, ReplicationMessages.Barrier(epoch, setSize), control: true);
+                    s.SendAck(FrameType.BarrierAck, ReplicationMessages.Barrier(epoch, setSize));
                     s.EpochWrites = 0;
                     break;
                 }
@@ -527,7 +570,7 @@ public sealed partial class ReplicatedVolume
                     }
                     await LocalAsync(() => _backing.WriteAsync(offset, data, false, ct)).ConfigureAwait(false);
                     _md.Bitmap.Clear(offset, data.Length);
-                    s.Send(FrameType.ResyncAck, ReplicationMessages.Ack(0, offset, data.Length), control: true);
+                    s.SendAck(FrameType.ResyncAck, ReplicationMessages.Ack(0, offset, data.Length));
                     break;
                 }
             case FrameType.ResyncInSync:
@@ -825,7 +868,7 @@ public sealed partial class ReplicatedVolume
                 }
                 budget -= length;
                 await WaitWindowAsync(s, ct).ConfigureAwait(false);
-                var frame = new byte[8 + length];
+                var frame = GC.AllocateUninitializedArray<byte>(8 + length); // filled at once
                 BinaryPrimitives.WriteInt64BigEndian(frame, offset);
                 // Under the stripe lock an application write to the same blocks is either wholly
                 // before (we read its data) or wholly after (its Data frame follows ours).
@@ -908,6 +951,7 @@ public sealed partial class ReplicatedVolume
                 return;
             }
             _session = null;
+            _sentBytesBefore += s.Connection.BytesSent;
             _replication = ReplicationState.Off;
             _peerRole = Role.Unknown;
             fence = BeginFencingLocked(_peerDisk);
@@ -988,6 +1032,9 @@ public sealed partial class ReplicatedVolume
         public TaskCompletionSource<(bool Ok, long Usable, string Reason)>? ResizeReply { get; set; }
 
         public void Send(FrameType type, byte[] payload, bool control) => Connection.Enqueue(type, default, payload, control);
+
+        /// <summary>Sends an acknowledgement of a received frame (batched while more input is buffered).</summary>
+        public void SendAck(FrameType type, byte[] payload) => Connection.EnqueueAck(type, payload);
 
         public void SendState(Role role, DiskState disk) => Send(FrameType.State, [(byte)role, (byte)disk], control: true);
 

@@ -138,10 +138,20 @@ public sealed partial class ReplicatedVolume
         Request? request;
         lock (_lock)
         {
-            request = _peerDisk == DiskState.UpToDate && _session is { Extended: true } ? EnqueueLocked(offset, data.ToArray(), fua) : null;
-            if (request is not null)
+            if (_peerDisk == DiskState.UpToDate && _session is { Extended: true })
             {
-                request.Diskless = true;
+                // The peer's copy is pooled as for any replicated write (returned at the barrier ack).
+                var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(data.Length);
+                data.Span.CopyTo(copy);
+                request = EnqueueLocked(offset, copy.AsMemory(0, data.Length), copy, fua);
+                if (request is not null)
+                {
+                    request.Diskless = true;
+                }
+            }
+            else
+            {
+                request = null;
             }
         }
         if (request is null)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
@@ -86,10 +87,43 @@ public sealed partial class ReplicatedVolume
         Task wait;
         lock (_lock)
         {
-            CloseEpochLocked();
+            CloseEpochLocked(direct: _inflight == 0);
             wait = LastClosedEpochLocked()?.Acked.Task ?? Task.CompletedTask;
         }
-        await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await InlineWaitAsync(wait, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="task"/> or the cancellation, continuing inline on the thread that
+    /// completes it. (<see cref="Task.WaitAsync(CancellationToken)"/> continues through the thread
+    /// pool: a hop and a wake-up per write, measured in docs/benchmarks.md.)
+    /// </summary>
+    private static Task InlineWaitAsync(Task task, CancellationToken cancellationToken)
+    {
+        if (task.IsCompleted || !cancellationToken.CanBeCanceled)
+        {
+            return task;
+        }
+        var mine = new TaskCompletionSource();
+        var registration = cancellationToken.UnsafeRegister(static (s, ct) => ((TaskCompletionSource)s!).TrySetCanceled(ct), mine);
+        task.ContinueWith(static (t, s) =>
+        {
+            var (mine, registration) = ((TaskCompletionSource, CancellationTokenRegistration))s!;
+            registration.Dispose();
+            if (t.IsFaulted)
+            {
+                mine.TrySetException(t.Exception!.InnerExceptions);
+            }
+            else if (t.IsCanceled)
+            {
+                mine.TrySetCanceled();
+            }
+            else
+            {
+                mine.TrySetResult();
+            }
+        }, (mine, registration), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return mine.Task;
     }
 
     private async ValueTask SubmitAsync(long offset, int length, ReadOnlyMemory<byte> data, bool zeroes, bool fua, CancellationToken cancellationToken)
@@ -161,21 +195,31 @@ public sealed partial class ReplicatedVolume
         try
         {
             await EnsureGenerationAsync(cancellationToken).ConfigureAwait(false);
-            var copy = data.ToArray(); // the caller may reuse its buffer once we complete
+            // The caller may reuse its buffer once we complete, and we may complete (peer lost)
+            // before the frame left: the peer gets a copy. Pooled, and returned when the peer
+            // acknowledged the epoch (then the frame has surely left); a write the peer never
+            // confirmed leaves its copy to the garbage collector, since the frame may still be in
+            // a send in progress.
+            var copy = ArrayPool<byte>.Shared.Rent(length);
+            data.Span.CopyTo(copy);
             await LockStripesAsync(offset, length, cancellationToken).ConfigureAwait(false);
             try
             {
                 lock (_lock)
                 {
-                    request = EnqueueLocked(offset, copy, fua);
+                    request = EnqueueLocked(offset, copy.AsMemory(0, length), copy, fua);
                     if (request is null)
                     {
                         _md.Bitmap.Set(offset, length);
                     }
                 }
+                if (request is null)
+                {
+                    ArrayPool<byte>.Shared.Return(copy);
+                }
                 try
                 {
-                    await LocalAsync(() => _backing.WriteAsync(offset, copy, fua, cancellationToken)).ConfigureAwait(false);
+                    await LocalAsync(() => _backing.WriteAsync(offset, data, fua, cancellationToken)).ConfigureAwait(false);
                 }
                 catch (IOException ex) when (request is not null)
                 {
@@ -196,7 +240,7 @@ public sealed partial class ReplicatedVolume
             }
             if (request is not null)
             {
-                await request.NetOk.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await InlineWaitAsync(request.NetOk.Task, cancellationToken).ConfigureAwait(false);
                 if (fua)
                 {
                     Task acked;
@@ -208,7 +252,7 @@ public sealed partial class ReplicatedVolume
                         }
                         acked = request.Epoch.Acked.Task;
                     }
-                    await acked.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await InlineWaitAsync(acked, cancellationToken).ConfigureAwait(false);
                 }
             }
             if (localError is not null)
@@ -232,7 +276,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>Queues the write for the peer if replicating; null when not (the caller marks the bitmap).</summary>
-    private Request? EnqueueLocked(long offset, byte[] data, bool fua)
+    private Request? EnqueueLocked(long offset, ReadOnlyMemory<byte> data, byte[] buffer, bool fua)
     {
         var s = _session;
         if (s is not null && _replication == ReplicationState.Ahead)
@@ -249,12 +293,15 @@ public sealed partial class ReplicatedVolume
         {
             return null;
         }
+        // The only write in flight (queue depth 1) goes out on this thread, without waking the
+        // send loop; with more in flight the send loop batches them.
+        var direct = _inflight <= 1;
         if (_closeEpoch || _epochWrites >= _options.MaxEpochSize)
         {
-            CloseEpochLocked();
+            CloseEpochLocked(direct);
         }
         var epoch = _epochs.Last!.Value;
-        var request = new Request(++_nextId, offset, data.Length, epoch);
+        var request = new Request(++_nextId, offset, data.Length, epoch) { Buffer = buffer };
         epoch.Requests.Add(request);
         _epochWrites++;
         _pending[request.Id] = request;
@@ -268,14 +315,14 @@ public sealed partial class ReplicatedVolume
         var head = new byte[DataHeader.Size];
         new DataHeader(offset, request.Id, epoch.Number, flags).Format(head);
         // Protocol A completes when the frame was handed to the socket.
-        if (!s.Connection.Enqueue(FrameType.Data, head, data, control: false, _options.Protocol == ReplicationProtocol.A ? request.NetOk : null))
+        if (!s.Connection.Enqueue(FrameType.Data, head, data, control: false, _options.Protocol == ReplicationProtocol.A ? request.NetOk : null, direct))
         {
             request.NetOk.TrySetResult(); // lost meanwhile: the loss handler marks the bitmap
         }
         return request;
     }
 
-    private void CloseEpochLocked()
+    private void CloseEpochLocked(bool direct = false)
     {
         _closeEpoch = false;
         if (_epochWrites == 0)
@@ -284,7 +331,7 @@ public sealed partial class ReplicatedVolume
         }
         var epoch = _epochs.Last!.Value;
         epoch.Closed = true;
-        _session?.Connection.Enqueue(FrameType.Barrier, ReplicationMessages.Barrier(epoch.Number, (uint)_epochWrites), default, control: false);
+        _session?.Connection.Enqueue(FrameType.Barrier, ReplicationMessages.Barrier(epoch.Number, (uint)_epochWrites), default, control: false, direct: direct);
         _epoch++;
         _epochWrites = 0;
         _epochs.AddLast(new Epoch(_epoch));
@@ -327,6 +374,15 @@ public sealed partial class ReplicatedVolume
             _md.ActivityLog.Complete(r.Offset, r.Length);
         }
         epoch.Acked.TrySetResult();
+        foreach (var r in epoch.Requests)
+        {
+            // The peer has every frame of the epoch: no send can still read these copies.
+            if (r.Buffer is { } buffer)
+            {
+                r.Buffer = null;
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
     }
 
     private void OnWriteAck(ulong id)
@@ -347,6 +403,8 @@ public sealed partial class ReplicatedVolume
     private int FailTransferLogLocked()
     {
         var failed = 0;
+        List<TaskCompletionSource> netOk = [];
+        List<TaskCompletionSource> failedDiskless = [];
         foreach (var epoch in _epochs)
         {
             foreach (var r in epoch.Requests)
@@ -355,7 +413,7 @@ public sealed partial class ReplicatedVolume
                 _md.ActivityLog.Complete(r.Offset, r.Length);
                 if (r.Diskless)
                 {
-                    r.NetOk.TrySetException(new VolumeException(VolumeError.Io, $"{Resource}: connection lost before the peer confirmed a write of this diskless node"));
+                    failedDiskless.Add(r.NetOk);
                 }
                 else if (_frozen is not null)
                 {
@@ -363,7 +421,7 @@ public sealed partial class ReplicatedVolume
                 }
                 else
                 {
-                    r.NetOk.TrySetResult();
+                    netOk.Add(r.NetOk);
                 }
                 failed++;
             }
@@ -373,8 +431,24 @@ public sealed partial class ReplicatedVolume
             }
             else
             {
-                epoch.Acked.TrySetResult();
+                netOk.Add(epoch.Acked);
             }
+        }
+        // NetOk and Acked run their waiters inline (see Request): not under our lock.
+        if (netOk.Count > 0 || failedDiskless.Count > 0)
+        {
+            var resource = Resource;
+            ThreadPool.UnsafeQueueUserWorkItem(static state =>
+            {
+                foreach (var tcs in state.NetOk)
+                {
+                    tcs.TrySetResult();
+                }
+                foreach (var tcs in state.Diskless)
+                {
+                    tcs.TrySetException(new VolumeException(VolumeError.Io, $"{state.Resource}: connection lost before the peer confirmed a write of this diskless node"));
+                }
+            }, (NetOk: netOk, Diskless: failedDiskless, Resource: resource), preferLocal: false);
         }
         _epochs.Clear();
         _pending.Clear();
@@ -492,7 +566,16 @@ public sealed partial class ReplicatedVolume
         public int Length { get; } = length;
         public Epoch Epoch { get; } = epoch;
         public bool Diskless { get; set; }
-        public TaskCompletionSource NetOk { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The pooled copy sent to the peer, until the epoch's barrier ack returns it.</summary>
+        public byte[]? Buffer { get; set; }
+        /// <summary>
+        /// Completed when the peer has it (as the protocol says), or the peer is lost. Its waiter
+        /// (the rest of the write, then the NBD reply) runs inline on the thread that completes
+        /// it, usually the receive thread on the ack: a thread-pool hop per write costs more than
+        /// that work (docs/benchmarks.md). So it is never completed under <c>_lock</c> once awaited.
+        /// </summary>
+        public TaskCompletionSource NetOk { get; } = new();
     }
 
     private sealed class Epoch(uint number)
@@ -500,6 +583,7 @@ public sealed partial class ReplicatedVolume
         public uint Number { get; } = number;
         public bool Closed { get; set; }
         public List<Request> Requests { get; } = [];
-        public TaskCompletionSource Acked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Completed when the peer confirmed the epoch stable, or was lost; runs its waiter (a FLUSH, a FUA write) inline, as <see cref="Request.NetOk"/>.</summary>
+        public TaskCompletionSource Acked { get; } = new();
     }
 }

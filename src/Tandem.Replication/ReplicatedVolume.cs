@@ -52,6 +52,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private TaskCompletionSource? _gate;
     private TaskCompletionSource? _drained;
     private int _inflight;
+    private long _sentBytesBefore; // by sessions that ended
 
     // Transfer log (primary side): requests awaiting their ack, epochs awaiting their barrier ack.
     private ulong _nextId;
@@ -136,6 +137,18 @@ public sealed partial class ReplicatedVolume : IBlockVolume
 
     /// <summary>Bytes marked out of sync.</summary>
     public long OutOfSyncBytes => _md.Bitmap.OutOfSyncBytes;
+
+    /// <summary>Bytes sent to the peer over every session so far (frame headers included): what replication and resync cost on the wire.</summary>
+    public long SentBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _sentBytesBefore + (_session?.Connection.BytesSent ?? 0);
+            }
+        }
+    }
 
     /// <summary>The metadata (bitmap, activity log, flags).</summary>
     public ReplicaMetadata Metadata => _md;
@@ -399,6 +412,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
                 ["protocol"] = _options.Protocol.ToString(),
                 ["size"] = _size,
                 ["outOfSyncBytes"] = _md.Bitmap.OutOfSyncBytes,
+                ["sentBytes"] = _sentBytesBefore + (_session?.Connection.BytesSent ?? 0),
                 ["uuids"] = _md.Uuids.ToString(),
                 ["ioFrozen"] = _frozen is not null,
                 ["peerOutdated"] = (_md.Flags & MetadataFlags.PeerOutdated) != 0,
