@@ -240,6 +240,12 @@ internal sealed partial class PeerOutdater : IAsyncDisposable
         {
             // The asking node restarted: its request is void.
         }
+#pragma warning disable CA1031 // an answer that fails must be logged, not fault a task nobody observes
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogAnswerFailed(_logger, e, from, request.Volume);
+        }
     }
 
     [LoggerMessage(EventId = 344, EventName = "Tandem.Daemon.OutdateAsking", Level = LogLevel.Information,
@@ -261,6 +267,10 @@ internal sealed partial class PeerOutdater : IAsyncDisposable
     [LoggerMessage(EventId = 348, EventName = "Tandem.Daemon.OutdateAnswered", Level = LogLevel.Information,
         Message = "Outdate request from {Peer} for {Volume}: {Result} (disk {Disk}) {Detail}")]
     private static partial void LogAnswered(ILogger logger, string peer, string volume, FencePeerResult result, DiskState disk, string detail);
+
+    [LoggerMessage(EventId = 350, EventName = "Tandem.Daemon.OutdateAnswerFailed", Level = LogLevel.Error,
+        Message = "Answering the outdate request of {Peer} for {Volume} failed")]
+    private static partial void LogAnswerFailed(ILogger logger, Exception exception, string peer, string volume);
 
     [LoggerMessage(EventId = 349, EventName = "Tandem.Daemon.OutdateBadMessage", Level = LogLevel.Warning,
         Message = "Ignored an outdate message from {Peer}: {Reason}")]
