@@ -116,9 +116,9 @@ public sealed record OutdateMessage(bool IsReply, uint Id, FencePeerResult Resul
         var id = BinaryPrimitives.ReadUInt32BigEndian(data[3..]);
         var result = (FencePeerResult)data[7];
         var disk = (DiskState)data[8];
-        if (isReply && (!Enum.IsDefined(result) || !Enum.IsDefined(disk)))
+        if (isReply ? !Enum.IsDefined(result) || !Enum.IsDefined(disk) : data[7] != 0 || data[8] != 0)
         {
-            throw new FormatException($"an outdate reply with unknown result {data[7]} or disk state {data[8]}");
+            throw new FormatException($"an outdate {(isReply ? "reply" : "request")} with result {data[7]} and disk state {data[8]}");
         }
         int n = data[HeaderSize];
         var at = HeaderSize + 1;

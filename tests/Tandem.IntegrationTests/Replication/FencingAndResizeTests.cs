@@ -126,6 +126,13 @@ public sealed class FencingAndResizeTests : IAsyncLifetime
         Assert.Equal(size, long.Parse(resizedB.Data!["new"], CultureInfo.InvariantCulture));
         Assert.Equal(size, (long)(await b.ReplicationAsync())["size"]!);
 
+        // A size that is not one is refused before the daemon is asked; the same size again is a no-op.
+        var bad = await a.TandemAsync("volume", "resize", "--size", "12Q", "r0");
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.Contains("not a size", bad.Stderr, StringComparison.Ordinal);
+        var same = await a.TandemOkAsync("volume", "resize", "--size", size.ToString(CultureInfo.InvariantCulture), "r0");
+        Assert.Contains("already", same.Stdout, StringComparison.Ordinal);
+
         var info = await ExternalTool.RunOkAsync("nbdinfo", "--size", a.NbdUri);
         Assert.Equal(size, long.Parse(info.Output.Trim(), CultureInfo.InvariantCulture));
 
