@@ -41,11 +41,13 @@ public sealed partial class VolumeExportSubsystem
                     $"{plan.Name} is {old} bytes, all that its backing {plan.Disk} ({backingSize} bytes with the metadata) allows: grow the backing on both nodes first, or give --size");
             }
         }
+        if (target == old)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{plan.Name} is {old} bytes already");
+        }
         await SettledAsync(replica, cancellationToken).ConfigureAwait(false);
         await replica.ResizeAsync(target, options.Force, options.AssumeClean, cancellationToken).ConfigureAwait(false);
-        return target == old
-            ? string.Create(CultureInfo.InvariantCulture, $"{plan.Name} is {old} bytes already")
-            : string.Create(CultureInfo.InvariantCulture,
+        return string.Create(CultureInfo.InvariantCulture,
                 $"{plan.Name} resized from {old} to {target} bytes on both nodes{(target > old && !options.AssumeClean ? "; the grown area is resynced to the peer" : "")}; NBD clients see the new size when they reconnect");
     }
 }
