@@ -165,7 +165,15 @@ internal sealed partial class PeerOutdater : IAsyncDisposable
     /// <summary>A peer declared dead cannot outdate itself: it counts as fenced only if it was fenced since it went silent.</summary>
     private async Task<FencePeerResult> DeadPeerAsync(string peer, string volume, FencingPolicy policy, CancellationToken cancellationToken)
     {
-        var view = _membership?.Service?.Detector.Snapshot().FirstOrDefault(p => string.Equals(p.Node, peer, StringComparison.OrdinalIgnoreCase));
+        var detector = _membership?.Service?.Detector;
+        if (detector?.LeftCleanly(peer) == true)
+        {
+            // It shut down cleanly: its replica was closed (demoted first), and promoting it later
+            // while cut off from this node fences this node first. The takeover rule says the same.
+            LogDeadPeer(_logger, peer, volume, "it left the cluster cleanly");
+            return FencePeerResult.PeerFenced;
+        }
+        var view = detector?.Snapshot().FirstOrDefault(p => string.Equals(p.Node, peer, StringComparison.OrdinalIgnoreCase));
         var silentSince = _time.GetUtcNow() - (view?.SinceLastHeard ?? TimeSpan.Zero);
         if (_fencing is { } fencing)
         {
@@ -174,8 +182,15 @@ internal sealed partial class PeerOutdater : IAsyncDisposable
                 LogDeadPeer(_logger, peer, volume, "it was fenced since it went silent");
                 return FencePeerResult.PeerFenced;
             }
+            if (fencing.Coordinator.Disabled)
+            {
+                // The operator chose takeover without fencing for the whole cluster: the volume
+                // follows the same rule rather than block every failover (warned at each one).
+                LogDeadPeer(_logger, peer, volume, "fencing is DISABLED in the cluster configuration: a dead node counts as fenced");
+                return FencePeerResult.PeerFenced;
+            }
             // resource-and-stonith: the handler "should STONITH if it cannot outdate" (drbd.md §5.3).
-            if (policy == FencingPolicy.ResourceAndStonith && !fencing.Coordinator.Disabled && fencing.Coordinator.DevicesFor(peer).Count > 0)
+            if (policy == FencingPolicy.ResourceAndStonith && fencing.Coordinator.DevicesFor(peer).Count > 0)
             {
                 var result = await fencing.Coordinator.FenceAsync(peer, $"{peer} is dead and may still be Primary of {volume}", cancellationToken).ConfigureAwait(false);
                 LogDeadPeer(_logger, peer, volume, result.Success ? "fenced it" : $"fencing it failed: {result.Detail}");
