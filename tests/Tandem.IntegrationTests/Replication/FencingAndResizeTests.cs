@@ -151,4 +151,28 @@ public sealed class FencingAndResizeTests : IAsyncLifetime
         }
         Assert.Equal(await ReplicatedPair.HashAsync(a, size), await ReplicatedPair.HashAsync(b, size));
     }
+
+    [Fact]
+    public async Task Resource_and_stonith_freezes_writes_when_the_peer_cannot_be_outdated_and_resume_io_thaws_them()
+    {
+        _pair = await ReplicatedPair.CreateNativeAsync(_work, "resource-and-stonith");
+        var (a, b) = (_pair.A, _pair.B);
+        await _pair.StartInSyncWithPrimaryAAsync();
+        var notFrozen = await a.TandemOkAsync("volume", "resume-io", "r0");
+        Assert.Contains("was not frozen", notFrozen.Stdout, StringComparison.Ordinal);
+
+        // B's volume goes down: its daemon answers that it cannot outdate it, so fencing fails and
+        // the Primary's writes stay frozen (no fence device is configured to power B off).
+        await b.TandemOkAsync("volume", "down", "r0");
+        await a.WaitForEventAsync(e => e.Kind == "volume.io" && e.Data?["state"] == "frozen", "repl-a to freeze writes while fencing repl-b");
+        var fenced = await a.WaitForEventAsync(e => e.Kind == "volume.fencing" && e.Data?["phase"] == "finished", "repl-a to finish fencing repl-b");
+        Assert.Equal("Failed", fenced.Data?["result"]);
+        Assert.True((bool)(await a.ReplicationAsync())["ioFrozen"]!, "status shows the frozen I/O");
+
+        await using var client = await NbdTestClient.ConnectAsync(a.Socket, "r0", Ct);
+        var write = client.WriteAsync(0, RecordWriter.Content(3, 0), fua: true, Ct);
+        var resumed = await a.TandemOkAsync("volume", "resume-io", "r0");
+        Assert.Contains("I/O resumed", resumed.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0u, await write.WithinAsync(TimeSpan.FromSeconds(10), "the frozen write on repl-a to complete after resume-io"));
+    }
 }
