@@ -151,7 +151,9 @@ internal static class VolumeReplicationCommands
               area is then resynced from here unless --assume-clean. Writes are held only for the switch.
               Without --size the volume takes all that this node's backing allows; if the peer's is smaller,
               the refusal says its limit: pass that as --size. NBD clients see the new size when they
-              reconnect (then grow the filesystem, e.g. resize2fs). Shrinking needs --force.
+              reconnect; a device from 'tandem volume attach' keeps the old size until it is detached and
+              attached again (unmount first). Then grow the filesystem (resize2fs, xfs_growfs).
+              Shrinking needs --force.
               If a node crashes while moving its metadata, restore the backing's old size and start again.
             """, ["truncate -s 2G /srv/r0.img   # on both nodes", "tandem volume resize r0", "tandem volume resize --size 1G --assume-clean r0",
                 "tandem volume resize --size 512M --force r0   # shrink, after shrinking the filesystem"],
