@@ -54,4 +54,31 @@ public sealed class FileVolumeTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_volume_that_tracks_growth_sees_a_grown_file_and_one_that_does_not_keeps_its_size()
+    {
+        var dir = TestServer.TempDirectory();
+        try
+        {
+            var path = Path.Combine(dir, "v.img");
+            var ct = TestContext.Current.CancellationToken;
+            await using var tracking = FileVolume.Create(path, 1 << 20);
+            tracking.TracksGrowth = true;
+            await using var fixedSize = FileVolume.Open(path);
+            using (var grow = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            {
+                grow.SetLength(2 << 20);
+            }
+            Assert.Equal(1L << 20, fixedSize.Size);
+            Assert.Equal(2L << 20, tracking.Size);
+            await tracking.WriteAsync((2 << 20) - 4, new byte[4], false, ct); // inside the grown area
+            await Assert.ThrowsAsync<VolumeException>(async () => await fixedSize.WriteAsync((2 << 20) - 4, new byte[4], false, ct));
+            Assert.Equal(2L << 20, fixedSize.RefreshSize());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

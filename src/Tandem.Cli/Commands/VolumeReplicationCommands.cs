@@ -11,7 +11,8 @@ namespace Tandem.Cli.Commands;
 
 /// <summary>
 /// The replication commands of <c>tandem volume</c>, in the manner of drbdadm: create-md (offline),
-/// up, down, primary, secondary, connect, disconnect, verify, invalidate, new-current-uuid, status.
+/// up, down, primary, secondary, connect, disconnect, verify, invalidate, new-current-uuid, outdate,
+/// resume-io, resize, status.
 /// </summary>
 internal static class VolumeReplicationCommands
 {
@@ -109,7 +110,83 @@ internal static class VolumeReplicationCommands
             """, ["tandem volume new-current-uuid --clear-bitmap r0"],
             [clearBitmap], parse => new VolumeActionRequest(ClearBitmap: parse.GetValue(clearBitmap)),
             validate: parse => parse.GetValue(clearBitmap) ? null : "new-current-uuid needs --clear-bitmap (nothing else is supported)"));
+        volume.Add(Action(common, help, "outdate", "Mark this node's copy Outdated: consistent but stale, so it refuses promotion without --force.", """
+            Details:
+              DRBD's 'drbdadm outdate'. Needs this node Secondary and disconnected from its peer (StandAlone or
+              Connecting). The mark is written into the metadata, so it survives a restart. With 'fencing
+              resource-only' the Primary's daemon does this to the peer by itself over the cluster channel
+              when it loses the replication link; run it by hand when the peer is known to be ahead (for
+              example before a planned split). It clears when the volume reconnects and resyncs from an
+              UpToDate peer (or at once when both are in the same generation). Data that is already worse
+              (Inconsistent, Diskless) is left as it is. Refused on a Primary and while connected.
+            """, ["tandem volume outdate r0", "tandem volume disconnect r0 && tandem volume outdate r0"]));
+        volume.Add(Action(common, help, "resume-io", "Thaw writes frozen by resource-and-stonith fencing (DRBD's resume-io).", """
+            Details:
+              With 'fencing resource-and-stonith' a Primary that loses its peer freezes writes (reads go on)
+              until the peer is fenced (outdated over the cluster channel, or powered off). If fencing fails,
+              writes stay frozen (volume.io event 'frozen') until the peer connects again or you resume them
+              here. Resume only after making sure the peer cannot write: otherwise both nodes may accept
+              writes and the next connect finds a split brain. Does nothing when I/O is not frozen.
+            """, ["tandem volume resume-io r0", "tandem events --follow | grep volume.io"]));
+        var size = new Option<string?>("--size")
+        {
+            Description = "The new size: bytes, or with a suffix K, M, G, T (powers of 1024), a multiple of 4 KiB [default: the most this node's backing allows after its metadata]",
+            HelpName = "SIZE",
+        };
+        var assumeClean = new Option<bool>("--assume-clean")
+        {
+            Description = "Do not resync the grown area: both backings hold the same bytes there (both zeroed, e.g. new sparse space) [default: resync it from this node]",
+        };
+        var shrink = new Option<bool>("--force")
+        {
+            Description = "Allow shrinking: data beyond the new size is lost; shrink the filesystem first [default: refuse to shrink]",
+        };
+        volume.Add(Action(common, help, "resize", "Change the size of a replicated volume on both nodes, online, after its backings grew (DRBD's resize).", """
+            Details:
+              Grow the backing on BOTH nodes first (lvextend, truncate -s for a file), then run this on the
+              Primary (or on either node when both are Secondary). Needs the volume connected, in sync and
+              UpToDate on both nodes. Each node moves its internal metadata to the new end of its backing,
+              both agree on the size (refused, with the peer's limit, if a backing is too small), the new size
+              is recorded in the metadata and a volume.resize event is published on both nodes. The grown
+              area is then resynced from here unless --assume-clean. Writes are held only for the switch.
+              Without --size the volume takes all that this node's backing allows; if the peer's is smaller,
+              the refusal says its limit: pass that as --size. NBD clients see the new size when they
+              reconnect; a device from 'tandem volume attach' keeps the old size until it is detached and
+              attached again (unmount first). Then grow the filesystem (resize2fs, xfs_growfs).
+              Shrinking needs --force.
+              If a node crashes while moving its metadata, restore the backing's old size and start again.
+            """, ["truncate -s 2G /srv/r0.img   # on both nodes", "tandem volume resize r0", "tandem volume resize --size 1G --assume-clean r0",
+                "tandem volume resize --size 512M --force r0   # shrink, after shrinking the filesystem"],
+            [size, assumeClean, shrink], parse => new VolumeActionRequest(Force: parse.GetValue(shrink), AssumeClean: parse.GetValue(assumeClean),
+                Size: ParseSize(parse.GetValue(size))),
+            validate: parse => parse.GetValue(size) is { } text && ParseSize(text) is null
+                ? $"--size {text} is not a size (bytes, or a number with K, M, G or T)"
+                : null));
         volume.Add(CreateStatus(common, help));
+    }
+
+    /// <summary>Bytes from "4096", "512K", "1G" (powers of 1024); null when not a size.</summary>
+    internal static long? ParseSize(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+        text = text.Trim();
+        var shift = char.ToUpperInvariant(text[^1]) switch
+        {
+            'K' => 10,
+            'M' => 20,
+            'G' => 30,
+            'T' => 40,
+            _ => 0,
+        };
+        var digits = shift == 0 ? text : text[..^1];
+        if (!long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) || value <= 0)
+        {
+            return null;
+        }
+        return value > long.MaxValue >> shift ? null : value << shift;
     }
 
     private static Command Action(CommonOptions common, HelpSections help, string name, string description, string details, string[] examples,

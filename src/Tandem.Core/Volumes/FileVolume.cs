@@ -20,12 +20,13 @@ public sealed class FileVolume : IBlockVolume
 
     private readonly SafeFileHandle _handle;
     private readonly bool _readOnly;
+    private long _size;
 
     private FileVolume(string path, SafeFileHandle handle, long size, bool readOnly)
     {
         Path = path;
         _handle = handle;
-        Size = size;
+        _size = size;
         _readOnly = readOnly;
     }
 
@@ -33,7 +34,31 @@ public sealed class FileVolume : IBlockVolume
     public string Path { get; }
 
     /// <inheritdoc />
-    public long Size { get; }
+    /// <remarks>With <see cref="TracksGrowth"/>, each read looks at the file again (a system call).</remarks>
+    public long Size => TracksGrowth ? RefreshSize() : Volatile.Read(ref _size);
+
+    /// <summary>
+    /// Whether <see cref="Size"/> follows the file when it grows (a truncate, lvextend under a
+    /// running daemon), so that an online resize of a replicated volume finds the new space.
+    /// </summary>
+    /// <value>False.</value>
+    public bool TracksGrowth { get; set; }
+
+    /// <summary>
+    /// Reads the size of the file or device again after it grew (a truncate, lvextend): the
+    /// online resize of a replicated volume uses the new space. A smaller size is ignored: a backing
+    /// that shrinks under a running volume is not supported.
+    /// </summary>
+    /// <returns>The size now.</returns>
+    public long RefreshSize()
+    {
+        var now = LinuxFile.GetSize(_handle);
+        if (now > Volatile.Read(ref _size))
+        {
+            Volatile.Write(ref _size, now);
+        }
+        return Volatile.Read(ref _size);
+    }
 
     /// <inheritdoc />
     public int MinimumBlockSize => 1;
@@ -262,9 +287,10 @@ public sealed class FileVolume : IBlockVolume
 
     private void CheckRange(long offset, long length)
     {
-        if (offset < 0 || length < 0 || offset > Size || length > Size - offset)
+        var size = Volatile.Read(ref _size);
+        if (offset < 0 || length < 0 || offset > size || length > size - offset)
         {
-            throw new VolumeException(VolumeError.Invalid, $"range {offset}+{length} is outside 0..{Size}");
+            throw new VolumeException(VolumeError.Invalid, $"range {offset}+{length} is outside 0..{size}");
         }
     }
 

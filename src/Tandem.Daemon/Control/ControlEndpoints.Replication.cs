@@ -21,6 +21,9 @@ internal static partial class ControlEndpoints
         ["verify"] = ReplicationAction.Verify,
         ["invalidate"] = ReplicationAction.Invalidate,
         ["new-current-uuid"] = ReplicationAction.NewCurrentUuid,
+        ["outdate"] = ReplicationAction.Outdate,
+        ["resume-io"] = ReplicationAction.ResumeIo,
+        ["resize"] = ReplicationAction.Resize,
     };
 
     /// <summary>Maps <c>POST /v1/volumes/{name}/{action}</c> for every replication command.</summary>
@@ -55,11 +58,11 @@ internal static partial class ControlEndpoints
         catch (JsonException e)
         {
             await WriteErrorAsync(context, StatusCodes.Status400BadRequest,
-                $"the body must be empty or {{\"force\", \"discardMyData\", \"clearBitmap\", \"resyncFromHere\": true|false}}: {e.Message}").ConfigureAwait(false);
+                $"the body must be empty or {{\"force\", \"discardMyData\", \"clearBitmap\", \"resyncFromHere\", \"assumeClean\": true|false, \"size\": bytes}}: {e.Message}").ConfigureAwait(false);
             return;
         }
         var options = new ReplicationActionOptions(request?.Force ?? false, request?.DiscardMyData ?? false,
-            request?.ClearBitmap ?? false, request?.ResyncFromHere ?? false);
+            request?.ClearBitmap ?? false, request?.ResyncFromHere ?? false, request?.Size, request?.AssumeClean ?? false);
         try
         {
             var result = await volumes.RunReplicationActionAsync(name, action, options, context.RequestAborted).ConfigureAwait(false);

@@ -5,4 +5,7 @@ namespace Tandem.Daemon.Control;
 /// <param name="DiscardMyData">connect: on split brain this node is the victim.</param>
 /// <param name="ClearBitmap">new-current-uuid: skip the initial sync of a new, empty pair.</param>
 /// <param name="ResyncFromHere">verify: resync the blocks found different with this node as the source.</param>
-public sealed record VolumeActionRequest(bool? Force = null, bool? DiscardMyData = null, bool? ClearBitmap = null, bool? ResyncFromHere = null);
+/// <param name="Size">resize: the new size in bytes (null: the most the backing allows).</param>
+/// <param name="AssumeClean">resize: do not resync the grown area.</param>
+public sealed record VolumeActionRequest(bool? Force = null, bool? DiscardMyData = null, bool? ClearBitmap = null, bool? ResyncFromHere = null,
+    long? Size = null, bool? AssumeClean = null);

@@ -29,4 +29,13 @@ internal enum ReplicationAction
 
     /// <summary>Skip the initial sync of a new pair (<c>tandem volume new-current-uuid --clear-bitmap</c>).</summary>
     NewCurrentUuid,
+
+    /// <summary>Mark a disconnected Secondary's data Outdated (<c>tandem volume outdate</c>).</summary>
+    Outdate,
+
+    /// <summary>Thaw writes frozen by resource-and-stonith fencing (<c>tandem volume resume-io</c>).</summary>
+    ResumeIo,
+
+    /// <summary>Grow (or, forced, shrink) the volume on both nodes (<c>tandem volume resize</c>).</summary>
+    Resize,
 }

@@ -177,6 +177,22 @@ public sealed partial class VolumeExportSubsystem
             case ReplicationAction.Verify:
                 await SettledAsync(Require(plan, slot), cancellationToken).ConfigureAwait(false);
                 return StartVerify(plan, slot, options.ResyncFromHere);
+            case ReplicationAction.Outdate:
+                {
+                    var disk = await Require(plan, slot).OutdateAsync(cancellationToken).ConfigureAwait(false);
+                    return disk == DiskState.Outdated
+                        ? $"{plan.Name} is Outdated: it refuses promotion without --force until it resyncs from its peer"
+                        : $"{plan.Name} is {disk} already (worse than Outdated): nothing to do";
+                }
+            case ReplicationAction.ResumeIo:
+                {
+                    var replica = Require(plan, slot);
+                    var frozen = replica.IoFrozen;
+                    await replica.ResumeIoAsync().ConfigureAwait(false);
+                    return frozen ? $"{plan.Name}: I/O resumed" : $"{plan.Name}: I/O was not frozen";
+                }
+            case ReplicationAction.Resize:
+                return await ResizeAsync(plan, slot, options, cancellationToken).ConfigureAwait(false);
             default:
                 throw new VolumeOperationException(VolumeOperationError.BadRequest, $"unknown action {action}");
         }
@@ -272,7 +288,10 @@ public sealed partial class VolumeExportSubsystem
         IBlockVolume backing;
         try
         {
-            backing = FileVolume.Open(plan.Disk);
+            // Follows growth of the file or device, for tandem volume resize.
+            var file = FileVolume.Open(plan.Disk);
+            file.TracksGrowth = true;
+            backing = file;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -286,7 +305,7 @@ public sealed partial class VolumeExportSubsystem
             {
                 external = metaPath.Contains('[', StringComparison.Ordinal)
                     ? throw new NotSupportedException($"indexed external metadata ({slot.Volume.MetaDisk}) is not supported; use a whole device or file (meta-disk PATH)")
-                    : FileVolume.Open(metaPath);
+                    : OpenTrackingGrowth(metaPath);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
@@ -440,6 +459,13 @@ public sealed partial class VolumeExportSubsystem
         }
     }
 
+    private static FileVolume OpenTrackingGrowth(string path)
+    {
+        var file = FileVolume.Open(path);
+        file.TracksGrowth = true;
+        return file;
+    }
+
     private void FailSlot(Planned plan, ReplicatedSlot slot, string state, string reason)
     {
         slot.State = state;
@@ -453,16 +479,16 @@ public sealed partial class VolumeExportSubsystem
         var host = slot.Resource.FindHost(_node.NodeName)!;
         if (host.Volumes.Count <= 1)
         {
-            return options;
+            return WithFencePeer(slot, options);
         }
         // Several volumes: DRBD multiplexes them on one connection; here volume N has its own, on
         // the resource's port + N (both hosts), and its events carry the export name.
-        return options with
+        return WithFencePeer(slot, options with
         {
             Resource = slot.Name,
             Listen = Shift(options.Listen, slot.Volume.Number),
             Peer = Shift(options.Peer, slot.Volume.Number),
-        };
+        });
     }
 
     private static IPEndPoint Shift(IPEndPoint endPoint, int by) =>
@@ -511,6 +537,7 @@ public sealed partial class VolumeExportSubsystem
     private static string ActionName(ReplicationAction action) => action switch
     {
         ReplicationAction.NewCurrentUuid => "new-current-uuid",
+        ReplicationAction.ResumeIo => "resume-io",
         _ => action.ToString().ToLowerInvariant(),
     };
 

@@ -39,13 +39,17 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
     private IReadOnlyList<Planned> _planned = [];
     private readonly ConcurrentDictionary<string, string> _unavailable = new(StringComparer.Ordinal);
     private readonly List<IBlockVolume> _opened = [];
+    private readonly PeerOutdater _outdater;
 
     /// <summary>Creates the subsystem; nothing is opened until <see cref="StartAsync"/>.</summary>
     /// <param name="node">This node and the cluster.</param>
     /// <param name="events">Where state changes go.</param>
     /// <param name="time">The clock.</param>
     /// <param name="loggers">The loggers.</param>
-    public VolumeExportSubsystem(NodeContext node, IEventSink events, TimeProvider time, ILoggerFactory loggers)
+    /// <param name="membership">Membership, whose cluster channel carries the outdate-peer requests of fencing; null when not hosted.</param>
+    /// <param name="fencing">The fencing coordinator, asked whether a dead peer was fenced; null when not hosted.</param>
+    public VolumeExportSubsystem(NodeContext node, IEventSink events, TimeProvider time, ILoggerFactory loggers,
+        MembershipSubsystem? membership = null, Failover.FencingSubsystem? fencing = null)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(loggers);
@@ -56,6 +60,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         _logger = loggers.CreateLogger<VolumeExportSubsystem>();
         Attacher = new VolumeAttacher(AttachDirectory(node.Options.RunDirectory), loggers.CreateLogger<VolumeAttacher>(), time);
         _service = new NbdExportService(events, loggers.CreateLogger<NbdExportService>(), time, Attacher);
+        _outdater = new PeerOutdater(node.NodeName, time, loggers.CreateLogger<PeerOutdater>(), membership, fencing, OutdateForPeerAsync);
     }
 
     /// <summary>Attaches exports as block devices; its state lives in <see cref="AttachDirectory"/>.</summary>
@@ -88,6 +93,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         {
             Directory.CreateDirectory(nbdDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+        _outdater.Start();
         var tcp = ParseTcp(_node.Node.NbdListen);
         var planned = new List<Planned>();
         foreach (var resource in _node.Spec.Replicated)
@@ -167,6 +173,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
             await volume.DisposeAsync().ConfigureAwait(false);
         }
         _opened.Clear();
+        await _outdater.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

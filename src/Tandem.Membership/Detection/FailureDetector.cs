@@ -227,6 +227,17 @@ public sealed partial class FailureDetector : IDisposable
         }
     }
 
+    /// <summary>Whether a peer is gone because it announced its shutdown (<c>node.left</c>), not because it went silent.</summary>
+    /// <param name="peer">The peer's name.</param>
+    /// <returns>True while it is Dead after leaving cleanly.</returns>
+    public bool LeftCleanly(string peer)
+    {
+        lock (_lock)
+        {
+            return _peers.TryGetValue(peer, out var p) && p.Status == NodeStatus.Dead && p.LeftGeneration != 0 && p.LeftGeneration == p.Generation;
+        }
+    }
+
     /// <summary>The status of one peer.</summary>
     /// <param name="peer">The peer's name.</param>
     /// <returns>Its status, or null for a non-member.</returns>

@@ -41,6 +41,7 @@ public sealed partial class ClusterChannel : IAsyncDisposable
     private readonly Dictionary<string, Incoming> _in = new(StringComparer.OrdinalIgnoreCase);
     private readonly Channel<ClusterMessage> _received = Channel.CreateUnbounded<ClusterMessage>();
     private readonly CancellationTokenSource _stop = new();
+    private readonly Dictionary<byte, Action<ClusterMessage>> _routes = [];
     private Task? _retransmitLoop;
     private long _retransmits;
 
@@ -119,6 +120,27 @@ public sealed partial class ClusterChannel : IAsyncDisposable
         await foreach (var m in _received.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             yield return m;
+        }
+    }
+
+    /// <summary>
+    /// Hands every message whose first byte is <paramref name="prefix"/> to <paramref name="handler"/>
+    /// instead of <see cref="ReadAllAsync"/>, so that another protocol can share the channel with
+    /// the resource manager's (whose messages start with their version, 1). The handler runs under
+    /// the channel's lock, in order per sender: it must only queue the message.
+    /// </summary>
+    /// <param name="prefix">The first byte of the protocol's messages.</param>
+    /// <param name="handler">Takes each message.</param>
+    /// <exception cref="InvalidOperationException">The prefix is already routed.</exception>
+    public void Route(byte prefix, Action<ClusterMessage> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_lock)
+        {
+            if (!_routes.TryAdd(prefix, handler))
+            {
+                throw new InvalidOperationException($"messages starting with {prefix} are already routed");
+            }
         }
     }
 
@@ -232,7 +254,13 @@ public sealed partial class ClusterChannel : IAsyncDisposable
     private void Deliver(string sender, Incoming i, ulong sequence, byte[] message)
     {
         i.Delivered = sequence;
-        _received.Writer.TryWrite(new ClusterMessage(sender, i.Generation, sequence, message));
+        var delivered = new ClusterMessage(sender, i.Generation, sequence, message);
+        if (message.Length > 0 && _routes.TryGetValue(message[0], out var route))
+        {
+            route(delivered);
+            return;
+        }
+        _received.Writer.TryWrite(delivered);
     }
 
     private void OnAck(string sender, ulong upTo)

@@ -35,6 +35,107 @@ internal sealed class ReplicatedPair : IAsyncDisposable
 
     public ReplicaNode B { get; }
 
+    /// <summary>
+    /// The same pair configured with one native tandem.toml instead, whose ucast endpoints name
+    /// their nodes, so that each daemon binds its own address and membership works both ways on one
+    /// machine (with the classic files both bind the wildcard address and only one hears the other):
+    /// for tests that need the cluster channel. <paramref name="fencing"/> is the disk fencing policy.
+    /// </summary>
+    public static async Task<ReplicatedPair> CreateNativeAsync(string work, string fencing)
+    {
+        var (addressA, addressB, port, udp) = PickAddresses();
+        var a = new ReplicaNode("repl-a", addressA, Path.Combine(work, "a"));
+        var b = new ReplicaNode("repl-b", addressB, Path.Combine(work, "b"));
+        foreach (var node in new[] { a, b })
+        {
+            Directory.CreateDirectory(node.Directory);
+            await ExternalTool.RunOkAsync("truncate", "-s", BackingSize.ToString(CultureInfo.InvariantCulture), node.Backing);
+        }
+        var config = Path.Combine(work, "tandem.toml");
+        await File.WriteAllTextAsync(config, string.Create(CultureInfo.InvariantCulture, $$"""
+            [cluster]
+            name = "replication-it"
+            auto_failback = "off"
+
+            [timing]
+            keepalive = "1s"
+            warntime = "5s"
+            deadtime = "10s"
+            initdead = "20s"
+
+            [[node]]
+            name = "repl-a"
+
+            [[node]]
+            name = "repl-b"
+
+            [[link]]
+            kind = "ucast"
+            name = "lo"
+            port = {{udp}}
+
+            [[link.endpoint]]
+            address = "{{addressA}}"
+            port = {{udp}}
+            node = "repl-a"
+
+            [[link.endpoint]]
+            address = "{{addressB}}"
+            port = {{udp}}
+            node = "repl-b"
+
+            [auth]
+            active = 1
+
+            [[auth.key]]
+            index = 1
+            method = "sha256"
+            secret = "replication-test-secret"
+
+            [fencing]
+            disabled = true
+
+            [[replicated]]
+            name = "r0"
+            protocol = "C"
+
+            [replicated.net]
+            connect_int = "1s"
+            ping_int = "1s"
+            timeout = "3s"
+            verify_alg = "sha1"
+
+            [replicated.disk]
+            resync_rate = "100M"
+            al_extents = 7
+            fencing = "{{fencing}}"
+
+            [[replicated.host]]
+            name = "repl-a"
+            address = "{{addressA}}:{{port}}"
+
+            [[replicated.host.volume]]
+            number = 0
+            device = "{{a.Directory}}/drbd0"
+            disk = "{{a.Backing}}"
+
+            [[replicated.host]]
+            name = "repl-b"
+            address = "{{addressB}}:{{port}}"
+
+            [[replicated.host.volume]]
+            number = 0
+            device = "{{b.Directory}}/drbd0"
+            disk = "{{b.Backing}}"
+
+            """), TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string[] configArgs = ["--config", config];
+        a.ConfigArgs = configArgs;
+        b.ConfigArgs = configArgs;
+        return new ReplicatedPair(work, configArgs, a, b);
+    }
+
     public static async Task<ReplicatedPair> CreateAsync(string work)
     {
         var (addressA, addressB, port, udp) = PickAddresses();

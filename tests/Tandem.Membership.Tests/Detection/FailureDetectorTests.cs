@@ -69,9 +69,11 @@ public sealed class FailureDetectorTests : IDisposable
         Heartbeat(1);
         Ms(50);
 
+        Assert.False(_detector.LeftCleanly("beta"));
         Heartbeat(0, status: NodeStatus.Dead);
 
         Assert.Equal(NodeStatus.Dead, _detector.StatusOf("beta"));
+        Assert.True(_detector.LeftCleanly("beta"));
         var left = _events.OfKind("node.left").Single();
         Assert.Equal("beta", left.Subject);
         Assert.Contains("cleanly", left.Reason, StringComparison.Ordinal);
@@ -86,6 +88,7 @@ public sealed class FailureDetectorTests : IDisposable
         // Started again (a new generation): up again.
         Heartbeat(0, generation: 2);
         Assert.Equal(NodeStatus.Active, _detector.StatusOf("beta"));
+        Assert.False(_detector.LeftCleanly("beta"));
         Assert.Equal(2, Count("node.up", "beta"));
     }
 
@@ -103,6 +106,7 @@ public sealed class FailureDetectorTests : IDisposable
         Ms(1);
         Assert.Equal(1, Count("node.dead", "beta"));
         Assert.Equal(NodeStatus.Dead, _detector.StatusOf("beta"));
+        Assert.False(_detector.LeftCleanly("beta")); // silent, not gone cleanly: the volume's fencing must not trust it
         // Both links are reported dead before the node.
         var kinds = _events.Events.Where(e => e.Kind.EndsWith(".dead", StringComparison.Ordinal)).Select(e => e.Kind).ToArray();
         Assert.Equal(["link.dead", "link.dead", "node.dead"], kinds);

@@ -145,4 +145,39 @@ public sealed class ClusterChannelTests : IDisposable
             }
         }
     }
+
+    [Fact]
+    public async Task A_routed_prefix_goes_to_its_handler_in_order_and_everything_else_to_the_stream()
+    {
+        var network = new InMemoryNetwork();
+        var spec = ServiceHarness.InMemorySpec();
+        var (alpha, alphaEvents) = ServiceHarness.Node(spec, "alpha", _state, network);
+        var (beta, _) = ServiceHarness.Node(spec, "beta", _state, network);
+        await using (alpha)
+        await using (beta)
+        {
+            await alpha.StartAsync(TestContext.Current.CancellationToken);
+            await beta.StartAsync(TestContext.Current.CancellationToken);
+            await alphaEvents.WaitAsync("node.active", "beta", s_wait);
+            var routed = System.Threading.Channels.Channel.CreateUnbounded<ClusterMessage>();
+            beta.Channel.Route(0xD0, m => routed.Writer.TryWrite(m));
+            Assert.Throws<InvalidOperationException>(() => beta.Channel.Route(0xD0, _ => { }));
+
+            var others = CollectAsync(beta.Channel, 10, "beta's stream");
+            await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+                alpha.Channel.SendAsync("beta", i % 2 == 0 ? new byte[] { 0xD0, (byte)i } : new byte[] { 1, (byte)i }, TestContext.Current.CancellationToken)))
+                .WaitAsync(s_wait, TestContext.Current.CancellationToken);
+
+            Assert.Equal(Enumerable.Range(0, 10).Select(i => (byte)(2 * i + 1)), (await others).Select(m => m.Payload.Span[1]));
+            var got = new List<byte>();
+            using var cts = new CancellationTokenSource(s_wait);
+            while (got.Count < 10)
+            {
+                var m = await routed.Reader.ReadAsync(cts.Token);
+                Assert.Equal("alpha", m.From);
+                got.Add(m.Payload.Span[1]);
+            }
+            Assert.Equal(Enumerable.Range(0, 10).Select(i => (byte)(2 * i)), got);
+        }
+    }
 }
