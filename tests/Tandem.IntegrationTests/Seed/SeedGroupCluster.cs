@@ -47,12 +47,14 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     private readonly Dictionary<string, EventWatch> _watches = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Process> _sinks = new(StringComparer.Ordinal);
     private readonly string _autoFailback;
+    private string[] _configArgs = [];
 
     private SeedGroupCluster(SeedNetwork network, string work, string autoFailback)
     {
         _network = network;
         Work = work;
         _autoFailback = autoFailback;
+        _configArgs = ["--ha-dir", HaDirectory, "--drbd-conf", DrbdConf];
     }
 
     public string Work { get; }
@@ -86,6 +88,12 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
 
     public string WriterPidFile(string node) => Path.Combine(Work, "writer." + node + ".pid");
 
+    /// <summary>While this file exists, the service's stop fails on that node ("device is busy").</summary>
+    public string FailStopFlag(string node) => Path.Combine(Work, "fail-stop." + node);
+
+    /// <summary>While this file exists, the fence device fails.</summary>
+    public string FenceFailsFlag => Path.Combine(Work, "fence-fails");
+
     public TandemProcess Daemon(string node) => _daemons[node];
 
     public EventWatch Events(string node) => _watches[node];
@@ -115,9 +123,13 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     /// <summary>
     /// Builds the cluster, makes the file system (a first run without groups: create-md, skip the
     /// initial sync, promote, attach, mkfs.ext4, detach, demote), then starts both daemons with the
-    /// seed's group and the SMTP sinks.
+    /// seed's group and the SMTP sinks. With <paramref name="fencing"/>, the daemons run on the
+    /// native form of the same files (<c>tandem config convert</c>) with two additions the classic
+    /// files cannot express here: a script fence device that "powers off" a node (kills its daemon,
+    /// writer and nbdfuse; it fails while <see cref="FenceFailsFlag"/> exists), and a 1 s monitor
+    /// of the service.
     /// </summary>
-    public static async Task<SeedGroupCluster> StartAsync(string autoFailback)
+    public static async Task<SeedGroupCluster> StartAsync(string autoFailback, bool fencing = false)
     {
         RequireRootAndTools();
         var network = SeedNetwork.CreateOrSkip();
@@ -129,6 +141,10 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(cluster.HaDirectory, "haresources"),
                 $"{Node1} drbddisk::r0 Filesystem::{cluster.Device}::{cluster.MountPoint}::ext4 vz MailTo::root@localhost\n",
                 TestContext.Current.CancellationToken);
+            if (fencing)
+            {
+                await cluster.ConvertWithFencingAsync();
+            }
             await Task.WhenAll(cluster.StartSinkAsync(Node1), cluster.StartSinkAsync(Node2));
             await Task.WhenAll(cluster.StartDaemonAsync(Node1), cluster.StartDaemonAsync(Node2));
             return cluster;
@@ -138,6 +154,47 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    private async Task ConvertWithFencingAsync()
+    {
+        var convert = await TandemProcess.RunAsync(["config", "convert", .. _configArgs]);
+        Assert.True(convert.ExitCode == 0, convert.ToString());
+        var fence = Path.Combine(Work, "fence");
+        await File.WriteAllTextAsync(fence, $$"""
+            #!/bin/sh
+            # Fence script: fence ACTION NODE. "Power off": SIGKILL that node's daemon (checked by its
+            # command line), its writer's session and its nbdfuse. Fails while the flag file exists.
+            echo "$(date +%s%N) $2 $1" >> "{{Work}}/fence-calls"
+            if [ -e "{{FenceFailsFlag}}" ]; then echo "the power switch does not answer"; exit 1; fi
+            daemon=$(cat "{{Work}}/$2.daemon.pid" 2>/dev/null)
+            if [ -n "$daemon" ] && tr '\0' ' ' < "/proc/$daemon/cmdline" 2>/dev/null | grep -q -- "--node $2 "; then kill -9 "$daemon"; fi
+            writer=$(cat "{{Work}}/writer.$2.pid" 2>/dev/null)
+            if [ -n "$writer" ]; then kill -9 -"$writer" 2>/dev/null; fi
+            helper=$(cat "{{Work}}/$2/run/nbd/attach/r0.pid" 2>/dev/null)
+            if [ -n "$helper" ]; then kill -9 "$helper" 2>/dev/null; fi
+            echo "$(date +%s%N) $2 fenced" >> "{{Records}}"
+            echo "$2 is off"
+            exit 0
+
+            """, TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(fence, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var toml = convert.Stdout.Replace("[fencing]\ndisabled = true", $$"""
+            [fencing]
+
+            [[fencing.device]]
+            name = "power-switch"
+            kind = "script"
+            command = "{{fence}}"
+            parameters = { timeout = "10" }
+            """, StringComparison.Ordinal)
+            .Replace("id = \"vz\"\n", "id = \"vz\"\nmonitor_interval = \"1s\"\nmonitor_timeout = \"10s\"\n", StringComparison.Ordinal);
+        Assert.Contains("power-switch", toml, StringComparison.Ordinal);
+        Assert.Contains("monitor_interval = \"1s\"", toml, StringComparison.Ordinal);
+        var path = Path.Combine(Work, "tandem.toml");
+        await File.WriteAllTextAsync(path, toml, TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _configArgs = ["--config", path];
     }
 
     private string Namespace(string node) => node == Node1 ? _network.Node1.Name : _network.Node2.Name;
@@ -245,6 +302,7 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
                 echo $! > "$pidfile"
                 exit 0 ;;
               stop)
+                if [ -e "{{Work}}/fail-stop.$TANDEM_TEST_NODE" ]; then echo "device is busy"; exit 1; fi
                 if [ -e "$pidfile" ]; then
                   pid=$(cat "$pidfile")
                   # The writer's session: the shell, and the dd in flight. (dash's kill takes no "--".)
@@ -335,12 +393,13 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
             await previous.DisposeAsync();
         }
         var daemon = TandemProcess.Start(
-            ["daemon", "--ha-dir", HaDirectory, "--drbd-conf", DrbdConf, "--node", node,
+            ["daemon", .. _configArgs, "--node", node,
              "--state-dir", Path.Combine(NodeDirectory(node), "state"), "--run-dir", RunDirectory(node), "--no-realtime"],
             Namespace(node),
             new Dictionary<string, string> { ["TANDEM_TEST_NODE"] = node },
             ["sh", "-c", "mount -t tmpfs -o size=1m,mode=0755 tandem-dev \"$0\" && exec \"$@\"", DevDirectory]);
         _daemons[node] = daemon;
+        await File.WriteAllTextAsync(Path.Combine(Work, node + ".daemon.pid"), daemon.Pid.ToString(CultureInfo.InvariantCulture), TestContext.Current.CancellationToken);
         await daemon.WaitForLineAsync("daemon.started", TimeSpan.FromSeconds(60), $"{node} to start");
         _watches[node] = EventWatch.Start(node, RunDirectory(node));
     }

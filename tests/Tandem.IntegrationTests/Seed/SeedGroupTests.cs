@@ -108,6 +108,72 @@ public sealed class SeedGroupTests
         Assert.True(stopped.Sequence > 0);
     }
 
+    [Fact]
+    public async Task Monitor_failure_restarts_the_service_a_failed_stop_gets_the_node_fenced_and_a_failed_fence_blocks_the_takeover()
+    {
+        await using var cluster = await SeedGroupCluster.StartAsync("off", fencing: true);
+        var started = await cluster.Events(N1).WaitAsync("group.started", G, Soon);
+        await cluster.Events(N2).WaitAsync("resources.stable", N2, Soon);
+        await cluster.WaitForFsyncedAsync(N1, 10);
+
+        // A monitor failure: the service dies; the 1 s monitor sees it stopped and restarts it in place.
+        var writer = int.Parse(File.ReadAllText(cluster.WriterPidFile(N1)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await Tandem.Testing.ExternalTool.RunOkAsync("kill", "-9", "--", "-" + writer.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await cluster.Events(N1).WaitAsync("resource.failed", "vz", Soon, started.Sequence);
+        await cluster.Events(N1).WaitAsync("resource.restarted", "vz", Soon, started.Sequence);
+        await AssertRunsOnAsync(cluster, N1);
+        await cluster.WaitForFsyncedAsync(N1, 5, cluster.Fsynced().Count);
+        cluster.AssertFsyncedFilesPresent(N1);
+
+        // A failed stop: standby cannot stop the service, so ovz-node2 fences ovz-node1 (the switch
+        // powers it off, writer included) and only then takes the group over.
+        File.WriteAllText(cluster.FailStopFlag(N1), "");
+        await using (var standby = await cluster.TandemAsync(N1, "standby"))
+        {
+            Assert.True(standby.ExitCode == 0, standby.ToString());
+        }
+        await cluster.Events(N1).WaitAsync("group.stop-failed", G, Soon);
+        var fenced = await cluster.Events(N2).WaitAsync("fencing.succeeded", N1, Soon);
+        var took = await cluster.Events(N2).WaitAsync("group.started", G, Soon);
+        Assert.True(fenced.Sequence < took.Sequence, cluster.Events(N2).Describe());
+        await cluster.Daemon(N1).WaitForExitAsync(TimeSpan.FromSeconds(20));
+        await AssertRunsOnAsync(cluster, N2);
+        cluster.AssertFsyncedFilesPresent(N2);
+        cluster.AssertNeverOnBoth();
+        File.Delete(cluster.FailStopFlag(N1));
+
+        // ovz-node1 comes back (auto_failback off: the group stays) and resyncs.
+        await cluster.RebootAsync(N1);
+        await cluster.StartDaemonAsync(N1);
+        await cluster.Events(N1).WaitAsync("volume.disk", "r0", Soon, where: e => e.Data?["new"] == "UpToDate");
+        await cluster.Events(N1).WaitAsync("resources.stable", N1, Soon);
+        await cluster.WaitForFsyncedAsync(N2, 5, cluster.Fsynced().Count);
+
+        // A failed fence: ovz-node2 loses power, ovz-node1 cannot fence it, and takes nothing over.
+        File.WriteAllText(cluster.FenceFailsFlag, "");
+        var lost = SeedGroupCluster.Now();
+        await cluster.PowerLossAsync(N2);
+        await cluster.Events(N1).WaitAsync("fencing.attempt-failed", N2, Soon);
+        await cluster.Events(N1).WaitAsync("resources.takeover-pending", N2, Soon);
+        var group = await cluster.GroupStatusAsync(N1);
+        Assert.Equal("stopped", (string?)group["state"]);
+        Assert.Contains("the power switch does not answer", (string?)group["blocked"] ?? "", StringComparison.Ordinal);
+        Assert.Null(cluster.MountOf(N1));
+        Assert.NotEqual("Primary", (await VolumeAsync(cluster, N1))["replication"]?["role"]?.ToString());
+        Assert.DoesNotContain(cluster.Events(N1).All, e => e.Kind == "group.starting");
+
+        // The operator checks that ovz-node2 is off and confirms: now ovz-node1 takes over, with every file.
+        var before = cluster.Events(N1).Last;
+        await using (var confirm = await cluster.TandemAsync(N1, "fence", "confirm", N2))
+        {
+            Assert.True(confirm.ExitCode == 0, confirm.ToString());
+        }
+        await cluster.Events(N1).WaitAsync("group.started", G, Soon, before);
+        await AssertRunsOnAsync(cluster, N1);
+        cluster.AssertFsyncedFilesPresent(N1);
+        cluster.AssertNeverOnBoth((lost, N2));
+    }
+
     private static async Task AssertRunsOnAsync(SeedGroupCluster cluster, string node)
     {
         var group = await cluster.GroupStatusAsync(node);
