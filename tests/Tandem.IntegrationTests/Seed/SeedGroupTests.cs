@@ -47,7 +47,10 @@ public sealed class SeedGroupTests
         await cluster.StartDaemonAsync(N1);
         await cluster.Events(N2).WaitAsync("group.failback", G, Soon, took.Sequence);
         await cluster.Events(N2).WaitAsync("group.stopped", G, Soon, took.Sequence);
-        await cluster.Events(N1).WaitAsync("group.started", G, Soon);
+        var back = await cluster.Events(N1).WaitAsync("group.started", G, Soon);
+        var synced = await cluster.Events(N1).WaitAsync("volume.disk", "r0", Soon, where: e => e.Data?["new"] == "UpToDate");
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"{N1} UpToDate again {(back.Time - synced.Time).TotalMilliseconds:0} ms before the group started there (its promotion needs it)");
         await AssertRunsOnAsync(cluster, N1);
         await cluster.WaitForMailAsync(N2, $"{N2} released group {G}");
         var checkedAfterFailback = cluster.AssertFsyncedFilesPresent(N1);
