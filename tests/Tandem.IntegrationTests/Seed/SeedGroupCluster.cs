@@ -435,7 +435,7 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     public async Task PowerLossAsync(string node)
     {
         var daemon = _daemons[node];
-        var victims = new List<string> { "-9", daemon.Pid.ToString(CultureInfo.InvariantCulture) };
+        var victims = new List<string> { daemon.Pid.ToString(CultureInfo.InvariantCulture) };
         if (ReadPid(WriterPidFile(node)) is { } writer)
         {
             victims.Add("-" + writer.ToString(CultureInfo.InvariantCulture));
@@ -444,8 +444,10 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
         {
             victims.Add(helper.ToString(CultureInfo.InvariantCulture));
         }
-        await ExternalTool.RunAsync("kill", ["--", .. victims]);
+        // "--" before the pids: a negative one is the writer's session (process group), not an option.
+        await ExternalTool.RunAsync("kill", ["-9", "--", .. victims]);
         await daemon.WaitForExitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(daemon.ExitCode == 128 + 9, $"{node} should have died of SIGKILL: {daemon}");
         if (_watches.Remove(node, out var watch))
         {
             await watch.DisposeAsync();

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Tandem.Testing;
 using Xunit;
 
 namespace Tandem.IntegrationTests.Seed;
@@ -73,7 +76,7 @@ public sealed class SeedGroupTests
         {
             Assert.True(standby.ExitCode == 0, standby.ToString());
         }
-        var stopped = await cluster.Events(N1).WaitAsync("group.stopped", G, Soon);
+        await cluster.Events(N1).WaitAsync("group.stopped", G, Soon);
         var started = await cluster.Events(N2).WaitAsync("group.started", G, Soon, since2);
         await AssertRunsOnAsync(cluster, N2);
         Assert.Null(cluster.MountOf(N1));
@@ -108,7 +111,6 @@ public sealed class SeedGroupTests
         await AssertRunsOnAsync(cluster, N1);
         cluster.AssertFsyncedFilesPresent(N1);
         cluster.AssertNeverOnBoth();
-        Assert.True(stopped.Sequence > 0);
     }
 
     [Fact]
@@ -120,8 +122,8 @@ public sealed class SeedGroupTests
         await cluster.WaitForFsyncedAsync(N1, 10);
 
         // A monitor failure: the service dies; the 1 s monitor sees it stopped and restarts it in place.
-        var writer = int.Parse(File.ReadAllText(cluster.WriterPidFile(N1)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        await Tandem.Testing.ExternalTool.RunOkAsync("kill", "-9", "--", "-" + writer.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var writer = int.Parse(File.ReadAllText(cluster.WriterPidFile(N1)).Trim(), CultureInfo.InvariantCulture);
+        await ExternalTool.RunOkAsync("kill", "-9", "--", "-" + writer.ToString(CultureInfo.InvariantCulture));
         await cluster.Events(N1).WaitAsync("resource.failed", "vz", Soon, started.Sequence);
         await cluster.Events(N1).WaitAsync("resource.restarted", "vz", Soon, started.Sequence);
         await AssertRunsOnAsync(cluster, N1);
@@ -195,9 +197,9 @@ public sealed class SeedGroupTests
         Assert.True(File.Exists(cluster.WriterPidFile(node)), $"the service is not running on {node}");
     }
 
-    private static async Task<System.Text.Json.Nodes.JsonObject> VolumeAsync(SeedGroupCluster cluster, string node)
+    private static async Task<JsonObject> VolumeAsync(SeedGroupCluster cluster, string node)
     {
         var status = await cluster.StatusAsync(node);
-        return Assert.IsType<System.Text.Json.Nodes.JsonObject>(Assert.Single(status["volumes"]!.AsArray()));
+        return Assert.IsType<JsonObject>(Assert.Single(status["volumes"]!.AsArray()));
     }
 }
