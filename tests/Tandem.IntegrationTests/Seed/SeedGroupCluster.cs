@@ -489,6 +489,31 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     public async Task<JsonObject> GroupStatusAsync(string node) =>
         (await StatusAsync(node))["groups"]!.AsArray().Single(g => (string?)g!["name"] == Group)!.AsObject();
 
+    /// <summary>
+    /// Waits until r0 on <paramref name="node"/> is connected with both disks UpToDate and nothing
+    /// out of sync. The group starts on its preferred node before the replication link is up, and
+    /// what is written before the peer connects reaches it only by the resync: a power loss before
+    /// then loses those writes, as with DRBD without resource-level fencing (see docs/resources.md).
+    /// </summary>
+    public async Task WaitForInSyncAsync(string node)
+    {
+        var seen = "";
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var last = Events(node).Last;
+            var status = await StatusAsync(node);
+            var r = status["volumes"]!.AsArray().Single()!["replication"]!;
+            seen = r.ToJsonString();
+            var connected = (string?)r["connection"] == "Connected";
+            if (connected && (string?)r["disk"] == "UpToDate" && (string?)r["peerDisk"] == "UpToDate" && (long)r["outOfSyncBytes"]! == 0)
+            {
+                return;
+            }
+            await Events(node).WaitAsync(connected ? "volume.sync.finished" : "volume.connection", "r0", TimeSpan.FromSeconds(30), last);
+        }
+        Assert.Fail($"r0 on {node} did not get in sync with its peer: {seen}");
+    }
+
     /// <summary>The mount of the seed's /vz as the node's daemon sees it (its mount namespace), or null.</summary>
     public string? MountOf(string node)
     {

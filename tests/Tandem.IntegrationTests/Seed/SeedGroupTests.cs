@@ -18,10 +18,12 @@ public sealed class SeedGroupTests
     private const string G = SeedGroupCluster.Group;
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task Power_loss_of_the_active_node_moves_the_seed_group_with_every_fsynced_file_and_auto_failback_on_brings_it_back()
+    [Theory]
+    [InlineData("on")]
+    [InlineData("legacy")]
+    public async Task Power_loss_of_the_active_node_moves_the_seed_group_with_every_fsynced_file_and_auto_failback_brings_it_back(string autoFailback)
     {
-        await using var cluster = await SeedGroupCluster.StartAsync("on");
+        await using var cluster = await SeedGroupCluster.StartAsync(autoFailback);
 
         // (1) The group runs on ovz-node1: Primary, attached, ext4 mounted, the service writing, mail sent.
         await cluster.Events(N1).WaitAsync("group.started", G, Soon);
@@ -29,6 +31,9 @@ public sealed class SeedGroupTests
         var mail1 = await cluster.WaitForMailAsync(N1, $"{N1} took over group {G}");
         Assert.Contains("RCPT root@localhost", mail1, StringComparison.Ordinal);
         await cluster.WaitForFsyncedAsync(N1, 20);
+        // The steady state a power loss is about: the peer connected and in sync (what ovz-node1
+        // wrote before the link came up is on ovz-node2 only after the resync).
+        await cluster.WaitForInSyncAsync(N1);
 
         // (2) Power loss of ovz-node1. No STONITH in the seed's ha.cf: the survivor says so loudly and takes over.
         var lost = SeedGroupCluster.Now();
@@ -45,10 +50,11 @@ public sealed class SeedGroupTests
         var before = cluster.Fsynced().Count;
         await cluster.WaitForFsyncedAsync(N2, 10, before);
 
-        // (4) ovz-node1 comes back after a reboot: it resyncs, and auto_failback on returns the group to it.
+        // (4) ovz-node1 comes back after a reboot: it resyncs, and auto_failback returns the group to it
+        // (on: ovz-node2 hands it back; legacy: ovz-node1 asks for it).
         await cluster.RebootAsync(N1);
         await cluster.StartDaemonAsync(N1);
-        await cluster.Events(N2).WaitAsync("group.failback", G, Soon, took.Sequence);
+        await cluster.Events(autoFailback == "on" ? N2 : N1).WaitAsync("group.failback", G, Soon, autoFailback == "on" ? took.Sequence : 0);
         await cluster.Events(N2).WaitAsync("group.stopped", G, Soon, took.Sequence);
         var back = await cluster.Events(N1).WaitAsync("group.started", G, Soon);
         var synced = await cluster.Events(N1).WaitAsync("volume.disk", "r0", Soon, where: e => e.Data?["new"] == "UpToDate");
@@ -69,6 +75,7 @@ public sealed class SeedGroupTests
         await cluster.Events(N1).WaitAsync("group.started", G, Soon);
         await cluster.Events(N2).WaitAsync("resources.stable", N2, Soon);
         await cluster.WaitForFsyncedAsync(N1, 10);
+        await cluster.WaitForInSyncAsync(N1);
 
         // (3) Graceful standby: ovz-node1 stops the whole group (service, unmount, detach, demote) before ovz-node2 starts it.
         var since2 = cluster.Events(N2).Last;
@@ -130,6 +137,8 @@ public sealed class SeedGroupTests
         await cluster.WaitForFsyncedAsync(N1, 5, cluster.Fsynced().Count);
         cluster.AssertFsyncedFilesPresent(N1);
 
+        await cluster.WaitForInSyncAsync(N1);
+
         // A failed stop: standby cannot stop the service, so ovz-node2 fences ovz-node1 (the switch
         // powers it off, writer included) and only then takes the group over.
         File.WriteAllText(cluster.FailStopFlag(N1), "");
@@ -153,6 +162,7 @@ public sealed class SeedGroupTests
         await cluster.Events(N1).WaitAsync("volume.disk", "r0", Soon, where: e => e.Data?["new"] == "UpToDate");
         await cluster.Events(N1).WaitAsync("resources.stable", N1, Soon);
         await cluster.WaitForFsyncedAsync(N2, 5, cluster.Fsynced().Count);
+        await cluster.WaitForInSyncAsync(N2);
 
         // A failed fence: ovz-node2 loses power, ovz-node1 cannot fence it, and takes nothing over.
         File.WriteAllText(cluster.FenceFailsFlag, "");
