@@ -54,8 +54,12 @@ internal sealed class TandemProcess : IAsyncDisposable
     /// <summary>The path of tandem.dll next to the test assembly.</summary>
     public static string TandemDll => Path.Combine(AppContext.BaseDirectory, "tandem.dll");
 
-    /// <summary>Starts <c>dotnet tandem.dll ARGS</c>, inside <paramref name="netns"/> when given.</summary>
-    public static TandemProcess Start(IEnumerable<string> args, string? netns = null, IDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts <c>dotnet tandem.dll ARGS</c>, inside <paramref name="netns"/> when given, through
+    /// <paramref name="wrapper"/> when given (a command that ends by exec'ing its arguments, so that
+    /// the pid stays the daemon's).
+    /// </summary>
+    public static TandemProcess Start(IEnumerable<string> args, string? netns = null, IDictionary<string, string>? environment = null, IReadOnlyList<string>? wrapper = null)
     {
         var psi = new ProcessStartInfo
         {
@@ -66,18 +70,16 @@ internal sealed class TandemProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        if (netns is null)
-        {
-            psi.FileName = DotnetHost;
-        }
-        else
+        var command = new List<string>(wrapper ?? []) { DotnetHost };
+        if (netns is not null)
         {
             // ip netns exec replaces itself with the command: the pid we get is the daemon's.
-            psi.FileName = "ip";
-            psi.ArgumentList.Add("netns");
-            psi.ArgumentList.Add("exec");
-            psi.ArgumentList.Add(netns);
-            psi.ArgumentList.Add(DotnetHost);
+            command.InsertRange(0, ["ip", "netns", "exec", netns]);
+        }
+        psi.FileName = command[0];
+        foreach (var part in command.Skip(1))
+        {
+            psi.ArgumentList.Add(part);
         }
         psi.ArgumentList.Add(TandemDll);
         foreach (var arg in args)
@@ -90,7 +92,7 @@ internal sealed class TandemProcess : IAsyncDisposable
         {
             psi.Environment[key] = value;
         }
-        var description = (netns is null ? "" : $"[netns {netns}] ") + "tandem " + string.Join(' ', args);
+        var description = (netns is null ? "" : $"[netns {netns}] ") + (wrapper is null ? "" : "[wrapped] ") + "tandem " + string.Join(' ', args);
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var tp = new TandemProcess(process, description);
         process.OutputDataReceived += (_, e) => tp.Receive(e.Data, tp._stdout, tp._stdoutClosed);
