@@ -21,8 +21,19 @@ public sealed class VolumeControl : IVolumeControl
     }
 
     /// <inheritdoc/>
-    public Task<VolumeActionResult> PromoteAsync(string volume, CancellationToken cancellationToken) =>
-        RunAsync(volume, ReplicationAction.Primary, cancellationToken);
+    public async Task<VolumeActionResult> PromoteAsync(string volume, CancellationToken cancellationToken)
+    {
+        // The peer lives but the replica is not connected yet (both nodes just started): writes
+        // made before the connection would reach the peer only through a resync.
+        var unconnected = await _volumes.WaitForLivePeersAsync(volume, PeerConnectWait, cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(volume, ReplicationAction.Primary, cancellationToken).ConfigureAwait(false);
+        return unconnected.Count > 0 && result.Success
+            ? result with { Message = $"{result.Message} (without a connection to its live peer after {PeerConnectWait.TotalSeconds:0} s: {string.Join(", ", unconnected)} degraded)" }
+            : result;
+    }
+
+    /// <summary>How long a promotion waits for a replica whose peer node is alive to connect.</summary>
+    public static TimeSpan PeerConnectWait { get; } = TimeSpan.FromSeconds(5);
 
     /// <inheritdoc/>
     public Task<VolumeActionResult> DemoteAsync(string volume, CancellationToken cancellationToken) =>

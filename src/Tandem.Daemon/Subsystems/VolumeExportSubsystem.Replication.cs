@@ -101,6 +101,41 @@ public sealed partial class VolumeExportSubsystem
             && r.Connection == ConnectionState.Connected && r.Replication == Tandem.Replication.ReplicationState.Established
             && r.PeerDisk == DiskState.UpToDate && r.OutOfSyncBytes == 0);
 
+    /// <summary>
+    /// Before a promotion by the resource manager: when a replica is not connected but its peer node
+    /// is alive (membership hears it), waits a moment for the connection. Promoting first would put
+    /// writes on this node that reach the peer only by a later resync, and a power loss in between
+    /// would leave the peer promoting older data (DRBD's init script waits at boot for the same
+    /// reason: wfc-timeout). A dead or unknown peer is not waited for: that is a takeover.
+    /// </summary>
+    /// <returns>The replicas that are still not connected although their peer lives.</returns>
+    internal async Task<IReadOnlyList<string>> WaitForLivePeersAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+        while (true)
+        {
+            var waiting = TryResolve(name)
+                .Where(p => p.Slot is { Replica: { Connection: not ConnectionState.Connected } } slot && PeerAlive(slot))
+                .Select(p => p.Name)
+                .ToList();
+            if (waiting.Count == 0 || _time.GetTimestamp() >= deadline)
+            {
+                return waiting;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool PeerAlive(ReplicatedSlot slot)
+    {
+        if (_membership?.Service is not { } service)
+        {
+            return false;
+        }
+        var peer = slot.Resource.Hosts.FirstOrDefault(h => !string.Equals(h.Name, _node.NodeName, StringComparison.OrdinalIgnoreCase));
+        return peer is not null && service.Detector.StatusOf(peer.Name) is Membership.NodeStatus.Up or Membership.NodeStatus.Active;
+    }
+
     /// <summary>Whether the name stands for replicated volumes (and not local ones).</summary>
     internal bool IsReplicated(string name) => TryResolve(name) is { Count: > 0 } targets && targets.All(p => p.Slot is not null);
 

@@ -33,6 +33,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<VolumeExportSubsystem> _logger;
+    private readonly MembershipSubsystem? _membership;
     private readonly NbdExportService _service;
     private readonly SemaphoreSlim _attachLock = new(1, 1);
     // Status and the control API read these while StartAsync fills them: the list is replaced whole.
@@ -58,6 +59,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         _time = time;
         _loggers = loggers;
         _logger = loggers.CreateLogger<VolumeExportSubsystem>();
+        _membership = membership;
         Attacher = new VolumeAttacher(AttachDirectory(node.Options.RunDirectory), loggers.CreateLogger<VolumeAttacher>(), time);
         _service = new NbdExportService(events, loggers.CreateLogger<NbdExportService>(), time, Attacher);
         _outdater = new PeerOutdater(node.NodeName, time, loggers.CreateLogger<PeerOutdater>(), membership, fencing, OutdateForPeerAsync);
