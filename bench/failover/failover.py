@@ -93,6 +93,37 @@ interface = "eth{n}"
 port = 694
 endpoint = [{{ address = "{ADDR[('alpha', n)]}", node = "alpha" }}, {{ address = "{ADDR[('beta', n)]}", node = "beta" }}]
 """
+        replicated = full = ""
+        if args.group == "full":
+            # The seed's shape: the replicated volume (drbddisk, no block device), a long-running
+            # process, then the script, whose start marks the last resource of the group started.
+            replicated = '\n[[replicated]]\nname = "r0"\nprotocol = "C"\n\n[replicated.net]\nconnect_int = "1s"\nping_int = "1s"\n'
+            for node in NODES:
+                replicated += f"""
+[[replicated.host]]
+name = "{node}"
+address = "{ADDR[(node, 1)]}:7788"
+
+[[replicated.host.volume]]
+number = 0
+device = "{work}/{node}/drbd0"
+disk = "{work}/{node}/r0.img"
+meta_disk = "internal"
+"""
+            full = """
+[[group.resource]]
+id = "r0"
+agent = "drbddisk"
+class = "builtin"
+arguments = ["r0"]
+parameters = { promote_wait = "30s", attach = "no" }
+
+[[group.resource]]
+id = "sleeper"
+agent = "process"
+class = "builtin"
+parameters = { command = "/bin/sleep 1000000" }
+"""
         self.config = os.path.join(work, "tandem.toml")
         with open(self.config, "w") as f:
             f.write(f"""[cluster]
@@ -119,10 +150,11 @@ index = 1
 method = "sha1"
 secret = "benchsecret"
 
+{replicated}
 [[group]]
 name = "benchsvc"
 preferred_node = "alpha"
-
+{full}
 [[group.resource]]
 id = "benchsvc"
 agent = "benchsvc"
@@ -151,6 +183,56 @@ disabled = true
         return subprocess.run(["dotnet", TANDEM_DLL, "standby", "--run-dir", self.run_dir(node)],
                               capture_output=True, text=True)
 
+    def api(self, node, path, body):
+        import http.client, socket
+
+        class UnixConnection(http.client.HTTPConnection):
+            def connect(self_):
+                self_.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self_.sock.connect(os.path.join(self.run_dir(node), "control.sock"))
+
+        c = UnixConnection("tandem", timeout=60)
+        c.request("POST", path, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        text = r.read().decode()
+        c.close()
+        return r.status, text
+
+    def standby_api(self, node):
+        # The same request the CLI sends (POST /v1/standby on the control socket), without .NET's start-up.
+        status, text = self.api(node, "/v1/standby", {"groups": "all"})
+        return subprocess.CompletedProcess([], 0 if status == 202 else status, text, "")
+
+    def prepare(self):
+        """Full group: fresh backing files and metadata on both nodes (before the daemons start)."""
+        if self.args.group != "full":
+            return
+        for node in NODES:
+            d = os.path.join(self.work, node)
+            os.makedirs(d, exist_ok=True)
+            shutil.rmtree(os.path.join(d, "state"), ignore_errors=True)
+            with open(os.path.join(d, "r0.img"), "wb") as f:
+                f.truncate(32 << 20)
+            r = subprocess.run(["dotnet", TANDEM_DLL, "volume", "create-md", "r0", "--node", node, "--config", self.config,
+                                "--run-dir", self.run_dir(node)], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"create-md on {node}: {r.stdout} {r.stderr}")
+
+    def after_start(self, t0):
+        """Full group: two new, empty backings need no initial sync (as `tandem demo` does): a new current UUID on alpha."""
+        if self.args.group != "full":
+            return
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            if any(e[1] == "volume.connection" and "Connected" in json.dumps(e[4]) for e in self.timeline("alpha", t0)):
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("r0 never connected")
+        status, text = self.api("alpha", "/v1/volumes/r0/new-current-uuid", {"clearBitmap": True})
+        if status != 200:
+            raise RuntimeError(f"new-current-uuid: {status} {text}")
+
     def stopped(self):
         for p in self.procs.values():
             try:
@@ -174,7 +256,7 @@ disabled = true
                     continue
                 t = datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp() * 1e9
                 if t >= since_ns - 1e6:
-                    out.append(((t - since_ns) / 1e6, e.get("kind"), e.get("subject")))
+                    out.append(((t - since_ns) / 1e6, e.get("kind"), e.get("subject"), node, e.get("data")))
         return out
 
 
@@ -248,6 +330,12 @@ node beta
     def stopped(self):
         pass
 
+    def prepare(self):
+        pass
+
+    def after_start(self, t0):
+        pass
+
     def timeline(self, node, since_ns):
         return []
 
@@ -276,35 +364,46 @@ def one_run(impl, args, nets, work, results, runno):
             pass
     try:
         # (c) cluster start: both launched together.
+        impl.prepare()
         t0 = time.time_ns()
         for n in NODES:
             impl.start(n)
+        impl.after_start(t0)
         r = wait_record(work, lambda r: r[2] == "start", t0, 60)
         if r is None:
             raise RuntimeError("the group never started")
         ms = (r[0] - t0) / 1e6
-        results["start"].append(ms)
+        if args.group == "script":
+            results["start"].append(ms)  # with the full group it includes the volume's first-time set-up
         log(f"start {ms:.0f} ms (on {r[1]})")
         active = r[1]
-        # (b) graceful standby, out and back.
-        for _ in range(2):
+        # (b) graceful standby, out and back; for Tandem also through the control API.
+        ways = [("standby", impl.standby)] * 2
+        if hasattr(impl, "standby_api"):
+            ways += [("standby_api", impl.standby_api)] * 2
+        for key, how in ways:
             time.sleep(args.settle)
             peer = "beta" if active == "alpha" else "alpha"
             t0 = time.time_ns()
-            res = impl.standby(active)
+            res = how(active)
             t_ret = time.time_ns()
             r = wait_record(work, lambda r: r[1] == peer and r[2] == "start", t0, 30)
             if r is None:
                 raise RuntimeError(f"standby on {active}: {peer} never started the group ({res.returncode} {res.stdout} {res.stderr})")
             ms = (r[0] - t0) / 1e6
             stop = wait_record(work, lambda r: r[1] == active and r[2] == "stop", t0, 0)
-            results["standby"].append(ms)
+            results[key].append(ms)
             extra = f", stopped on {active} at {(stop[0] - t0) / 1e6:.0f} ms" if stop else ""
-            log(f"standby {active} -> {peer}: {ms:.0f} ms (command returned at {(t_ret - t0) / 1e6:.0f} ms{extra})")
+            events = [e for n in NODES for e in impl.timeline(n, t0)]
+            asked = next((e[0] for e in events if e[1] == "group.standby"), None)
+            if asked is not None:
+                # From the daemon's receipt of the request (its group.standby event) to the peer's start.
+                results["standby_daemon"].append(ms - asked)
+                extra += f", request at the daemon at {asked:.0f} ms"
+            log(f"{key} {active} -> {peer}: {ms:.0f} ms (command returned at {(t_ret - t0) / 1e6:.0f} ms{extra})")
             if args.timeline:
-                for n in NODES:
-                    for e in impl.timeline(n, t0):
-                        log(f"    {n} {e[0]:8.1f} ms {e[1]} {e[2]}")
+                for e in sorted(events):
+                    log(f"    {e[0]:8.1f} ms {e[3]} {e[1]} {e[2]}")
             active = peer
         # (a) power loss of the active node.
         time.sleep(args.settle)
@@ -318,7 +417,7 @@ def one_run(impl, args, nets, work, results, runno):
         log(f"failover {active} killed -> {peer}: {ms:.0f} ms")
         if args.timeline:
             for e in impl.timeline(peer, t0):
-                log(f"    {peer} {e[0]:8.1f} ms {e[1]} {e[2]}")
+                log(f"    {e[0]:8.1f} ms {e[3]} {e[1]} {e[2]}")
     finally:
         for n in NODES:
             nets.kill_all(n)
@@ -331,7 +430,7 @@ def summary(name, xs):
         return f"{name}: no samples"
     xs = sorted(xs)
     p90 = xs[min(len(xs) - 1, int(0.9 * len(xs)))]
-    return (f"{name:9} n={len(xs):3}  min {xs[0]:7.0f}  median {statistics.median(xs):7.0f}  "
+    return (f"{name:14} n={len(xs):3}  min {xs[0]:7.0f}  median {statistics.median(xs):7.0f}  "
             f"p90 {p90:7.0f}  max {xs[-1]:7.0f} ms")
 
 
@@ -343,17 +442,21 @@ def main():
     ap.add_argument("--initdead-ms", type=int, default=10000, help="the same for both (Heartbeat warns below 10 s)")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--settle", type=float, default=2.0, help="seconds between the steps of a run")
+    ap.add_argument("--group", choices=["script", "full"], default="script",
+                    help="full (Tandem only): replicated volume r0 (drbddisk, attach=no) + a process + the script")
     ap.add_argument("--timeline", action="store_true", help="print Tandem's events after each standby and kill")
     ap.add_argument("--json", help="write the raw samples to this file")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root (network namespaces)")
+    if args.group == "full" and args.impl != "tandem":
+        sys.exit("--group full is Tandem only (Heartbeat would need DRBD's kernel module, absent here)")
     if args.impl == "tandem" and not os.path.exists(TANDEM_DLL):
         sys.exit(f"{TANDEM_DLL} is missing: dotnet build src/Tandem.Cli -c Release")
     print(f"load before: {open('/proc/loadavg').read().strip()}", flush=True)
     nets = Namespaces()
     work = tempfile.mkdtemp(prefix="tandem-fobench-")
-    results = {"start": [], "standby": [], "failover": []}
+    results = {"start": [], "standby": [], "standby_api": [], "standby_daemon": [], "failover": []}
     failures = 0
     try:
         impl = (Tandem if args.impl == "tandem" else Heartbeat)(nets, work, args)
@@ -365,15 +468,16 @@ def main():
                 print(f"  run {i + 1} FAILED: {e}", flush=True)
                 if os.environ.get("KEEP"):
                     break
-        print(f"{args.impl} keepalive {args.keepalive_ms} ms deadtime {args.deadtime_ms} ms initdead "
+        print(f"{args.impl} ({args.group} group) keepalive {args.keepalive_ms} ms deadtime {args.deadtime_ms} ms initdead "
               f"{args.initdead_ms} ms, {args.runs} runs, {failures} failed")
-        for k in ("failover", "standby", "start"):
-            print("  " + summary(k, results[k]))
+        for k in ("failover", "standby", "standby_api", "standby_daemon", "start"):
+            if results[k]:
+                print("  " + summary(k, results[k]))
         print(f"load after: {open('/proc/loadavg').read().strip()}", flush=True)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"impl": args.impl, "keepalive_ms": args.keepalive_ms, "deadtime_ms": args.deadtime_ms,
-                           "initdead_ms": args.initdead_ms, "failed": failures, **results}, f)
+                           "initdead_ms": args.initdead_ms, "group": args.group, "failed": failures, **results}, f)
     finally:
         nets.close()
         if not os.environ.get("KEEP"):
