@@ -260,6 +260,17 @@ disabled = true
         return out
 
 
+    def dead_count(self):
+        return sum(1 for n in NODES for e in self.timeline(n, 0) if e[1] == "node.dead")
+
+    def reset(self):
+        for node in NODES:
+            try:
+                os.remove(os.path.join(self.work, node, "state", "events.jsonl"))
+            except FileNotFoundError:
+                pass
+
+
 class Heartbeat:
     name = "heartbeat"
 
@@ -339,6 +350,23 @@ node beta
     def timeline(self, node, since_ns):
         return []
 
+    def dead_count(self):
+        n = 0
+        for node in NODES:
+            try:
+                with open(os.path.join(self.work, node, "ha-log"), errors="replace") as f:
+                    n += sum(1 for l in f if "is dead" in l and "node " in l)
+            except FileNotFoundError:
+                pass
+        return n
+
+    def reset(self):
+        for node in NODES:
+            try:
+                os.remove(os.path.join(self.work, node, "ha-log"))
+            except FileNotFoundError:
+                pass
+
 
 def kill_node(nets, node):
     pids = sh(f"ip netns pids {nets.ns[node]}", check=False).split()
@@ -362,6 +390,8 @@ def one_run(impl, args, nets, work, results, runno):
             os.remove(os.path.join(work, f"state.{n}"))
         except FileNotFoundError:
             pass
+    impl.reset()
+    killed = False
     try:
         # (c) cluster start: both launched together.
         impl.prepare()
@@ -409,6 +439,7 @@ def one_run(impl, args, nets, work, results, runno):
         time.sleep(args.settle)
         peer = "beta" if active == "alpha" else "alpha"
         t0 = kill_node(nets, active)
+        killed = True
         r = wait_record(work, lambda r: r[1] == peer and r[2] == "start", t0, 30 + args.deadtime_ms / 1000)
         if r is None:
             raise RuntimeError(f"{peer} never took the group over after {active} was killed")
@@ -419,6 +450,11 @@ def one_run(impl, args, nets, work, results, runno):
             for e in impl.timeline(peer, t0):
                 log(f"    {e[0]:8.1f} ms {e[3]} {e[1]} {e[2]}")
     finally:
+        # Dead events nobody caused (the kill causes one): false deaths under load, each a needless takeover.
+        false = impl.dead_count() - (1 if killed else 0)
+        results["false_deaths"] += max(false, 0)
+        if false > 0:
+            log(f"{false} false dead event(s) in this run")
         for n in NODES:
             nets.kill_all(n)
         impl.stopped()
@@ -435,6 +471,8 @@ def summary(name, xs):
 
 
 def main():
+    # A background job ignores SIGINT: let SIGTERM clean up the namespaces too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     ap = argparse.ArgumentParser()
     ap.add_argument("--impl", choices=["tandem", "heartbeat"], required=True)
     ap.add_argument("--keepalive-ms", type=int, default=100)
@@ -456,7 +494,7 @@ def main():
     print(f"load before: {open('/proc/loadavg').read().strip()}", flush=True)
     nets = Namespaces()
     work = tempfile.mkdtemp(prefix="tandem-fobench-")
-    results = {"start": [], "standby": [], "standby_api": [], "standby_daemon": [], "failover": []}
+    results = {"start": [], "standby": [], "standby_api": [], "standby_daemon": [], "failover": [], "false_deaths": 0}
     failures = 0
     try:
         impl = (Tandem if args.impl == "tandem" else Heartbeat)(nets, work, args)
@@ -468,7 +506,7 @@ def main():
                 print(f"  run {i + 1} FAILED: {e}", flush=True)
                 if os.environ.get("KEEP"):
                     break
-        print(f"{args.impl} ({args.group} group) keepalive {args.keepalive_ms} ms deadtime {args.deadtime_ms} ms initdead "
+        print(f"{args.impl} ({args.group} group) {results['false_deaths']} false dead events; keepalive {args.keepalive_ms} ms deadtime {args.deadtime_ms} ms initdead "
               f"{args.initdead_ms} ms, {args.runs} runs, {failures} failed")
         for k in ("failover", "standby", "standby_api", "standby_daemon", "start"):
             if results[k]:
