@@ -482,11 +482,14 @@ def main():
     ap.add_argument("--settle", type=float, default=2.0, help="seconds between the steps of a run")
     ap.add_argument("--group", choices=["script", "full"], default="script",
                     help="full (Tandem only): replicated volume r0 (drbddisk, attach=no) + a process + the script")
+    ap.add_argument("--tandem-dll", default=TANDEM_DLL, help="another build of tandem.dll, e.g. a ReadyToRun publish")
     ap.add_argument("--timeline", action="store_true", help="print Tandem's events after each standby and kill")
     ap.add_argument("--json", help="write the raw samples to this file")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root (network namespaces)")
+    global TANDEM_DLL
+    TANDEM_DLL = os.path.abspath(args.tandem_dll)
     if args.group == "full" and args.impl != "tandem":
         sys.exit("--group full is Tandem only (Heartbeat would need DRBD's kernel module, absent here)")
     if args.impl == "tandem" and not os.path.exists(TANDEM_DLL):
