@@ -471,6 +471,7 @@ def summary(name, xs):
 
 
 def main():
+    global TANDEM_DLL
     # A background job ignores SIGINT: let SIGTERM clean up the namespaces too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     ap = argparse.ArgumentParser()
@@ -488,7 +489,6 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root (network namespaces)")
-    global TANDEM_DLL
     TANDEM_DLL = os.path.abspath(args.tandem_dll)
     if args.group == "full" and args.impl != "tandem":
         sys.exit("--group full is Tandem only (Heartbeat would need DRBD's kernel module, absent here)")
