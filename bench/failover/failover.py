@@ -67,12 +67,13 @@ def read_records(work):
 def wait_record(work, pred, after_ns, timeout):
     """The first record after after_ns matching pred, polled every 2 ms (the timestamp is the script's own)."""
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
+    while True:
         for r in read_records(work):
             if r[0] >= after_ns and pred(r):
                 return r
+        if time.monotonic() >= end:
+            return None
         time.sleep(0.002)
-    return None
 
 
 class Tandem:
@@ -422,6 +423,9 @@ def one_run(impl, args, nets, work, results, runno):
                 raise RuntimeError(f"standby on {active}: {peer} never started the group ({res.returncode} {res.stdout} {res.stderr})")
             ms = (r[0] - t0) / 1e6
             stop = wait_record(work, lambda r: r[1] == active and r[2] == "stop", t0, 0)
+            if stop is None or stop[0] > r[0]:
+                # Started there before it stopped here: a takeover (a false death), not the handover.
+                raise RuntimeError(f"standby on {active}: {peer} started the group before {active} stopped it (a takeover, not a standby)")
             results[key].append(ms)
             extra = f", stopped on {active} at {(stop[0] - t0) / 1e6:.0f} ms" if stop else ""
             events = [e for n in NODES for e in impl.timeline(n, t0)]
