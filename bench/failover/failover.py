@@ -10,10 +10,13 @@ true`): an R1 script `benchsvc start|stop|status` that appends "NANOSECONDS NODE
 Each run, on a fresh cluster:
   start    both nodes launched together -> the group's script started (on either node);
   standby  `hb_standby` / `tandem standby` on the active node -> script started on the peer
-           (twice: alpha -> beta, then beta -> alpha);
+           (twice: alpha -> beta, then beta -> alpha; for Tandem twice more through the control
+           API, POST /v1/standby, without the CLI's start-up);
   failover SIGKILL every process of the active node's namespace (power loss) -> script started
            on the survivor.
 Times are wall clock (CLOCK_REALTIME) from just before the action to the record's timestamp.
+Dead events that no kill caused (false deaths under load) are counted. --group full (Tandem only)
+runs the seed's shape: replicated volume r0 (drbddisk, attach=no), a process, then the script.
 
 Run as root:
   bench/failover/failover.py --impl tandem    --keepalive-ms 100 --deadtime-ms 500 --runs 10
@@ -436,7 +439,7 @@ def one_run(impl, args, nets, work, results, runno):
                 extra += f", request at the daemon at {asked:.0f} ms"
             log(f"{key} {active} -> {peer}: {ms:.0f} ms (command returned at {(t_ret - t0) / 1e6:.0f} ms{extra})")
             if args.timeline:
-                for e in sorted(events):
+                for e in sorted(events, key=lambda e: e[0]):
                     log(f"    {e[0]:8.1f} ms {e[3]} {e[1]} {e[2]}")
             active = peer
         # (a) power loss of the active node.
