@@ -25,6 +25,7 @@ Tandem is src/Tandem.Cli's Release build (dotnet build src/Tandem.Cli -c Release
 """
 import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
 
+sys.dont_write_bytecode = True  # no __pycache__ next to detect.py
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "membership"))
 from detect import Namespaces, sh  # noqa: E402  (same namespaces and links as the detection benchmark)
 
