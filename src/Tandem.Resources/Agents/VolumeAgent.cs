@@ -35,6 +35,7 @@ public sealed class VolumeAgent : BuiltInAgent
             return bad;
         }
         var volume = Volume!;
+        var how = "";
         if (!_volumes!.IsPrimary(volume))
         {
             if (PromoteWait() is not { } wait)
@@ -54,18 +55,19 @@ public sealed class VolumeAgent : BuiltInAgent
             {
                 return new AgentResult(AgentCode.GenericError, $"promote {volume} failed: {promoted.Message}");
             }
+            how = $" ({promoted.Message})";
         }
         if (!AttachWanted)
         {
-            return AgentResult.Ok($"{volume} primary (no block device: attach = no)");
+            return AgentResult.Ok($"{volume} primary{how}, no block device (attach = no)");
         }
         if (_volumes.AttachedDevice(volume) is { } device)
         {
-            return AgentResult.Ok($"{volume} primary, device {device}");
+            return AgentResult.Ok($"{volume} primary{how}, device {device}");
         }
         var attached = await _volumes.AttachDeviceAsync(volume, cancellationToken).ConfigureAwait(false);
         return attached.Success
-            ? AgentResult.Ok($"{volume} primary, device {attached.Message}")
+            ? AgentResult.Ok($"{volume} primary{how}, device {attached.Message}")
             : new AgentResult(AgentCode.GenericError, $"attach {volume} failed: {attached.Message}");
     }
 
