@@ -244,6 +244,9 @@ internal static class DemoCommand
             Heading("5. Power cut: alpha's daemon and its service are killed at once (SIGKILL, no goodbye)");
             var from = _bravo.Feed!.Count;
             var killWall = DateTimeOffset.UtcNow;
+            // The daemon first, by its pid (this needs nothing but the kill syscall); then the fence
+            // script takes whatever else runs on alpha's directory (its service).
+            _alpha.Kill();
             await PullPlugAsync("alpha", cancellationToken).ConfigureAwait(false);
             var beforeCut = Acknowledged();
             var lastBeforeCut = beforeCut.Count == 0 ? -1 : beforeCut.Max();
