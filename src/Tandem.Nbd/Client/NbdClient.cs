@@ -8,7 +8,8 @@ namespace Tandem.Nbd.Client;
 /// <summary>
 /// A minimal NBD client: fixed newstyle, NBD_OPT_GO, simple replies, one request at a time. It is
 /// what <c>tandem demo</c>'s record writer and checker use to reach a volume without root and
-/// without tools from outside; real workloads use the kernel client or libnbd.
+/// without tools from outside, and what tests use where real clients cannot show the exact error
+/// of a request; real workloads use the kernel client or libnbd.
 /// </summary>
 public sealed class NbdClient : IAsyncDisposable
 {

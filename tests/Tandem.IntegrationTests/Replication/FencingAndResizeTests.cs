@@ -1,5 +1,7 @@
 using System.Globalization;
 using Tandem.IntegrationTests.Infrastructure;
+using Tandem.Nbd.Client;
+using Tandem.Nbd.Protocol;
 using Xunit;
 
 namespace Tandem.IntegrationTests.Replication;
@@ -54,11 +56,11 @@ public sealed class FencingAndResizeTests : IAsyncLifetime
         Assert.Contains("Outdated", promote.Stderr, StringComparison.Ordinal);
 
         // The Primary writes on meanwhile: the reconnect resyncs those blocks and clears the mark.
-        await using (var client = await NbdTestClient.ConnectAsync(a.Socket, "r0", Ct))
+        await using (var client = await NbdClient.ConnectAsync(a.Socket, "r0", Ct))
         {
             for (var i = 0; i < 4; i++)
             {
-                Assert.Equal(0u, await client.WriteAsync(RecordWriter.OffsetOf(0, i, 4), RecordWriter.Content(0, i), fua: true, Ct));
+                Assert.Equal(NbdError.None, await client.WriteAsync((ulong)RecordWriter.OffsetOf(0, i, 4), RecordWriter.Content(0, i), forceUnitAccess: true, Ct));
             }
         }
         var since = b.Cursor;
@@ -103,11 +105,11 @@ public sealed class FencingAndResizeTests : IAsyncLifetime
 
         // Records at the start and at the very end of the old size.
         long[] offsets = [0, 64 * 1024, old - RecordWriter.RecordSize];
-        await using (var client = await NbdTestClient.ConnectAsync(a.Socket, "r0", Ct))
+        await using (var client = await NbdClient.ConnectAsync(a.Socket, "r0", Ct))
         {
             for (var i = 0; i < offsets.Length; i++)
             {
-                Assert.Equal(0u, await client.WriteAsync(offsets[i], RecordWriter.Content(1, i), fua: true, Ct));
+                Assert.Equal(NbdError.None, await client.WriteAsync((ulong)offsets[i], RecordWriter.Content(1, i), forceUnitAccess: true, Ct));
             }
         }
 
@@ -137,17 +139,17 @@ public sealed class FencingAndResizeTests : IAsyncLifetime
         Assert.Equal(size, long.Parse(info.Output.Trim(), CultureInfo.InvariantCulture));
 
         await a.WaitForEventAsync(e => e.Kind == "volume.sync.finished", "repl-a to resync the grown area to repl-b", since: sinceA);
-        await using (var client = await NbdTestClient.ConnectAsync(a.Socket, "r0", Ct))
+        await using (var client = await NbdClient.ConnectAsync(a.Socket, "r0", Ct))
         {
-            Assert.Equal(size, client.Size);
+            Assert.Equal((ulong)size, client.Size);
             var buffer = new byte[RecordWriter.RecordSize];
             for (var i = 0; i < offsets.Length; i++)
             {
-                Assert.Equal(0u, await client.ReadAsync(offsets[i], buffer, Ct));
+                Assert.Equal(NbdError.None, await client.ReadAsync((ulong)offsets[i], buffer, Ct));
                 Assert.True(buffer.AsSpan().SequenceEqual(RecordWriter.Content(1, i)), $"the record at {offsets[i]} changed");
             }
             // The grown area is writable.
-            Assert.Equal(0u, await client.WriteAsync(size - RecordWriter.RecordSize, RecordWriter.Content(2, 0), fua: true, Ct));
+            Assert.Equal(NbdError.None, await client.WriteAsync((ulong)(size - RecordWriter.RecordSize), RecordWriter.Content(2, 0), forceUnitAccess: true, Ct));
         }
         Assert.Equal(await ReplicatedPair.HashAsync(a, size), await ReplicatedPair.HashAsync(b, size));
     }
@@ -169,10 +171,10 @@ public sealed class FencingAndResizeTests : IAsyncLifetime
         Assert.Equal("Failed", fenced.Data?["result"]);
         Assert.True((bool)(await a.ReplicationAsync())["ioFrozen"]!, "status shows the frozen I/O");
 
-        await using var client = await NbdTestClient.ConnectAsync(a.Socket, "r0", Ct);
-        var write = client.WriteAsync(0, RecordWriter.Content(3, 0), fua: true, Ct);
+        await using var client = await NbdClient.ConnectAsync(a.Socket, "r0", Ct);
+        var write = client.WriteAsync(0, RecordWriter.Content(3, 0), forceUnitAccess: true, Ct);
         var resumed = await a.TandemOkAsync("volume", "resume-io", "r0");
         Assert.Contains("I/O resumed", resumed.Stdout, StringComparison.Ordinal);
-        Assert.Equal(0u, await write.WithinAsync(TimeSpan.FromSeconds(10), "the frozen write on repl-a to complete after resume-io"));
+        Assert.Equal(NbdError.None, await write.WithinAsync(TimeSpan.FromSeconds(10), "the frozen write on repl-a to complete after resume-io"));
     }
 }

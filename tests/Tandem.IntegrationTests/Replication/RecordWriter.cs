@@ -1,3 +1,5 @@
+using Tandem.Nbd.Client;
+using Tandem.Nbd.Protocol;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 
@@ -53,10 +55,10 @@ internal sealed class RecordWriter
 
     private async Task StreamAsync(string socket, int stream, int perStream, CancellationToken cancellationToken)
     {
-        NbdTestClient client;
+        NbdClient client;
         try
         {
-            client = await NbdTestClient.ConnectAsync(socket, "r0", cancellationToken);
+            client = await NbdClient.ConnectAsync(socket, "r0", cancellationToken);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
@@ -66,16 +68,16 @@ internal sealed class RecordWriter
         {
             for (var i = 0; i < perStream && !cancellationToken.IsCancellationRequested; i++)
             {
-                uint error;
+                NbdError error;
                 try
                 {
-                    error = await client.WriteAsync(OffsetOf(stream, i, perStream), Content(stream, i), fua: true, cancellationToken);
+                    error = await client.WriteAsync((ulong)OffsetOf(stream, i, perStream), Content(stream, i), forceUnitAccess: true, cancellationToken);
                 }
                 catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or EndOfStreamException)
                 {
                     return; // the server died mid-write: this record was not acknowledged
                 }
-                if (error != 0)
+                if (error != NbdError.None)
                 {
                     return;
                 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Tandem.IntegrationTests.Infrastructure;
+using Tandem.Nbd.Client;
+using Tandem.Nbd.Protocol;
 using Xunit;
 
 namespace Tandem.IntegrationTests.Replication;
@@ -174,12 +176,12 @@ public sealed class ReplicatedVolumeTests : IAsyncLifetime
         {
             // The first write waits for the frozen peer until it is declared lost (ping-int 1 s +
             // timeout 3 s); then writes complete locally and are recorded in the bitmap.
-            await using var client = await NbdTestClient.ConnectAsync(a.Socket, "r0", Ct);
+            await using var client = await NbdClient.ConnectAsync(a.Socket, "r0", Ct);
             for (var i = 0; i < 16; i++)
             {
-                var error = await client.WriteAsync(RecordWriter.OffsetOf(0, i, 16), RecordWriter.Content(0, i), fua: true, Ct)
+                var error = await client.WriteAsync((ulong)RecordWriter.OffsetOf(0, i, 16), RecordWriter.Content(0, i), forceUnitAccess: true, Ct)
                     .WithinAsync(TimeSpan.FromSeconds(20), $"write {i} on repl-a while repl-b is frozen");
-                Assert.Equal(0u, error);
+                Assert.Equal(NbdError.None, error);
             }
             var lost = await a.WaitForEventAsync(e => e.Kind == "volume.connection" && e.Data?["new"] == "Connecting", "repl-a to declare repl-b lost");
             Assert.Contains("PingAck did not arrive", lost.Reason, StringComparison.Ordinal);
@@ -266,27 +268,27 @@ public sealed class ReplicatedVolumeTests : IAsyncLifetime
         await b.WaitForEventAsync(e => e.Kind == "volume.disk" && e.Data?["new"] == "UpToDate", "repl-b to become UpToDate");
 
         // A client connected while Secondary gets a read-only export and EPERM on a write.
-        await using var early = await NbdTestClient.ConnectAsync(a.Socket, "r0", Ct);
+        await using var early = await NbdClient.ConnectAsync(a.Socket, "r0", Ct);
         Assert.True(early.ReadOnly, "the export of a Secondary must be read-only");
-        Assert.Equal(NbdTestClient.EPERM, await early.WriteAsync(0, new byte[4096], fua: false, Ct));
+        Assert.Equal(NbdError.Perm, await early.WriteAsync(0, new byte[4096], forceUnitAccess: false, Ct));
 
         await a.TandemOkAsync("volume", "primary", "r0");
         // Promotion makes new connections writable; the early one stays read-only.
-        await using var late = await NbdTestClient.ConnectAsync(a.Socket, "r0", Ct);
+        await using var late = await NbdClient.ConnectAsync(a.Socket, "r0", Ct);
         Assert.False(late.ReadOnly, "the export of a Primary must be writable");
-        Assert.Equal(0u, await late.WriteAsync(0, RecordWriter.Content(9, 9), fua: true, Ct));
-        Assert.Equal(NbdTestClient.EPERM, await early.WriteAsync(0, new byte[4096], fua: false, Ct));
+        Assert.Equal(NbdError.None, await late.WriteAsync(0, RecordWriter.Content(9, 9), forceUnitAccess: true, Ct));
+        Assert.Equal(NbdError.Perm, await early.WriteAsync(0, new byte[4096], forceUnitAccess: false, Ct));
 
         // The Secondary refuses writes, and refuses promotion beside a Primary (the acknowledged
         // write above went to B after A's role change, on the same stream: B has seen the role).
-        await using var secondary = await NbdTestClient.ConnectAsync(b.Socket, "r0", Ct);
+        await using var secondary = await NbdClient.ConnectAsync(b.Socket, "r0", Ct);
         Assert.True(secondary.ReadOnly);
-        Assert.Equal(NbdTestClient.EPERM, await secondary.WriteAsync(4096, new byte[4096], fua: true, Ct));
+        Assert.Equal(NbdError.Perm, await secondary.WriteAsync(4096, new byte[4096], forceUnitAccess: true, Ct));
         var second = await b.TandemAsync("volume", "primary", "r0");
         Assert.True(second.ExitCode == 1, second.ToString());
         Assert.Contains("the peer is Primary", second.Stderr, StringComparison.Ordinal);
         var buffer = new byte[4096];
-        Assert.Equal(0u, await secondary.ReadAsync(0, buffer, Ct));
+        Assert.Equal(NbdError.None, await secondary.ReadAsync(0, buffer, Ct));
         Assert.True(buffer.AsSpan().SequenceEqual(RecordWriter.Content(9, 9)), "the Secondary must read what the Primary wrote");
 
         // down demotes and closes; status says how to bring it back.
