@@ -1,5 +1,6 @@
 using System.Globalization;
 using Tandem.Core.Model;
+using Tandem.Resources.Agents;
 using Tandem.Resources.Groups;
 
 namespace Tandem.Daemon.Failover;
@@ -269,8 +270,8 @@ public sealed partial class ResourceSubsystem
             return [];
         }
         return [.. slot.Spec.Resources
-            .Where(r => r.Class == AgentClass.BuiltIn && r.Agent is "drbddisk" or "volume")
-            .Select(r => r.Parameters.TryGetValue("volume", out var v) ? v : r.Arguments.Count > 0 ? r.Arguments[0] : null)
+            .Where(VolumeAgent.IsVolumeResource)
+            .Select(VolumeAgent.VolumeOf)
             .OfType<string>()
             .Where(v => !_volumes.IsUpToDateOnPeer(v))];
     }

@@ -117,7 +117,7 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
             };
             _slots.Add(slot);
         }
-        if (_volumes is null && spec.Groups.SelectMany(g => g.Resources).Any(r => r.Class == AgentClass.BuiltIn && r.Agent is "drbddisk" or "volume"))
+        if (_volumes is null && spec.Groups.SelectMany(g => g.Resources).Any(VolumeAgent.IsVolumeResource))
         {
             _events.Publish("resources.no-volumes", Me,
                 "this daemon has no replicated volume layer: drbddisk/volume resources fail to start here (not installed)");

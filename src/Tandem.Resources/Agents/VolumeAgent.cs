@@ -19,7 +19,25 @@ public sealed class VolumeAgent : BuiltInAgent
         : base(spec, context, time) => _volumes = volumes;
 
     /// <summary>The volume name, or null when the resource names none.</summary>
-    public string? Volume => Spec.Parameters.TryGetValue("volume", out var v) ? v : Spec.Arguments.Count > 0 ? Spec.Arguments[0] : null;
+    public string? Volume => VolumeOf(Spec);
+
+    /// <summary>Whether a resource is the built-in volume agent (<c>volume</c>, or <c>drbddisk</c>).</summary>
+    /// <param name="spec">A resource.</param>
+    /// <returns>True for a built-in drbddisk/volume resource.</returns>
+    public static bool IsVolumeResource(ResourceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return spec.Class == AgentClass.BuiltIn && spec.Agent is "drbddisk" or "volume";
+    }
+
+    /// <summary>The volume a volume resource names: its <c>volume</c> parameter, else its first argument.</summary>
+    /// <param name="spec">A resource.</param>
+    /// <returns>The volume name, or null when it names none.</returns>
+    public static string? VolumeOf(ResourceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return spec.Parameters.TryGetValue("volume", out var v) ? v : spec.Arguments.Count > 0 ? spec.Arguments[0] : null;
+    }
 
     /// <inheritdoc />
     public override string Describe => $"builtin:{Spec.Agent}:{Volume}";
