@@ -3,6 +3,7 @@ using Tandem.Nbd;
 
 // Usage: Tandem.Bench.NbdServer FILE SOCKET [EXPORT-NAME]
 // Serves FILE on the Unix socket SOCKET until SIGTERM/SIGINT; prints "ready" when listening.
+// TANDEM_NBD_SPIN_US overrides the connection threads' polling window (0 turns it off).
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: Tandem.Bench.NbdServer FILE SOCKET [EXPORT-NAME]");
@@ -11,7 +12,12 @@ if (args.Length < 2)
 await using var volume = FileVolume.Open(args[0]);
 var export = new NbdExport(args.Length > 2 ? args[2] : "bench", volume, "benchmark export of " + args[0]);
 var logger = Environment.GetEnvironmentVariable("TANDEM_NBD_DEBUG") is null ? null : new Tandem.Bench.NbdServer.StderrLogger();
-await using var server = new NbdServer([export], new NbdServerOptions { SocketPath = args[1] }, logger);
+var options = new NbdServerOptions { SocketPath = args[1] };
+if (Environment.GetEnvironmentVariable("TANDEM_NBD_SPIN_US") is { } spin)
+{
+    options = options with { SpinBeforeBlocking = TimeSpan.FromMicroseconds(int.Parse(spin, System.Globalization.CultureInfo.InvariantCulture)) };
+}
+await using var server = new NbdServer([export], options, logger);
 await server.StartAsync(CancellationToken.None);
 Console.WriteLine("ready");
 using var stop = new CancellationTokenSource();

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Tandem.Core.Threading;
 
 namespace Tandem.Nbd;
 
@@ -12,11 +13,15 @@ namespace Tandem.Nbd;
 internal sealed class BlockingSocketStream : Stream
 {
     private readonly Socket _socket;
+    private readonly AdaptiveSocketSpin? _spin;
 
-    public BlockingSocketStream(Socket socket)
+    /// <param name="socket">The connected socket; it is made blocking.</param>
+    /// <param name="spin">How long a read may poll before it blocks (see <see cref="AdaptiveSocketSpin"/>); zero never polls.</param>
+    public BlockingSocketStream(Socket socket, TimeSpan spin)
     {
         _socket = socket;
         _socket.Blocking = true;
+        _spin = spin > TimeSpan.Zero ? new AdaptiveSocketSpin(spin) : null;
     }
 
     public override bool CanRead => true;
@@ -35,6 +40,7 @@ internal sealed class BlockingSocketStream : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
+    /// <summary>Reads the rest of a request (its payload): blocks at once, without polling.</summary>
     public override int Read(Span<byte> buffer)
     {
         try
@@ -47,11 +53,22 @@ internal sealed class BlockingSocketStream : Stream
         }
     }
 
+    /// <summary>
+    /// Reads for the pipe, which the connection reads only when it waits for the next request (or
+    /// option): this wait may poll first. Payload reads, whose bytes are already on their way, go
+    /// through <see cref="Read(Span{byte})"/> and do not teach the spin that requests come quickly.
+    /// </summary>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         try
         {
-            return ValueTask.FromResult(Read(buffer.Span));
+            if (_spin is null || _spin.TryAvoidBlocking(_socket))
+            {
+                return ValueTask.FromResult(Read(buffer.Span));
+            }
+            var read = Read(buffer.Span);
+            _spin.Woken();
+            return ValueTask.FromResult(read);
         }
         catch (Exception ex)
         {

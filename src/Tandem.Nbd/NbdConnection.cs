@@ -58,7 +58,7 @@ internal sealed partial class NbdConnection
     public async Task RunAsync()
     {
         var reason = "closed";
-        var stream = new BlockingSocketStream(_socket);
+        var stream = new BlockingSocketStream(_socket, _options.SpinBeforeBlocking);
         _stream = stream;
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));

@@ -31,6 +31,14 @@ public sealed record NbdServerOptions
     /// <value>5 seconds.</value>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a connection's thread may poll its socket for the next request before it blocks.
+    /// Spares a queue-depth-1 client the cost of waking the thread (about 20 µs per request on a
+    /// virtual machine); adaptive, so an idle or slow client costs no polling. Zero turns it off.
+    /// </summary>
+    /// <value>50 µs.</value>
+    public TimeSpan SpinBeforeBlocking { get; init; } = TimeSpan.FromMicroseconds(50);
+
     /// <summary>The most simultaneous connections; more are closed at once.</summary>
     /// <value>256.</value>
     public int MaxConnections { get; init; } = 256;
