@@ -17,6 +17,7 @@ using Tandem.Replication.Metadata;
 //   resync FRACTION SEED   disconnect, write FRACTION of the first GiB's 4 KiB blocks (random data,
 //                          random blocks), reconnect, wait for the resync; prints one JSON line
 //   status                 prints the volume status as JSON
+// TANDEM_NBD_SPIN_US overrides the NBD connection threads' polling window (microseconds; 0: off).
 // Both print "ready" when serving, and stop on SIGTERM/SIGINT or end of stdin (primary).
 if (args.Length < 5 || args[0] is not ("primary" or "secondary") || (args[0] == "primary" && args.Length < 6))
 {
@@ -87,7 +88,12 @@ await volume.SkipInitialSyncAsync(CancellationToken.None);
 await sink.UntilAsync(() => volume.PeerDisk == DiskState.UpToDate, wait, "the secondary UpToDate");
 await volume.PromoteAsync(force: false, CancellationToken.None);
 var export = new NbdExport("bench", volume, "replicated benchmark volume (protocol " + protocol + ")");
-await using var server = new NbdServer([export], new NbdServerOptions { SocketPath = args[5] });
+var nbdOptions = new NbdServerOptions { SocketPath = args[5] };
+if (Environment.GetEnvironmentVariable("TANDEM_NBD_SPIN_US") is { } nbdSpin)
+{
+    nbdOptions = nbdOptions with { SpinBeforeBlocking = TimeSpan.FromMicroseconds(int.Parse(nbdSpin, CultureInfo.InvariantCulture)) };
+}
+await using var server = new NbdServer([export], nbdOptions);
 await server.StartAsync(CancellationToken.None);
 Console.WriteLine($"ready size={volume.Size}");
 
