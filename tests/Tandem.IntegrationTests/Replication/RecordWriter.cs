@@ -27,6 +27,9 @@ internal sealed class RecordWriter
 
     private readonly int _target;
 
+    /// <summary>The NBD export name to write to.</summary>
+    public string Export { get; init; } = "r0";
+
     /// <summary>Completes once the milestone number of records was acknowledged.</summary>
     public Task Milestone => _enough.Task;
 
@@ -58,7 +61,7 @@ internal sealed class RecordWriter
         NbdClient client;
         try
         {
-            client = await NbdClient.ConnectAsync(socket, "r0", cancellationToken);
+            client = await NbdClient.ConnectAsync(socket, Export, cancellationToken);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {

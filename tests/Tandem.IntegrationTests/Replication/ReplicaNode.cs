@@ -20,17 +20,23 @@ internal sealed class ReplicaNode(string name, string address, string directory)
 
     public string Directory { get; } = directory;
 
-    public string Backing => Path.Combine(Directory, "r0.img");
+    public string Backing => BackingOf("r0");
 
     public string RunDirectory => Path.Combine(Directory, "run");
 
     public string StateDirectory => Path.Combine(Directory, "state");
 
-    public string Socket => Path.Combine(RunDirectory, "nbd", "r0.sock");
+    public string Socket => SocketOf("r0");
 
     public string NbdUri => $"nbd+unix:///r0?socket={Socket}";
 
     public string[] ConfigArgs { get; set; } = [];
+
+    /// <summary>The backing file of <paramref name="resource"/> on this node.</summary>
+    public string BackingOf(string resource) => Path.Combine(Directory, resource + ".img");
+
+    /// <summary>The NBD socket the daemon serves <paramref name="resource"/> on.</summary>
+    public string SocketOf(string resource) => Path.Combine(RunDirectory, "nbd", resource + ".sock");
 
     public TandemProcess? Daemon { get; private set; }
 
@@ -79,13 +85,26 @@ internal sealed class ReplicaNode(string name, string address, string directory)
         return run;
     }
 
-    /// <summary>The <c>replication</c> object of r0 in this node's status.</summary>
+    /// <summary>The <c>replication</c> object of r0, this node's only volume, in its status.</summary>
     public async Task<JsonObject> ReplicationAsync()
+    {
+        var volume = Assert.Single(await VolumesAsync());
+        return Assert.IsType<JsonObject>(volume!["replication"]);
+    }
+
+    /// <summary>The <c>replication</c> object of <paramref name="resource"/> in this node's status.</summary>
+    public async Task<JsonObject> ReplicationAsync(string resource)
+    {
+        var volume = (await VolumesAsync()).Single(v => (string?)v!["name"] == resource);
+        return Assert.IsType<JsonObject>(volume!["replication"]);
+    }
+
+    /// <summary>The <c>volumes</c> of this node's status.</summary>
+    public async Task<JsonArray> VolumesAsync()
     {
         using var client = new ControlClient(RunDirectory);
         var status = JsonNode.Parse(await client.GetStatusJsonAsync(TestContext.Current.CancellationToken))!;
-        var volume = Assert.Single(status["volumes"]!.AsArray());
-        return Assert.IsType<JsonObject>(volume!["replication"]);
+        return status["volumes"]!.AsArray();
     }
 
     /// <summary>

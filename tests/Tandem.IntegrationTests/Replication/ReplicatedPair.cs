@@ -43,16 +43,24 @@ internal sealed class ReplicatedPair : IAsyncDisposable
     /// </summary>
     public static async Task<ReplicatedPair> CreateNativeAsync(string work, string fencing)
     {
-        var (addressA, addressB, port, udp) = PickAddresses();
-        var a = new ReplicaNode("repl-a", addressA, Path.Combine(work, "a"));
-        var b = new ReplicaNode("repl-b", addressB, Path.Combine(work, "b"));
-        foreach (var node in new[] { a, b })
-        {
-            Directory.CreateDirectory(node.Directory);
-            await ExternalTool.RunOkAsync("truncate", "-s", BackingSize.ToString(CultureInfo.InvariantCulture), node.Backing);
-        }
-        var config = Path.Combine(work, "tandem.toml");
-        await File.WriteAllTextAsync(config, string.Create(CultureInfo.InvariantCulture, $$"""
+        var (addresses, ports, udp) = PickAddresses(2, 1);
+        var a = new ReplicaNode("repl-a", addresses[0], Path.Combine(work, "a"));
+        var b = new ReplicaNode("repl-b", addresses[1], Path.Combine(work, "b"));
+        var configArgs = await WriteNativeAsync(work, [a, b], [("r0", [a, b], ports[0])], udp, fencing);
+        return new ReplicatedPair(work, configArgs, a, b);
+    }
+
+    /// <summary>
+    /// Writes one native tandem.toml for <paramref name="nodes"/> (ucast membership on their own
+    /// loopback addresses, fencing disabled) with the replicated <paramref name="resources"/>, each
+    /// between its two hosts on its TCP port, and a zero backing file per host and resource; sets
+    /// every node's <see cref="ReplicaNode.ConfigArgs"/> and returns them.
+    /// </summary>
+    internal static async Task<string[]> WriteNativeAsync(string work, IReadOnlyList<ReplicaNode> nodes,
+        IReadOnlyList<(string Name, ReplicaNode[] Hosts, int Port)> resources, int udp, string fencing)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var toml = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"""
             [cluster]
             name = "replication-it"
             auto_failback = "off"
@@ -63,26 +71,10 @@ internal sealed class ReplicatedPair : IAsyncDisposable
             deadtime = "10s"
             initdead = "20s"
 
-            [[node]]
-            name = "repl-a"
-
-            [[node]]
-            name = "repl-b"
-
             [[link]]
             kind = "ucast"
             name = "lo"
-            port = {{udp}}
-
-            [[link.endpoint]]
-            address = "{{addressA}}"
-            port = {{udp}}
-            node = "repl-a"
-
-            [[link.endpoint]]
-            address = "{{addressB}}"
-            port = {{udp}}
-            node = "repl-b"
+            port = {udp}
 
             [auth]
             active = 1
@@ -95,50 +87,71 @@ internal sealed class ReplicatedPair : IAsyncDisposable
             [fencing]
             disabled = true
 
-            [[replicated]]
-            name = "r0"
-            protocol = "C"
+            """));
+        foreach (var node in nodes)
+        {
+            Directory.CreateDirectory(node.Directory);
+            toml.Append(CultureInfo.InvariantCulture, $"""
+                [[node]]
+                name = "{node.Name}"
 
-            [replicated.net]
-            connect_int = "1s"
-            ping_int = "1s"
-            timeout = "3s"
-            verify_alg = "sha1"
+                [[link.endpoint]]
+                address = "{node.Address}"
+                port = {udp}
+                node = "{node.Name}"
 
-            [replicated.disk]
-            resync_rate = "100M"
-            al_extents = 7
-            fencing = "{{fencing}}"
+                """);
+        }
+        foreach (var (name, hosts, port) in resources)
+        {
+            toml.Append(CultureInfo.InvariantCulture, $$"""
+                [[replicated]]
+                name = "{{name}}"
+                protocol = "C"
 
-            [[replicated.host]]
-            name = "repl-a"
-            address = "{{addressA}}:{{port}}"
+                [replicated.net]
+                connect_int = "1s"
+                ping_int = "1s"
+                timeout = "3s"
+                verify_alg = "sha1"
 
-            [[replicated.host.volume]]
-            number = 0
-            device = "{{a.Directory}}/drbd0"
-            disk = "{{a.Backing}}"
+                [replicated.disk]
+                resync_rate = "100M"
+                al_extents = 7
+                fencing = "{{fencing}}"
 
-            [[replicated.host]]
-            name = "repl-b"
-            address = "{{addressB}}:{{port}}"
+                """);
+            foreach (var host in hosts)
+            {
+                await ExternalTool.RunOkAsync("truncate", "-s", BackingSize.ToString(CultureInfo.InvariantCulture), host.BackingOf(name));
+                toml.Append(CultureInfo.InvariantCulture, $"""
+                    [[replicated.host]]
+                    name = "{host.Name}"
+                    address = "{host.Address}:{port}"
 
-            [[replicated.host.volume]]
-            number = 0
-            device = "{{b.Directory}}/drbd0"
-            disk = "{{b.Backing}}"
+                    [[replicated.host.volume]]
+                    number = 0
+                    device = "{host.Directory}/{name}-device"
+                    disk = "{host.BackingOf(name)}"
 
-            """), TestContext.Current.CancellationToken);
+                    """);
+            }
+        }
+        var config = Path.Combine(work, "tandem.toml");
+        await File.WriteAllTextAsync(config, toml.ToString(), ct);
         File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         string[] configArgs = ["--config", config];
-        a.ConfigArgs = configArgs;
-        b.ConfigArgs = configArgs;
-        return new ReplicatedPair(work, configArgs, a, b);
+        foreach (var node in nodes)
+        {
+            node.ConfigArgs = configArgs;
+        }
+        return configArgs;
     }
 
     public static async Task<ReplicatedPair> CreateAsync(string work)
     {
-        var (addressA, addressB, port, udp) = PickAddresses();
+        var (addresses, ports, udp) = PickAddresses(2, 1);
+        var (addressA, addressB, port) = (addresses[0], addresses[1], ports[0]);
         var dir = Path.Combine(work, "ha.d");
         Directory.CreateDirectory(dir);
         var a = new ReplicaNode("repl-a", addressA, Path.Combine(work, "a"));
@@ -223,9 +236,12 @@ internal sealed class ReplicatedPair : IAsyncDisposable
     }
 
     /// <summary>SHA-256 of the data area of a backing (the metadata at its end excluded).</summary>
-    public static async Task<string> HashAsync(ReplicaNode node, long usable)
+    public static Task<string> HashAsync(ReplicaNode node, long usable) => HashAsync(node.Backing, usable);
+
+    /// <summary>SHA-256 of the first <paramref name="usable"/> bytes of <paramref name="backing"/>.</summary>
+    public static async Task<string> HashAsync(string backing, long usable)
     {
-        await using var file = new FileStream(node.Backing, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        await using var file = new FileStream(backing, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         var buffer = new byte[usable];
         await file.ReadExactlyAsync(buffer, TestContext.Current.CancellationToken);
         return Convert.ToHexString(SHA256.HashData(buffer));
@@ -237,33 +253,53 @@ internal sealed class ReplicatedPair : IAsyncDisposable
         await B.DisposeAsync();
     }
 
-    /// <summary>Two addresses of a random 127.X.Y.0/24 (the kernel routes all of 127/8 to lo) with a TCP and a UDP port free on both.</summary>
-    private static (string A, string B, int Tcp, int Udp) PickAddresses()
+    /// <summary>
+    /// <paramref name="count"/> addresses of a random 127.X.Y.0/24 (the kernel routes all of 127/8
+    /// to lo), .1 upwards, with <paramref name="tcpPorts"/> TCP ports and one UDP port free on all.
+    /// </summary>
+    internal static (string[] Addresses, int[] Tcp, int Udp) PickAddresses(int count, int tcpPorts)
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
             var net = string.Create(CultureInfo.InvariantCulture, $"127.{Random.Shared.Next(100, 250)}.{Random.Shared.Next(1, 250)}");
-            var a = IPAddress.Parse(net + ".1");
-            var b = IPAddress.Parse(net + ".2");
+            var addresses = Enumerable.Range(1, count).Select(i => IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"{net}.{i}"))).ToArray();
+            var held = new List<Socket>();
             try
             {
-                using var tcpA = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                tcpA.Bind(new IPEndPoint(a, 0));
-                var tcp = ((IPEndPoint)tcpA.LocalEndPoint!).Port;
-                using var tcpB = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                tcpB.Bind(new IPEndPoint(b, tcp));
-                using var udpA = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                udpA.Bind(new IPEndPoint(a, 0));
-                var udp = ((IPEndPoint)udpA.LocalEndPoint!).Port;
-                using var udpB = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                udpB.Bind(new IPEndPoint(b, udp));
-                return (a.ToString(), b.ToString(), tcp, udp);
+                var tcp = new int[tcpPorts];
+                for (var i = 0; i < tcpPorts; i++)
+                {
+                    tcp[i] = Hold(held, addresses, SocketType.Stream, ProtocolType.Tcp);
+                }
+                var udp = Hold(held, addresses, SocketType.Dgram, ProtocolType.Udp);
+                return (addresses.Select(a => a.ToString()).ToArray(), tcp, udp);
             }
             catch (SocketException)
             {
                 // Taken: another net, other ports.
             }
+            finally
+            {
+                foreach (var socket in held)
+                {
+                    socket.Dispose();
+                }
+            }
         }
         throw new InvalidOperationException("no free loopback addresses and ports");
+    }
+
+    /// <summary>Binds a port free on the first address, then the same port on the others (held until the caller disposes them).</summary>
+    private static int Hold(List<Socket> held, IPAddress[] addresses, SocketType type, ProtocolType protocol)
+    {
+        var port = 0;
+        foreach (var address in addresses)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, type, protocol);
+            held.Add(socket);
+            socket.Bind(new IPEndPoint(address, port));
+            port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        }
+        return port;
     }
 }
