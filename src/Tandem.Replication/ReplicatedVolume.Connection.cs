@@ -346,9 +346,16 @@ public sealed partial class ReplicatedVolume
         {
             while (true)
             {
-                var (type, payload) = await s.Connection.ReceiveAsync(ct).ConfigureAwait(false);
+                var frame = await s.Connection.ReceiveFrameAsync(ct).ConfigureAwait(false);
                 s.LastReceived = _time.GetTimestamp();
-                await HandleFrameAsync(s, type, payload, ct).ConfigureAwait(false);
+                if (!frame.Pooled)
+                {
+                    await HandleFrameAsync(s, frame.Type, frame.Buffer, ct).ConfigureAwait(false);
+                    continue;
+                }
+                await (frame.Type == FrameType.Data ? OnDataAsync(s, frame.Payload, ct) : OnResyncDataAsync(s, frame.Payload, ct)).ConfigureAwait(false);
+                // Only now, and not if the write failed: a write that timed out may still read it.
+                frame.Release();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -364,6 +371,75 @@ public sealed partial class ReplicatedVolume
             reason = s.LostReason ?? $"network failure: {ex.Message}";
         }
         await OnSessionLostAsync(s, reason).ConfigureAwait(false);
+    }
+
+    /// <summary>A replicated write from the Primary (Data): stored, acknowledged as the protocol asks.</summary>
+    private async Task OnDataAsync(Session s, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        if (!DataHeader.TryParse(payload.Span, out var h))
+        {
+            throw new ProtocolException("malformed data header");
+        }
+        var data = payload[DataHeader.Size..];
+        if (h.Offset + data.Length > Size)
+        {
+            throw new ProtocolException($"write {h.Offset}+{data.Length} beyond the agreed size {Size}");
+        }
+        if ((h.Flags & DataFlags.SendReceiveAck) != 0)
+        {
+            s.SendAck(FrameType.RecvAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length));
+        }
+        var stored = false;
+        if (LocalDiskAttached)
+        {
+            try
+            {
+                await LocalAsync(() => _backing.WriteAsync(h.Offset, data, (h.Flags & DataFlags.Fua) != 0, ct)).ConfigureAwait(false);
+                stored = true;
+            }
+            catch (IOException)
+            {
+                // Detached or passed on: a negative ack makes the Primary mark the block.
+            }
+        }
+        if (stored && PeerDisk <= DiskState.Failed)
+        {
+            // A diskless Primary's write: only this disk has it.
+            _md.Bitmap.Set(h.Offset, data.Length);
+        }
+        if (!stored)
+        {
+            if (!s.Extended)
+            {
+                // An older Primary knows no negative ack: drop the connection; it marks
+                // every write it had not confirmed, and the reconnect decides.
+                throw new IOException("a replicated write failed locally");
+            }
+            s.Send(FrameType.NegAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
+        }
+        else if ((h.Flags & DataFlags.SendWriteAck) != 0)
+        {
+            s.SendAck(FrameType.WriteAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length));
+        }
+        s.EpochWrites++;
+    }
+
+    /// <summary>A block of the resync from the SyncSource: stored and acknowledged.</summary>
+    private async Task OnResyncDataAsync(Session s, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        if (payload.Length < 8)
+        {
+            throw new ProtocolException("malformed resync data");
+        }
+        var offset = BinaryPrimitives.ReadInt64BigEndian(payload.Span);
+        var data = payload[8..];
+        if (offset < 0 || offset + data.Length > Size)
+        {
+            throw new ProtocolException($"resync data {offset}+{data.Length} beyond the agreed size {Size}");
+        }
+        await LocalAsync(() => _backing.WriteAsync(offset, data, false, ct)).ConfigureAwait(false);
+        _md.Bitmap.Clear(offset, data.Length);
+        s.SendAck(FrameType.ResyncAck, ReplicationMessages.Ack(0, offset, data.Length));
     }
 
     private async Task HandleFrameAsync(Session s, FrameType type, byte[] payload, CancellationToken ct)
@@ -400,55 +476,8 @@ public sealed partial class ReplicatedVolume
                     break;
                 }
             case FrameType.Data:
-                {
-                    if (!DataHeader.TryParse(payload, out var h))
-                    {
-                        throw new ProtocolException("malformed data header");
-                    }
-                    var data = payload.AsMemory(DataHeader.Size);
-                    if (h.Offset + data.Length > Size)
-                    {
-                        throw new ProtocolException($"write {h.Offset}+{data.Length} beyond the agreed size {Size}");
-                    }
-                    if ((h.Flags & DataFlags.SendReceiveAck) != 0)
-                    {
-                        s.SendAck(FrameType.RecvAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length));
-                    }
-                    var stored = false;
-                    if (LocalDiskAttached)
-                    {
-                        try
-                        {
-                            await LocalAsync(() => _backing.WriteAsync(h.Offset, data, (h.Flags & DataFlags.Fua) != 0, ct)).ConfigureAwait(false);
-                            stored = true;
-                        }
-                        catch (IOException)
-                        {
-                            // Detached or passed on: a negative ack makes the Primary mark the block.
-                        }
-                    }
-                    if (stored && PeerDisk <= DiskState.Failed)
-                    {
-                        // A diskless Primary's write: only this disk has it.
-                        _md.Bitmap.Set(h.Offset, data.Length);
-                    }
-                    if (!stored)
-                    {
-                        if (!s.Extended)
-                        {
-                            // An older Primary knows no negative ack: drop the connection; it marks
-                            // every write it had not confirmed, and the reconnect decides.
-                            throw new IOException("a replicated write failed locally");
-                        }
-                        s.Send(FrameType.NegAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length), control: true);
-                    }
-                    else if ((h.Flags & DataFlags.SendWriteAck) != 0)
-                    {
-                        s.SendAck(FrameType.WriteAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length));
-                    }
-                    s.EpochWrites++;
-                    break;
-                }
+                await OnDataAsync(s, payload, ct).ConfigureAwait(false);
+                break;
             case FrameType.Barrier:
                 {
                     if (!ReplicationMessages.TryParseBarrier(payload, out var epoch, out var setSize))
@@ -557,22 +586,8 @@ public sealed partial class ReplicatedVolume
                     break;
                 }
             case FrameType.ResyncData:
-                {
-                    if (payload.Length < 8)
-                    {
-                        throw new ProtocolException("malformed resync data");
-                    }
-                    var offset = BinaryPrimitives.ReadInt64BigEndian(payload);
-                    var data = payload.AsMemory(8);
-                    if (offset < 0 || offset + data.Length > Size)
-                    {
-                        throw new ProtocolException($"resync data {offset}+{data.Length} beyond the agreed size {Size}");
-                    }
-                    await LocalAsync(() => _backing.WriteAsync(offset, data, false, ct)).ConfigureAwait(false);
-                    _md.Bitmap.Clear(offset, data.Length);
-                    s.SendAck(FrameType.ResyncAck, ReplicationMessages.Ack(0, offset, data.Length));
-                    break;
-                }
+                await OnResyncDataAsync(s, payload, ct).ConfigureAwait(false);
+                break;
             case FrameType.ResyncInSync:
                 {
                     if (!ReplicationMessages.TryParseAck(payload, out var ack))

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
@@ -192,16 +193,45 @@ internal sealed class PeerConnection : IAsyncDisposable
     /// </remarks>
     public async ValueTask<(FrameType Type, byte[] Payload)> ReceiveAsync(CancellationToken cancellationToken)
     {
+        var frame = await ReceiveFrameAsync(pooled: false, cancellationToken).ConfigureAwait(false);
+        return (frame.Type, frame.Buffer);
+    }
+
+    /// <summary>
+    /// Reads one frame as <see cref="ReceiveAsync"/> does, but the payload of a write (Data,
+    /// ResyncData) lands in a pooled buffer, which the caller gives back with
+    /// <see cref="ReceivedFrame.Release"/> once nothing reads it any more: a Secondary receives
+    /// every write of its Primary, and a fresh 1 MiB array per write costs page faults and
+    /// garbage collections of the large-object heap (docs/benchmarks.md).
+    /// </summary>
+    public ValueTask<ReceivedFrame> ReceiveFrameAsync(CancellationToken cancellationToken) =>
+        ReceiveFrameAsync(pooled: true, cancellationToken);
+
+    private async ValueTask<ReceivedFrame> ReceiveFrameAsync(bool pooled, CancellationToken cancellationToken)
+    {
         var header = new byte[FrameHeader.Size];
         await ReadExactAsync(header, cancellationToken).ConfigureAwait(false);
         if (!FrameHeader.TryParse(header, out var h, out var error))
         {
             throw new ProtocolException($"bad frame from the peer: {error}");
         }
+        if (h.Length == 0)
+        {
+            return new ReceivedFrame(h.Type, [], 0, Pooled: false);
+        }
+        pooled &= h.Type is FrameType.Data or FrameType.ResyncData;
         // Uninitialized: it is filled at once, and zeroing a 1 MiB payload costs as much as its copy.
-        var payload = h.Length == 0 ? [] : GC.AllocateUninitializedArray<byte>(h.Length);
-        await ReadExactAsync(payload, cancellationToken).ConfigureAwait(false);
-        return (h.Type, payload);
+        var payload = pooled ? ArrayPool<byte>.Shared.Rent(h.Length) : GC.AllocateUninitializedArray<byte>(h.Length);
+        try
+        {
+            await ReadExactAsync(payload.AsMemory(0, h.Length), cancellationToken).ConfigureAwait(false);
+        }
+        catch when (pooled)
+        {
+            ArrayPool<byte>.Shared.Return(payload);
+            throw;
+        }
+        return new ReceivedFrame(h.Type, payload, h.Length, pooled);
     }
 
     /// <summary>True when received bytes wait in the buffer: more frames follow at once.</summary>
