@@ -32,14 +32,18 @@ public sealed class ActivityLog
     private readonly Lock _lock = new();
     private readonly Func<IReadOnlyCollection<uint>, ulong, CancellationToken, ValueTask> _persist;
     private readonly Func<CancellationToken, ValueTask> _flushBitmap;
+    private readonly int _slots;
     private ulong _sequence;
     private int _busy;
+    private TaskCompletionSource? _idle; // completed when a busy extent becomes idle
+    private readonly HashSet<uint> _uncommitted = []; // hot, but not yet in a committed transaction
 
     internal ActivityLog(int capacity, ulong sequence, IEnumerable<uint> extents,
         Func<IReadOnlyCollection<uint>, ulong, CancellationToken, ValueTask> persist,
         Func<CancellationToken, ValueTask> flushBitmap)
     {
         Capacity = capacity;
+        _slots = Slots(capacity);
         _sequence = sequence;
         _persist = persist;
         _flushBitmap = flushBitmap;
@@ -85,6 +89,9 @@ public sealed class ActivityLog
         }
     }
 
+    /// <summary>How many extents one on-disk copy can record (at least the capacity).</summary>
+    internal static int Slots(int capacity) => (CopySize(capacity) - HeaderSize - 4) / 4;
+
     /// <summary>Bytes of one on-disk copy for a capacity.</summary>
     /// <param name="capacity">al-extents.</param>
     /// <returns>A multiple of 4 KiB.</returns>
@@ -115,30 +122,45 @@ public sealed class ActivityLog
             }
             List<uint> snapshot;
             var evicting = false;
-            lock (_lock)
+            while (true)
             {
-                for (var e = first; e <= last; e++)
+                Task idle;
+                lock (_lock)
                 {
-                    if (!_hot.ContainsKey(e))
+                    for (var e = first; e <= last; e++)
                     {
-                        _hot[e] = (_lru.AddFirst(e), 0);
-                        evicting |= _hot.Count > Capacity;
+                        if (!_hot.ContainsKey(e))
+                        {
+                            _hot[e] = (_lru.AddFirst(e), 0);
+                            _uncommitted.Add(e);
+                            evicting |= _hot.Count > Capacity;
+                        }
                     }
-                }
-                // Evict idle extents beyond the capacity; if every extent is busy, the set grows
-                // past the capacity for now (still a safe over-approximation) and shrinks later.
-                var node = _lru.Last;
-                while (_hot.Count > Capacity && node is not null)
-                {
-                    var prev = node.Previous;
-                    if (_hot[node.Value].Pending == 0 && (node.Value < first || node.Value > last))
+                    // Evict idle extents beyond the capacity; if every extent is busy, the set grows
+                    // past the capacity for now (still a safe over-approximation) and shrinks later.
+                    var node = _lru.Last;
+                    while (_hot.Count > Capacity && node is not null)
                     {
-                        _hot.Remove(node.Value);
-                        _lru.Remove(node);
+                        var prev = node.Previous;
+                        if (_hot[node.Value].Pending == 0 && (node.Value < first || node.Value > last))
+                        {
+                            _hot.Remove(node.Value);
+                            _lru.Remove(node);
+                        }
+                        node = prev;
                     }
-                    node = prev;
+                    // ...but never past what the on-disk copy can record: an extent left out of
+                    // it would not be resynced after a crash. Wait for a write to finish instead
+                    // (DRBD's "AL full"); no single write spans that many extents.
+                    if (_hot.Count <= _slots)
+                    {
+                        snapshot = [.. _hot.Keys];
+                        break;
+                    }
+                    _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    idle = _idle.Task;
                 }
-                snapshot = [.. _hot.Keys];
+                await idle.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             if (evicting)
             {
@@ -148,6 +170,12 @@ public sealed class ActivityLog
             var seq = ++_sequence;
             await _persist(snapshot, seq, cancellationToken).ConfigureAwait(false);
             Transactions++;
+            lock (_lock)
+            {
+                // Only now may other writers use these extents without a commit of their own;
+                // after a failed commit they stay uncommitted and the next commit records them.
+                _uncommitted.Clear();
+            }
             if (!TryPinAllHot(first, last))
             {
                 throw new InvalidOperationException("activity log extents vanished during their own commit");
@@ -171,7 +199,12 @@ public sealed class ActivityLog
             {
                 if (_hot.TryGetValue(e, out var entry) && entry.Pending > 0)
                 {
-                    _busy -= entry.Pending == 1 ? 1 : 0;
+                    if (entry.Pending == 1)
+                    {
+                        _busy--;
+                        _idle?.TrySetResult();
+                        _idle = null;
+                    }
                     _hot[e] = (entry.Node, entry.Pending - 1);
                 }
             }
@@ -227,7 +260,7 @@ public sealed class ActivityLog
         {
             for (var e = first; e <= last; e++)
             {
-                if (!_hot.ContainsKey(e))
+                if (!_hot.ContainsKey(e) || _uncommitted.Contains(e))
                 {
                     return false;
                 }

@@ -139,6 +139,40 @@ public sealed class ReplicaMetadataTests
     }
 
     [Fact]
+    public async Task An_extent_being_committed_is_not_written_by_anyone_before_the_commit_is_durable()
+    {
+        var durable = new TaskCompletionSource();
+        var al = new ActivityLog(7, 0, [], (_, _, ct) => new ValueTask(durable.Task.WaitAsync(ct)), _ => ValueTask.CompletedTask);
+        var first = al.BeginAsync(5L << 22, 4096, Ct).AsTask();
+        var second = al.BeginAsync((5L << 22) + 8192, 4096, Ct).AsTask(); // the same extent, another writer
+
+        Assert.False(first.IsCompleted, "the first write went ahead before its AL transaction was durable");
+        Assert.False(second.IsCompleted, "a second write to the extent went ahead before the extent's AL transaction was durable");
+        durable.SetResult();
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(1, al.Transactions);
+    }
+
+    [Fact]
+    public async Task The_log_never_holds_more_extents_than_its_on_disk_copy_records_and_waits_for_a_write_instead()
+    {
+        const int capacity = 1015; // a copy of exactly one 4 KiB block: no spare slot
+        Assert.Equal(capacity, ActivityLog.Slots(capacity));
+        var al = new ActivityLog(capacity, 0, [], (_, _, _) => ValueTask.CompletedTask, _ => ValueTask.CompletedTask);
+        for (var e = 0L; e < capacity; e++)
+        {
+            await al.BeginAsync(e << ActivityLog.ExtentShift, 4096, Ct); // every extent busy
+        }
+
+        var more = al.BeginAsync((long)capacity << ActivityLog.ExtentShift, 4096, Ct).AsTask();
+        Assert.False(more.IsCompleted, "a write to one more cold extent went ahead although the copy had no slot for it");
+        al.Complete(3L << ActivityLog.ExtentShift, 4096);
+        await more.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(capacity, al.Extents.Count);
+        Assert.DoesNotContain(3u, al.Extents);
+    }
+
+    [Fact]
     public async Task A_crashed_primary_marks_its_activity_log_extents_out_of_sync()
     {
         var vol = new MemoryVolume(64L << 20);

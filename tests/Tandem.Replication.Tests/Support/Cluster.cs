@@ -38,7 +38,8 @@ internal sealed class Cluster : IAsyncDisposable
     }
 
     public static async Task<Cluster> StartAsync(long sizeA = 8 << 20, long sizeB = 8 << 20, ReplicationProtocol protocol = ReplicationProtocol.C,
-        Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool randomDataOnA = false, bool proxied = false, long? visibleSize = null)
+        Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool randomDataOnA = false, bool proxied = false, long? visibleSize = null,
+        int alExtents = 67)
     {
         var c = new Cluster();
         var (pa, pb) = (FreePort(), FreePort());
@@ -49,16 +50,16 @@ internal sealed class Cluster : IAsyncDisposable
             c.ToB = new CuttableProxy(new IPEndPoint(IPAddress.Loopback, pb));
             (peerOfA, peerOfB) = (c.ToB.EndPoint.Port, c.ToA.EndPoint.Port);
         }
-        c.A = await c.CreateNodeAsync("alpha", sizeA, pa, peerOfA, protocol, o => (tweak?.Invoke(o) ?? o) with { PeerName = "beta" }, randomDataOnA, visibleSize);
-        c.B = await c.CreateNodeAsync("beta", sizeB, pb, peerOfB, protocol, o => (tweak?.Invoke(o) ?? o) with { PeerName = "alpha" }, false, visibleSize);
+        c.A = await c.CreateNodeAsync("alpha", sizeA, pa, peerOfA, protocol, o => (tweak?.Invoke(o) ?? o) with { PeerName = "beta" }, randomDataOnA, visibleSize, alExtents);
+        c.B = await c.CreateNodeAsync("beta", sizeB, pb, peerOfB, protocol, o => (tweak?.Invoke(o) ?? o) with { PeerName = "alpha" }, false, visibleSize, alExtents);
         return c;
     }
 
     /// <summary>Two connected, UpToDate replicas (initial sync skipped), alpha Primary.</summary>
     public static async Task<Cluster> SyncedAsync(ReplicationProtocol protocol = ReplicationProtocol.C, Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null,
-        bool proxied = false, long? visibleSize = null, long size = 8 << 20)
+        bool proxied = false, long? visibleSize = null, long size = 8 << 20, int alExtents = 67)
     {
-        var c = await StartAsync(size, size, protocol: protocol, tweak: tweak, proxied: proxied, visibleSize: visibleSize);
+        var c = await StartAsync(size, size, protocol: protocol, tweak: tweak, proxied: proxied, visibleSize: visibleSize, alExtents: alExtents);
         await c.ConnectBothAsync();
         await c.WaitForAsync("established", () => c.A.Volume.Replication == ReplicationState.Established && c.B.Volume.Replication == ReplicationState.Established);
         await c.A.Volume.SkipInitialSyncAsync(CancellationToken.None);
@@ -69,7 +70,7 @@ internal sealed class Cluster : IAsyncDisposable
     }
 
     private async Task<Node> CreateNodeAsync(string name, long size, int port, int peerPort, ReplicationProtocol protocol,
-        Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak, bool randomData, long? visibleSize)
+        Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak, bool randomData, long? visibleSize, int alExtents)
     {
         var path = Path.Combine(_dir, name + ".img");
         var backing = FileVolume.Create(path, size);
@@ -78,7 +79,7 @@ internal sealed class Cluster : IAsyncDisposable
             var junk = RandomNumberGenerator.GetBytes((int)size);
             await backing.WriteAsync(0, junk, false, CancellationToken.None);
         }
-        await ReplicaMetadata.CreateAsync(new FaultyVolume(backing) { SizeLimit = visibleSize }, null, 67, force: false, CancellationToken.None);
+        await ReplicaMetadata.CreateAsync(new FaultyVolume(backing) { SizeLimit = visibleSize }, null, alExtents, force: false, CancellationToken.None);
         var options = new ReplicatedVolumeOptions
         {
             Resource = "r0",

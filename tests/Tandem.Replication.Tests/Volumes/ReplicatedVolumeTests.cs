@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Tandem.Core.Events;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
+using Tandem.Replication.Metadata;
 using Tandem.Replication.Tests.Support;
 using Xunit;
 
@@ -75,17 +76,8 @@ public sealed class ReplicatedVolumeTests
         Assert.Equal(small, c.B.Volume.Size);
     }
 
-    private static async Task<Cluster> SyncedAsync(ReplicationProtocol protocol = ReplicationProtocol.C, Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool proxied = false)
-    {
-        var c = await Cluster.StartAsync(protocol: protocol, tweak: tweak, proxied: proxied);
-        await c.ConnectBothAsync();
-        await c.WaitForAsync("established", () => c.A.Volume.Replication == ReplicationState.Established && c.B.Volume.Replication == ReplicationState.Established);
-        await c.A.Volume.SkipInitialSyncAsync(CancellationToken.None);
-        await c.WaitSyncedAsync();
-        await c.A.Volume.PromoteAsync(false, CancellationToken.None);
-        await c.WaitForAsync("beta sees alpha Primary", () => c.B.Volume.PeerRole == Role.Primary);
-        return c;
-    }
+    private static Task<Cluster> SyncedAsync(ReplicationProtocol protocol = ReplicationProtocol.C, Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool proxied = false) =>
+        Cluster.SyncedAsync(protocol, tweak, proxied);
 
     [Fact]
     public async Task Protocol_C_every_acknowledged_write_survives_the_primary_power_loss()
@@ -294,6 +286,70 @@ public sealed class ReplicatedVolumeTests
         await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "beta", before);
         await c.WaitSyncedAsync();
         Assert.Equal(Cluster.Hash(c.A, c.A.Volume.Size), Cluster.Hash(c.B, c.A.Volume.Size));
+    }
+
+    [Fact]
+    public async Task Stress_al_many_more_hot_extents_than_the_log_holds_keep_it_bounded_and_a_crash_resyncs_only_the_log()
+    {
+        // 64 MiB = 16 extents of 4 MiB under an activity log of 3: nearly every write evicts one.
+        const int alExtents = 3;
+        await using var c = await Cluster.SyncedAsync(size: 64 << 20, alExtents: alExtents);
+        var al = c.A.Volume.Metadata.ActivityLog;
+        var size = c.A.Volume.Size;
+        var transactionsBefore = al.Transactions;
+        var largest = 0;
+        async Task WriterAsync(int seed)
+        {
+            var random = new Random(seed);
+            for (var i = 0; i < 150; i++)
+            {
+                var length = 4096 << random.Next(0, 5); // 4 KiB .. 64 KiB
+                var offset = random.NextInt64(0, (size - length) / 4096) * 4096;
+                var data = new byte[length];
+                random.NextBytes(data);
+                await c.A.Volume.WriteAsync(offset, data, forceUnitAccess: i % 10 == 0, Ct);
+                var hot = al.Extents.Count;
+                InterlockedMax(ref largest, hot);
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(1, 8).Select(WriterAsync));
+
+        // Past its capacity only by extents busy at that moment: 8 writers, 2 extents a write at most.
+        Assert.True(largest <= alExtents + 8 * 2, $"the activity log held {largest} extents, more than its {alExtents} and the busy ones");
+        var transactions = al.Transactions - transactionsBefore;
+        Assert.True(transactions >= 200, $"1 200 writes over 16 extents with room for 3 committed only {transactions} AL transactions");
+        Assert.Equal(Cluster.Hash(c.A, size), Cluster.Hash(c.B, size));
+
+        // Once idle, the next commit shrinks the log back to its capacity.
+        var cold = Enumerable.Range(0, (int)(size >> ActivityLog.ExtentShift)).First(e => !al.Extents.Contains((uint)e));
+        await c.A.Volume.WriteAsync((long)cold << ActivityLog.ExtentShift, new byte[4096], false, Ct);
+        Assert.True(al.Extents.Count <= alExtents, $"after a commit with nothing busy the log holds {al.Extents.Count} extents, more than {alExtents}");
+
+        // A power loss now: what the restarted primary must resync is at most the log's extents.
+        await c.A.CrashAsync();
+        await c.A.RestartAsync();
+        Assert.True(c.A.Volume.Metadata.RecoveredFromCrash);
+        Assert.InRange(c.A.Volume.OutOfSyncBytes, 1, (long)alExtents << ActivityLog.ExtentShift);
+        var before = c.Events.Last;
+        await c.A.Volume.ConnectAsync();
+        await c.B.Volume.ConnectAsync();
+        await c.Events.WaitAsync("sync finished", e => e.Kind == "volume.sync.finished" && e.Node == "beta", before);
+        await c.WaitSyncedAsync();
+        Assert.Equal(Cluster.Hash(c.A, size), Cluster.Hash(c.B, size));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+            current = seen;
+        }
     }
 
     [Fact]
