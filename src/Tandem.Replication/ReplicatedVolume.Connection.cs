@@ -353,9 +353,13 @@ public sealed partial class ReplicatedVolume
                     await HandleFrameAsync(s, frame.Type, frame.Buffer, ct).ConfigureAwait(false);
                     continue;
                 }
-                await (frame.Type == FrameType.Data ? OnDataAsync(s, frame.Payload, ct) : OnResyncDataAsync(s, frame.Payload, ct)).ConfigureAwait(false);
-                // Only now, and not if the write failed: a write that timed out may still read it.
-                frame.Release();
+                var released = frame.Type == FrameType.Data
+                    ? await OnDataAsync(s, frame.Payload, ct).ConfigureAwait(false)
+                    : await OnResyncDataAsync(s, frame.Payload, ct).ConfigureAwait(false);
+                if (released)
+                {
+                    frame.Release();
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -374,7 +378,9 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>A replicated write from the Primary (Data): stored, acknowledged as the protocol asks.</summary>
-    private async Task OnDataAsync(Session s, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    /// <returns>False when a failed local write may still read <paramref name="payload"/> (a
+    /// disk-timeout leaves the request running): its buffer must not be reused.</returns>
+    private async Task<bool> OnDataAsync(Session s, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         if (!DataHeader.TryParse(payload.Span, out var h))
         {
@@ -390,7 +396,8 @@ public sealed partial class ReplicatedVolume
             s.SendAck(FrameType.RecvAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length));
         }
         var stored = false;
-        if (LocalDiskAttached)
+        var attempted = LocalDiskAttached;
+        if (attempted)
         {
             try
             {
@@ -422,10 +429,12 @@ public sealed partial class ReplicatedVolume
             s.SendAck(FrameType.WriteAck, ReplicationMessages.Ack(h.Id, h.Offset, data.Length));
         }
         s.EpochWrites++;
+        return stored || !attempted;
     }
 
     /// <summary>A block of the resync from the SyncSource: stored and acknowledged.</summary>
-    private async Task OnResyncDataAsync(Session s, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    /// <returns>True: a failed local write throws, and then the buffer is not reused.</returns>
+    private async Task<bool> OnResyncDataAsync(Session s, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         if (payload.Length < 8)
         {
@@ -440,6 +449,7 @@ public sealed partial class ReplicatedVolume
         await LocalAsync(() => _backing.WriteAsync(offset, data, false, ct)).ConfigureAwait(false);
         _md.Bitmap.Clear(offset, data.Length);
         s.SendAck(FrameType.ResyncAck, ReplicationMessages.Ack(0, offset, data.Length));
+        return true;
     }
 
     private async Task HandleFrameAsync(Session s, FrameType type, byte[] payload, CancellationToken ct)
