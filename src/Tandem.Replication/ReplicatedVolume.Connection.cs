@@ -53,8 +53,11 @@ public sealed partial class ReplicatedVolume
                     await DialAsync(socket, attempt.Token).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested
+                && ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
             {
+                // Stopping: disposal stops the listener, and an accept begun after that fails
+                // with "not listening" instead of observing the cancellation.
                 socket?.Dispose();
                 return;
             }
@@ -348,15 +351,20 @@ public sealed partial class ReplicatedVolume
             {
                 var frame = await s.Connection.ReceiveFrameAsync(ct).ConfigureAwait(false);
                 s.LastReceived = _time.GetTimestamp();
-                if (!frame.Pooled)
+                var reusable = true;
+                if (frame.Type == FrameType.Data)
+                {
+                    reusable = await OnDataAsync(s, frame.Payload, ct).ConfigureAwait(false);
+                }
+                else if (frame.Type == FrameType.ResyncData)
+                {
+                    reusable = await OnResyncDataAsync(s, frame.Payload, ct).ConfigureAwait(false);
+                }
+                else
                 {
                     await HandleFrameAsync(s, frame.Type, frame.Buffer, ct).ConfigureAwait(false);
-                    continue;
                 }
-                var released = frame.Type == FrameType.Data
-                    ? await OnDataAsync(s, frame.Payload, ct).ConfigureAwait(false)
-                    : await OnResyncDataAsync(s, frame.Payload, ct).ConfigureAwait(false);
-                if (released)
+                if (reusable)
                 {
                     frame.Release();
                 }
@@ -452,6 +460,8 @@ public sealed partial class ReplicatedVolume
         return true;
     }
 
+    /// <summary>Every frame but the writes (Data, ResyncData), which the receive loop hands to
+    /// <see cref="OnDataAsync"/> and <see cref="OnResyncDataAsync"/> in pooled buffers.</summary>
     private async Task HandleFrameAsync(Session s, FrameType type, byte[] payload, CancellationToken ct)
     {
         switch (type)
@@ -485,9 +495,6 @@ public sealed partial class ReplicatedVolume
                     Publish("volume.sync.started", "sync target", ("role", "SyncTarget"), ("bytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
                     break;
                 }
-            case FrameType.Data:
-                await OnDataAsync(s, payload, ct).ConfigureAwait(false);
-                break;
             case FrameType.Barrier:
                 {
                     if (!ReplicationMessages.TryParseBarrier(payload, out var epoch, out var setSize))
@@ -595,9 +602,6 @@ public sealed partial class ReplicatedVolume
                     OnBarrierAck(epoch, setSize);
                     break;
                 }
-            case FrameType.ResyncData:
-                await OnResyncDataAsync(s, payload, ct).ConfigureAwait(false);
-                break;
             case FrameType.ResyncInSync:
                 {
                     if (!ReplicationMessages.TryParseAck(payload, out var ack))

@@ -158,20 +158,7 @@ public sealed partial class ReplicatedVolume
         {
             throw new VolumeException(VolumeError.Io, $"{Resource}: no local disk and no UpToDate peer (on-no-data-accessible io-error)");
         }
-        await request.NetOk.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (fua)
-        {
-            Task acked;
-            lock (_lock)
-            {
-                if (request.Epoch.Number == _epoch)
-                {
-                    CloseEpochLocked();
-                }
-                acked = request.Epoch.Acked.Task;
-            }
-            await acked.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await WaitReplicatedAsync(request, fua, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads from the peer (diskless Primary, or a failed local read under detach).</summary>

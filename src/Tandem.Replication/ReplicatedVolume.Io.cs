@@ -240,20 +240,7 @@ public sealed partial class ReplicatedVolume
             }
             if (request is not null)
             {
-                await InlineWaitAsync(request.NetOk.Task, cancellationToken).ConfigureAwait(false);
-                if (fua)
-                {
-                    Task acked;
-                    lock (_lock)
-                    {
-                        if (request.Epoch.Number == _epoch)
-                        {
-                            CloseEpochLocked();
-                        }
-                        acked = request.Epoch.Acked.Task;
-                    }
-                    await InlineWaitAsync(acked, cancellationToken).ConfigureAwait(false);
-                }
+                await WaitReplicatedAsync(request, fua, cancellationToken).ConfigureAwait(false);
             }
             if (localError is not null)
             {
@@ -273,6 +260,29 @@ public sealed partial class ReplicatedVolume
             // A write completed to the upper layer: later writes may depend on it (§1.2).
             _closeEpoch = true;
         }
+    }
+
+    /// <summary>
+    /// Waits until the peer has a replicated write as the protocol promises (<see cref="Request.NetOk"/>);
+    /// for FUA also until its epoch is stable there, closing the epoch now if it is still open.
+    /// </summary>
+    private async Task WaitReplicatedAsync(Request request, bool fua, CancellationToken cancellationToken)
+    {
+        await InlineWaitAsync(request.NetOk.Task, cancellationToken).ConfigureAwait(false);
+        if (!fua)
+        {
+            return;
+        }
+        Task acked;
+        lock (_lock)
+        {
+            if (request.Epoch.Number == _epoch)
+            {
+                CloseEpochLocked();
+            }
+            acked = request.Epoch.Acked.Task;
+        }
+        await InlineWaitAsync(acked, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Queues the write for the peer if replicating; null when not (the caller marks the bitmap).</summary>
