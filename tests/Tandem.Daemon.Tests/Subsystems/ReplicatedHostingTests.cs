@@ -14,6 +14,8 @@ using Tandem.Replication.Metadata;
 using Tandem.Resources.Agents;
 using Xunit;
 
+using Tandem.Testing;
+
 namespace Tandem.Daemon.Tests.Subsystems;
 
 /// <summary>
@@ -38,7 +40,7 @@ public sealed class ReplicatedHostingTests : IAsyncLifetime
             {
             }
         }
-        var port = FreePort();
+        var port = TestPorts.Next();
         VolumeSpec Volume(string node) => new(0, Path.Combine(_root, node + "-drbd0"), Path.Combine(_root, node + ".img"), "internal");
         _spec = new ClusterSpec
         {
@@ -251,12 +253,5 @@ public sealed class ReplicatedHostingTests : IAsyncLifetime
             throw new InvalidOperationException("the event stream ended");
         }
         return await FollowAsync().WithinAsync(TimeSpan.FromSeconds(30), what);
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

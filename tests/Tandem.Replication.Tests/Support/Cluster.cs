@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
+using Tandem.Testing;
 
 namespace Tandem.Replication.Tests.Support;
 
@@ -42,7 +43,7 @@ internal sealed class Cluster : IAsyncDisposable
         int alExtents = 67)
     {
         var c = new Cluster();
-        var (pa, pb) = (FreePort(), FreePort());
+        var (pa, pb) = (TestPorts.Next(), TestPorts.Next());
         int peerOfA = pb, peerOfB = pa;
         if (proxied)
         {
@@ -97,12 +98,6 @@ internal sealed class Cluster : IAsyncDisposable
         return node;
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     /// <summary>Connects both and waits until the replication state is reached on both.</summary>
     public async Task ConnectBothAsync()
