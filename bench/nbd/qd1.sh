@@ -11,33 +11,23 @@ cd "$(dirname "$0")/../.."
 fio_args=${1:?usage: bench/nbd/qd1.sh \"FIO-ARGS\" [RUNS] [BACKING_DIR]}
 runs=${2:-3}
 backing_dir=${3:-/dev/shm}
-for p in fio nbdkit dotnet python3; do command -v $p >/dev/null || { echo "qd1.sh: $p is not installed" >&2; exit 2; }; done
-dotnet build bench/Tandem.Bench.NbdServer -c Release -nologo -v:q -clp:NoSummary >/dev/null
+me=qd1.sh
+. bench/lib.sh
+bench_require fio nbdkit dotnet python3
+bench_build Tandem.Bench.NbdServer
 host=bench/Tandem.Bench.NbdServer/bin/Release/net10.0/Tandem.Bench.NbdServer
 server_pin=(); fio_pin=()
 [ -n "${SERVER_CPUS:-}" ] && server_pin=(taskset -c "$SERVER_CPUS")
 [ -n "${FIO_CPUS:-}" ] && fio_pin=(taskset -c "$FIO_CPUS")
 
-work=$(mktemp -d /tmp/tandem-qd1.XXXXXX)
-data=$(mktemp -d "$backing_dir/tandem-qd1.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work" "$data"
-}
-trap cleanup EXIT
+bench_dirs tandem-qd1 "$backing_dir"
 for f in tandem nbdkit; do dd if=/dev/zero of="$data/$f.img" bs=1M count=1024 conv=fsync status=none; done
 "${server_pin[@]}" "$host" "$data/tandem.img" "$work/tandem.sock" > "$work/tandem.log" 2>&1 &
 pids+=($!); declare -A pid; pid[tandem]=$!
 "${server_pin[@]}" nbdkit --foreground -U "$work/nbdkit.sock" file "$data/nbdkit.img" &
 pids+=($!); pid[nbdkit]=$!
-for s in tandem nbdkit; do
-  for _ in $(seq 100); do [ -S "$work/$s.sock" ] && break; sleep 0.1; done
-  [ -S "$work/$s.sock" ] || { echo "qd1.sh: $s did not start" >&2; exit 1; }
-  fio --name=warmup --ioengine=nbd --uri="nbd+unix:///?socket=$work/$s.sock" --rw=randrw --bs=4k --iodepth=8 \
-      --size=1G --time_based --runtime=3 >/dev/null 2>&1
-done
+bench_wait_socket tandem nbdkit
+bench_warmup tandem nbdkit
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 echo "fio $fio_args; backing in $backing_dir; TANDEM_NBD_SPIN_US=${TANDEM_NBD_SPIN_US:-default}; load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-7s %10s %14s %18s\n' server IOPS "mean clat us" "server CPU us/req"

@@ -12,24 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runtime=${1:-5}
 backing_dir=${2:-/dev/shm}
-for p in fio nbdkit nbdcopy dotnet python3; do command -v $p >/dev/null || { echo "compare.sh: $p is not installed" >&2; exit 2; }; done
-
-for p in Tandem.Bench.NbdServer Tandem.Bench.Replication; do
-  dotnet build bench/$p -c Release -nologo -v:q -clp:NoSummary >/dev/null
-done
+me=compare.sh
+. bench/lib.sh
+bench_require fio nbdkit nbdcopy dotnet python3
+bench_build Tandem.Bench.NbdServer Tandem.Bench.Replication
 plain_host=bench/Tandem.Bench.NbdServer/bin/Release/net10.0/Tandem.Bench.NbdServer
 repl_host=bench/Tandem.Bench.Replication/bin/Release/net10.0/Tandem.Bench.Replication
 
-work=$(mktemp -d /tmp/tandem-repl-bench.XXXXXX)
-data=$(mktemp -d "$backing_dir/tandem-repl-bench.XXXXXX")
-pids=()
-cleanup() {
-  exec 5>&- 6>&- 2>/dev/null || true
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work" "$data"
-}
-trap cleanup EXIT
+bench_dirs tandem-repl-bench "$backing_dir"
 
 # Written, not just fallocated (see bench/nbd/compare.sh). The replicas get 8 MiB more for their
 # internal metadata, so that each exports at least 1 GiB; both replicas of a pair hold the same
@@ -55,10 +45,7 @@ for proto in C A; do
   pids+=($!); pid[$proto]=$!
 done
 exec 5>"$work/ctlC" 6>"$work/ctlA"
-for s in unrepl nbdkit C A; do
-  for _ in $(seq 300); do [ -S "$work/$s.sock" ] && break; sleep 0.1; done
-  [ -S "$work/$s.sock" ] || { echo "compare.sh: $s did not start" >&2; cat "$work"/*.log >&2; exit 1; }
-done
+bench_wait_socket unrepl nbdkit C A
 
 # name | fio arguments | which number (iops or bw)
 cases=(
@@ -68,27 +55,11 @@ cases=(
   "1M seqwrite QD8|--rw=write --bs=1M --iodepth=8|write_bw"
 )
 
-measure() { # server, fio args, field
-  local out
-  out=$(fio --name=bench --ioengine=nbd --uri="nbd+unix:///?socket=$work/$1.sock" $2 \
-            --size=1G --time_based --runtime="$runtime" --ramp_time=2 --output-format=json 2>/dev/null)
-  python3 -c '
-import json, sys
-text = sys.stdin.read()
-job = json.loads(text[text.index("{"):])["jobs"][0]
-field = sys.argv[1]
-side = job["write" if field.startswith("write") else "read"]
-print(round(side["iops"]) if field.endswith("iops") else round(side["bw_bytes"] / 1048576))' "$3" <<<"$out"
-}
 ratio() { python3 -c "print(f'{$1 / max($2, 1):.2f}')"; }
-best() { python3 -c "import sys; print(max(int(a) for a in sys.argv[1:]))" "$@"; }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "backing: fully written files in $backing_dir; fio $(fio --version) nbd engine; nbdkit $(nbdkit --version | awk '{print $2}'); runtime ${runtime}s per run, best of 2"
-for s in unrepl nbdkit C A; do
-  fio --name=warmup --ioengine=nbd --uri="nbd+unix:///?socket=$work/$s.sock" --rw=randrw --bs=4k --iodepth=8 \
-      --size=1G --time_based --runtime=3 >/dev/null 2>&1
-done
+bench_warmup unrepl nbdkit C A
 
 printf '%-26s %9s %9s %9s %9s %7s %7s %8s %8s\n' case unrepl nbdkit C A C/unrepl A/unrepl C/nbdkit A/nbdkit
 servers=(unrepl nbdkit C A)
@@ -97,9 +68,9 @@ for c in "${cases[@]}"; do
   declare -A r1=() r2=() v=()
   # The machine is shared and noisy: each server runs twice, in the order U K C A A C K U, and
   # its better run counts.
-  for s in "${servers[@]}"; do r1[$s]=$(measure "$s" "$args" "$field"); done
-  for ((i=${#servers[@]}-1; i>=0; i--)); do s=${servers[$i]}; r2[$s]=$(measure "$s" "$args" "$field"); done
-  for s in "${servers[@]}"; do v[$s]=$(best "${r1[$s]}" "${r2[$s]}"); done
+  for s in "${servers[@]}"; do r1[$s]=$(bench_measure "$s" "$args" "$field"); done
+  for ((i=${#servers[@]}-1; i>=0; i--)); do s=${servers[$i]}; r2[$s]=$(bench_measure "$s" "$args" "$field"); done
+  for s in "${servers[@]}"; do v[$s]=$(bench_best "${r1[$s]}" "${r2[$s]}"); done
   printf '%-26s %9s %9s %9s %9s %7s %7s %8s %8s\n' "$name" "${v[unrepl]}" "${v[nbdkit]}" "${v[C]}" "${v[A]}" \
     "$(ratio "${v[C]}" "${v[unrepl]}")" "$(ratio "${v[A]}" "${v[unrepl]}")" "$(ratio "${v[C]}" "${v[nbdkit]}")" "$(ratio "${v[A]}" "${v[nbdkit]}")"
 done

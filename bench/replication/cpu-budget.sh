@@ -9,23 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runtime=${1:-5}
 backing_dir=${2:-/dev/shm}
-for p in fio dotnet python3; do command -v $p >/dev/null || { echo "cpu-budget.sh: $p is not installed" >&2; exit 2; }; done
-for p in Tandem.Bench.NbdServer Tandem.Bench.Replication; do
-  dotnet build bench/$p -c Release -nologo -v:q -clp:NoSummary >/dev/null
-done
+me=cpu-budget.sh
+. bench/lib.sh
+bench_require fio dotnet python3
+bench_build Tandem.Bench.NbdServer Tandem.Bench.Replication
 plain_host=bench/Tandem.Bench.NbdServer/bin/Release/net10.0/Tandem.Bench.NbdServer
 repl_host=bench/Tandem.Bench.Replication/bin/Release/net10.0/Tandem.Bench.Replication
 
-work=$(mktemp -d /tmp/tandem-cpu-bench.XXXXXX)
-data=$(mktemp -d "$backing_dir/tandem-cpu-bench.XXXXXX")
-pids=()
-cleanup() {
-  exec 5>&- 2>/dev/null || true
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work" "$data"
-}
-trap cleanup EXIT
+bench_dirs tandem-cpu-bench "$backing_dir"
 
 dd if=/dev/zero of="$data/plain.img" bs=1M count=1024 conv=fsync status=none
 for f in p s; do dd if=/dev/zero of="$data/$f.img" bs=1M count=1032 conv=fsync status=none; done
@@ -42,14 +33,8 @@ mkfifo "$work/ctl"
 "$repl_host" primary "$data/p.img" "$port_p" "$port_s" C "$work/C.sock" < "$work/ctl" > "$work/p.out" 2> "$work/p.log" &
 pids+=($!); primary_pid=$!
 exec 5>"$work/ctl"
-for s in unrepl C; do
-  for _ in $(seq 300); do [ -S "$work/$s.sock" ] && break; sleep 0.1; done
-  [ -S "$work/$s.sock" ] || { echo "cpu-budget.sh: $s did not start" >&2; cat "$work"/*.log >&2; exit 1; }
-done
-for s in unrepl C; do
-  fio --name=warmup --ioengine=nbd --uri="nbd+unix:///?socket=$work/$s.sock" --rw=randrw --bs=4k --iodepth=8 \
-      --size=1G --time_based --runtime=3 >/dev/null 2>&1
-done
+bench_wait_socket unrepl C
+bench_warmup unrepl C
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 cores=$(nproc)
