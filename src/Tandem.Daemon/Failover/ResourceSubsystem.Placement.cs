@@ -157,7 +157,9 @@ public sealed partial class ResourceSubsystem
             }
             if (GroupSlot.IsActive(state))
             {
-                if (_takeover is { } pending && pending.Groups.Remove(slot.Name))
+                // A copy whose stop failed is why the takeover fences the peer: its report (which
+                // may arrive after the stop-failed message) is no adoption to cancel for.
+                if (state != GroupState.StopFailed && _takeover is { } pending && pending.Groups.Remove(slot.Name))
                 {
                     // The peer's new run adopted what its earlier run left: nothing to fence for it.
                     slot.Blocked = null;
