@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
@@ -13,6 +14,7 @@ public sealed partial class ReplicatedVolume
     private const int BitmapWordsPerChunk = 8192;
     private const int ResyncWindow = 32; // requests in flight: at most 8 MiB, as DRBD's default max-buffers
     private const int ResyncMaxBlocks = 64; // 256 KiB per request
+    private const int BatchSlots = ResyncBatch.MaxData / FrameHeader.ResyncChunk; // a batch counts as many requests as its bytes
 
     private TimeSpan HandshakeTimeout => TimeSpan.FromTicks(Math.Max(_options.ConnectInterval.Ticks * 4, TimeSpan.FromSeconds(2).Ticks));
 
@@ -214,7 +216,12 @@ public sealed partial class ReplicatedVolume
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(HandshakeTimeout);
-            hs = await Handshake.RunAsync(connection, HandshakeOptions.Default(_options.CramHmacAlg, _options.SharedSecret), GateAndSnapshotAsync, timeout.Token).ConfigureAwait(false);
+            var offer = HandshakeOptions.Default(_options.CramHmacAlg, _options.SharedSecret);
+            if (_options.WithoutResyncBatch)
+            {
+                offer = offer with { Features = offer.Features & ~FeatureFlags.ResyncBatch };
+            }
+            hs = await Handshake.RunAsync(connection, offer, GateAndSnapshotAsync, timeout.Token).ConfigureAwait(false);
         }
         catch
         {
@@ -360,6 +367,10 @@ public sealed partial class ReplicatedVolume
                 {
                     reusable = await OnResyncDataAsync(s, frame.Payload, ct).ConfigureAwait(false);
                 }
+                else if (frame.Type == FrameType.ResyncBatch)
+                {
+                    reusable = await OnResyncBatchAsync(s, frame.Payload, ct).ConfigureAwait(false);
+                }
                 else
                 {
                     await HandleFrameAsync(s, frame.Type, frame.Buffer, ct).ConfigureAwait(false);
@@ -460,8 +471,31 @@ public sealed partial class ReplicatedVolume
         return true;
     }
 
-    /// <summary>Every frame but the writes (Data, ResyncData), which the receive loop hands to
-    /// <see cref="OnDataAsync"/> and <see cref="OnResyncDataAsync"/> in pooled buffers.</summary>
+    /// <summary>A batch of scattered runs from the SyncSource: each stored, then one acknowledgement.</summary>
+    /// <returns>True: a failed local write throws, and then the buffer is not reused.</returns>
+    private async Task<bool> OnResyncBatchAsync(Session s, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        var runs = s.BatchRuns;
+        if (!ResyncBatch.TryParse(payload.Span, Size, runs, out var id, out var count, out var error))
+        {
+            throw new ProtocolException(error);
+        }
+        var at = ResyncBatch.HeaderSize(count);
+        for (var i = 0; i < count; i++)
+        {
+            var (offset, length) = runs[i];
+            var data = payload.Slice(at, length);
+            await LocalAsync(() => _backing.WriteAsync(offset, data, false, ct)).ConfigureAwait(false);
+            _md.Bitmap.Clear(offset, length);
+            at += length;
+        }
+        s.SendAck(FrameType.ResyncBatchAck, ReplicationMessages.Ack(id, runs[0].Offset, at - ResyncBatch.HeaderSize(count)));
+        return true;
+    }
+
+    /// <summary>Every frame but the writes (Data, ResyncData, ResyncBatch), which the receive loop
+    /// hands to <see cref="OnDataAsync"/>, <see cref="OnResyncDataAsync"/> and
+    /// <see cref="OnResyncBatchAsync"/> in pooled buffers.</summary>
     private async Task HandleFrameAsync(Session s, FrameType type, byte[] payload, CancellationToken ct)
     {
         switch (type)
@@ -657,6 +691,20 @@ public sealed partial class ReplicatedVolume
                     s.Window.Release();
                     break;
                 }
+            case FrameType.ResyncBatchAck:
+                {
+                    if (!ReplicationMessages.TryParseAck(payload, out var ack) || !s.Batches.TryRemove(ack.Id, out var runs))
+                    {
+                        throw new ProtocolException("malformed resync batch ack, or the ack of a batch never sent");
+                    }
+                    foreach (var (offset, length) in runs)
+                    {
+                        _md.Bitmap.Clear(offset, length);
+                    }
+                    Interlocked.Add(ref s.AckedBytes, ack.Length);
+                    s.Window.Release(BatchSlots);
+                    break;
+                }
             case FrameType.SyncDone:
                 {
                     if (!ReplicationMessages.TryParseUuids(payload, out var uuids, out var skip))
@@ -847,6 +895,7 @@ public sealed partial class ReplicatedVolume
             var tick = started;
             long ackedAtTick = 0;
             long sent = 0;
+            long frames = 0;
             long block = 0;
             var bitmap = _md.Bitmap;
             while (true)
@@ -874,13 +923,34 @@ public sealed partial class ReplicatedVolume
                     block = bitmap.Blocks;
                     continue;
                 }
-                var n = 1;
                 const int blocksPerExtent = (1 << ActivityLog.ExtentShift) / QuickSyncBitmap.BytesPerBit;
-                while (n < ResyncMaxBlocks && b + n < bitmap.Blocks && (b + n) % blocksPerExtent != 0 && bitmap.IsSet(b + n))
+                var extentEnd = Math.Min((b / blocksPerExtent + 1) * blocksPerExtent, bitmap.Blocks);
+                // Checksum resync asks the peer's digest of each run; otherwise a peer that takes
+                // batches gets every run of this extent, up to a chunk, in one frame.
+                var batching = s.Batching && _options.CsumsAlg is null;
+                var runs = new List<(long Offset, int Length)>(batching ? 8 : 1);
+                var length = 0;
+                var next = b;
+                var maxBlocks = batching ? ResyncBatch.MaxData / QuickSyncBitmap.BytesPerBit : ResyncMaxBlocks;
+                while (next >= 0 && next < extentEnd && runs.Count < (batching ? ResyncBatch.MaxRuns : 1) && length / QuickSyncBitmap.BytesPerBit < maxBlocks)
                 {
-                    n++;
+                    var runOffset = next * QuickSyncBitmap.BytesPerBit;
+                    if (runOffset >= Size)
+                    {
+                        break;
+                    }
+                    var n = 1;
+                    while (length / QuickSyncBitmap.BytesPerBit + n < maxBlocks && next + n < extentEnd && bitmap.IsSet(next + n))
+                    {
+                        n++;
+                    }
+                    var runLength = (int)Math.Min((long)n * QuickSyncBitmap.BytesPerBit, Size - runOffset);
+                    runs.Add((runOffset, runLength));
+                    length += runLength;
+                    block = next + n;
+                    next = block < extentEnd ? bitmap.FindNextSet(block) : -1;
                 }
-                var length = (int)Math.Min((long)n * QuickSyncBitmap.BytesPerBit, Size - offset);
+                var span = runs[^1].Offset + runs[^1].Length - offset;
                 // The rate controller grants bytes per 100 ms step (fixed resync-rate, or dynamic).
                 while (budget <= 0)
                 {
@@ -896,17 +966,34 @@ public sealed partial class ReplicatedVolume
                     ackedAtTick = acked;
                 }
                 budget -= length;
-                await WaitWindowAsync(s, ct).ConfigureAwait(false);
-                var frame = GC.AllocateUninitializedArray<byte>(8 + length); // filled at once
-                BinaryPrimitives.WriteInt64BigEndian(frame, offset);
+                for (var slot = 0; slot < (batching ? BatchSlots : 1); slot++)
+                {
+                    await WaitWindowAsync(s, ct).ConfigureAwait(false);
+                }
+                var head = batching ? ResyncBatch.HeaderSize(runs.Count) : 8;
+                var frame = ArrayPool<byte>.Shared.Rent(head + length);
+                var queued = false;
                 // Under the stripe lock an application write to the same blocks is either wholly
                 // before (we read its data) or wholly after (its Data frame follows ours).
-                await LockStripesAsync(offset, length, ct).ConfigureAwait(false);
+                await LockStripesAsync(offset, span, ct).ConfigureAwait(false);
                 try
                 {
-                    await LocalAsync(() => _backing.ReadAsync(offset, frame.AsMemory(8), ct)).ConfigureAwait(false);
-                    if (_options.CsumsAlg is { } csums
-                        && AllEqual(BlockDigest.Compute(csums, frame.AsSpan(8)), await PeerDigestsAsync(s, csums, offset, length, ct).ConfigureAwait(false)))
+                    var at = head;
+                    foreach (var (runOffset, runLength) in runs)
+                    {
+                        var into = frame.AsMemory(at, runLength);
+                        await LocalAsync(() => _backing.ReadAsync(runOffset, into, ct)).ConfigureAwait(false);
+                        at += runLength;
+                    }
+                    if (batching)
+                    {
+                        var id = ++s.LastBatchId;
+                        ResyncBatch.WriteHeader(frame, id, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runs));
+                        s.Batches[id] = [.. runs];
+                        queued = s.Connection.EnqueueRented(FrameType.ResyncBatch, frame, head + length);
+                    }
+                    else if (_options.CsumsAlg is { } csums
+                        && AllEqual(BlockDigest.Compute(csums, frame.AsSpan(8, length)), await PeerDigestsAsync(s, csums, offset, length, ct).ConfigureAwait(false)))
                     {
                         // Checksum-based resync: the peer already has these bytes.
                         s.Send(FrameType.ResyncInSync, ReplicationMessages.Ack(0, offset, length), control: false);
@@ -914,15 +1001,20 @@ public sealed partial class ReplicatedVolume
                     }
                     else
                     {
-                        s.Connection.Enqueue(FrameType.ResyncData, default, frame, control: false);
+                        BinaryPrimitives.WriteInt64BigEndian(frame, offset);
+                        queued = s.Connection.EnqueueRented(FrameType.ResyncData, frame, head + length);
                     }
                 }
                 finally
                 {
-                    UnlockStripes(offset, length);
+                    UnlockStripes(offset, span);
+                    if (!queued)
+                    {
+                        ArrayPool<byte>.Shared.Return(frame);
+                    }
                 }
                 sent += length;
-                block = b + n;
+                frames++;
                 if (_time.GetElapsedTime(lastProgress) >= _options.ProgressInterval)
                 {
                     lastProgress = _time.GetTimestamp();
@@ -945,7 +1037,8 @@ public sealed partial class ReplicatedVolume
             s.Send(FrameType.SyncDone, ReplicationMessages.Uuids(_md.Uuids), control: false);
             Log.SyncFinished(_logger, Resource);
             Publish("volume.sync.finished", "sync source done", ("role", "SyncSource"), ("bytes", sent.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                ("sentBytes", (sent - Interlocked.Read(ref s.SkippedBytes)).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                ("sentBytes", (sent - Interlocked.Read(ref s.SkippedBytes)).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("frames", frames.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -1045,10 +1138,20 @@ public sealed partial class ReplicatedVolume
         public long AckedBytes;
         public long LastReceived;
         public int NegAckResync;
+        public ulong LastBatchId;
         public FeatureFlags Features { get; init; }
 
         /// <summary>Whether the peer understands the frames of diskless operation, resize and Ahead/Behind.</summary>
         public bool Extended => (Features & FeatureFlags.DisklessResizeCongestion) != 0;
+
+        /// <summary>Whether the peer takes scattered resync runs several to a frame.</summary>
+        public bool Batching => (Features & FeatureFlags.ResyncBatch) != 0;
+
+        /// <summary>Resync batches sent and not yet acknowledged, by id: the runs their ack makes in sync.</summary>
+        public System.Collections.Concurrent.ConcurrentDictionary<ulong, (long Offset, int Length)[]> Batches { get; } = new();
+
+        /// <summary>The receive loop's scratch for parsing a batch (only that loop touches it).</summary>
+        public (long Offset, int Length)[] BatchRuns { get; } = new (long, int)[ResyncBatch.MaxRuns];
         public Task? KeepAlive { get; set; }
         public Task? Congestion { get; set; }
         public string? LostReason { get; set; }

@@ -59,6 +59,10 @@ public sealed record ReplicatedVolumeOptions
     /// <summary>The checksum-resync digest (csums-alg), or null: resync sends every out-of-sync block.</summary>
     public string? CsumsAlg { get; init; }
 
+    /// <summary>Offers only the features of the release before resync batches, as an older peer
+    /// would (tests of mixed releases).</summary>
+    internal bool WithoutResyncBatch { get; init; }
+
     /// <summary>The dynamic controller's plan (c-plan-ahead); zero uses the fixed <see cref="ResyncRate"/>.</summary>
     /// <value>Zero (fixed rate).</value>
     public TimeSpan ControllerPlanAhead { get; init; }

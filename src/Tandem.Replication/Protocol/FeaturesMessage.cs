@@ -49,4 +49,7 @@ internal enum FeatureFlags : uint
 
     /// <summary>Diskless reads (DataRequest/DataReply), negative acks, out-of-sync notices (detach, Ahead) and resize.</summary>
     DisklessResizeCongestion = 8,
+
+    /// <summary>Scattered out-of-sync runs travel several to a frame (ResyncBatch / ResyncBatchAck).</summary>
+    ResyncBatch = 16,
 }

@@ -25,6 +25,7 @@ internal readonly record struct FrameHeader(FrameType Type, int Length)
     {
         FrameType.Data => DataHeader.Size + MaxData,
         FrameType.ResyncData => 8 + MaxData,
+        FrameType.ResyncBatch => ResyncBatch.MaxPayload,
         FrameType.DataReply => 8 + MaxData,
         FrameType.BitmapChunk => MaxBitmapChunk,
         FrameType.Params => 1024,

@@ -32,4 +32,6 @@ internal enum FrameType : ushort
     ResizeRequest = 0x26,
     ResizeReply = 0x27,
     OutOfSync = 0x28,
+    ResyncBatch = 0x29,
+    ResyncBatchAck = 0x2A,
 }

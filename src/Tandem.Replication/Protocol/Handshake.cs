@@ -164,7 +164,7 @@ internal static class Handshake
 internal sealed record HandshakeOptions(uint MinVersion, uint MaxVersion, FeatureFlags Features, string? HmacAlgorithm, byte[]? Secret)
 {
     public static HandshakeOptions Default(string? alg, string? secret) => new(Handshake.MinVersion, Handshake.MaxVersion,
-        FeatureFlags.FlushAfterBarrierAck | FeatureFlags.Zeroes | FeatureFlags.DisklessResizeCongestion, alg, string.IsNullOrEmpty(secret) ? null : Encoding.UTF8.GetBytes(secret));
+        FeatureFlags.FlushAfterBarrierAck | FeatureFlags.Zeroes | FeatureFlags.DisklessResizeCongestion | FeatureFlags.ResyncBatch, alg, string.IsNullOrEmpty(secret) ? null : Encoding.UTF8.GetBytes(secret));
 }
 
 /// <summary>What the handshake agreed.</summary>

@@ -92,6 +92,22 @@ internal sealed class PeerConnection : IAsyncDisposable
     public bool Enqueue(FrameType type, ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> payload, bool control, TaskCompletionSource? sent = null, bool direct = false)
     {
         var frame = new OutFrame(type, head, payload, sent);
+        return Enqueue(frame, control, direct);
+    }
+
+    /// <summary>
+    /// Queues a bulk frame whose payload is the first <paramref name="length"/> bytes of
+    /// <paramref name="rented"/>, an array of <see cref="ArrayPool{T}.Shared"/> that goes back to
+    /// the pool once written: a resync sends hundreds of large frames a second, and fresh arrays
+    /// of that size would each cost page faults.
+    /// </summary>
+    /// <returns>False when the connection is closed (the array is then not returned).</returns>
+    public bool EnqueueRented(FrameType type, byte[] rented, int length) =>
+        Enqueue(new OutFrame(type, default, rented.AsMemory(0, length), null) { Rented = rented }, control: false, direct: false);
+
+    private bool Enqueue(OutFrame frame, bool control, bool direct)
+    {
+        var sent = frame.Sent;
         if (direct && _direct && TrySendDirect(frame))
         {
             return true;
@@ -219,7 +235,7 @@ internal sealed class PeerConnection : IAsyncDisposable
         {
             return new ReceivedFrame(h.Type, [], 0, Pooled: false);
         }
-        pooled &= h.Type is FrameType.Data or FrameType.ResyncData;
+        pooled &= h.Type is FrameType.Data or FrameType.ResyncData or FrameType.ResyncBatch;
         // Uninitialized: it is filled at once, and zeroing a 1 MiB payload costs as much as its copy.
         var payload = pooled ? ArrayPool<byte>.Shared.Rent(h.Length) : GC.AllocateUninitializedArray<byte>(h.Length);
         try
@@ -349,6 +365,11 @@ internal sealed class PeerConnection : IAsyncDisposable
                             if (frame.Type != WakeOnly)
                             {
                                 await WriteFrameAsync(frame, cancellationToken).ConfigureAwait(false);
+                            }
+                            if (frame.Rented is { } rented)
+                            {
+                                // The buffered stream copied it, or wrote it through: nothing refers to it now.
+                                ArrayPool<byte>.Shared.Return(rented);
                             }
                             // Handed over: whatever is buffered is flushed before the gate opens.
                             frame.Sent?.TrySetResult();
@@ -484,5 +505,9 @@ internal sealed class PeerConnection : IAsyncDisposable
         }
     }
 
-    private sealed record OutFrame(FrameType Type, ReadOnlyMemory<byte> Head, ReadOnlyMemory<byte> Payload, TaskCompletionSource? Sent);
+    private sealed record OutFrame(FrameType Type, ReadOnlyMemory<byte> Head, ReadOnlyMemory<byte> Payload, TaskCompletionSource? Sent)
+    {
+        /// <summary>The pooled array behind <see cref="Payload"/>, returned after the write.</summary>
+        public byte[]? Rented { get; init; }
+    }
 }

@@ -30,5 +30,7 @@ public sealed class ReplicationFrameFuzzTarget : IFuzzTarget
         _ = ReplicationMessages.TryParseBarrier(payload, out _, out _);
         _ = ReplicationMessages.TryParseUuids(payload, out _, out _);
         _ = ReplicationMessages.TryParseBitmapChunk(payload, out _, out _);
+        Span<(long, int)> runs = new (long, int)[ResyncBatch.MaxRuns];
+        _ = ResyncBatch.TryParse(payload, 1L << 30, runs, out _, out _, out _);
     }
 }
