@@ -6,8 +6,9 @@
 #   C, A    a ReplicatedVolume pair (bench/Tandem.Bench.Replication: a primary and a secondary
 #           process on loopback TCP), protocol C and protocol A, the primary exported over NBD
 # and the resync of a 1 GiB volume with 25% of its 4 KiB blocks dirty against nbdcopy of the same
-# number of bytes between two nbdkit file exports. Run on demand:
+# number of bytes between two nbdkit file exports (best of 5 rounds each, alternating). Run on demand:
 #   bench/replication/compare.sh [RUNTIME_SECONDS] [BACKING_DIR]      (defaults: 5, /dev/shm)
+# RESYNC_ONLY=1 skips the fio cases.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runtime=${1:-5}
@@ -59,24 +60,26 @@ ratio() { python3 -c "print(f'{$1 / max($2, 1):.2f}')"; }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "backing: fully written files in $backing_dir; fio $(fio --version) nbd engine; nbdkit $(nbdkit --version | awk '{print $2}'); runtime ${runtime}s per run, best of 2"
-bench_warmup unrepl nbdkit C A
+if [ -z "${RESYNC_ONLY:-}" ]; then
+  bench_warmup unrepl nbdkit C A
 
-printf '%-26s %9s %9s %9s %9s %7s %7s %8s %8s\n' case unrepl nbdkit C A C/unrepl A/unrepl C/nbdkit A/nbdkit
-servers=(unrepl nbdkit C A)
-for c in "${cases[@]}"; do
-  IFS='|' read -r name args field <<<"$c"
-  declare -A r1=() r2=() v=()
-  # The machine is shared and noisy: each server runs twice, in the order U K C A A C K U, and
-  # its better run counts.
-  for s in "${servers[@]}"; do r1[$s]=$(bench_measure "$s" "$args" "$field"); done
-  for ((i=${#servers[@]}-1; i>=0; i--)); do s=${servers[$i]}; r2[$s]=$(bench_measure "$s" "$args" "$field"); done
-  for s in "${servers[@]}"; do v[$s]=$(bench_best "${r1[$s]}" "${r2[$s]}"); done
-  printf '%-26s %9s %9s %9s %9s %7s %7s %8s %8s\n' "$name" "${v[unrepl]}" "${v[nbdkit]}" "${v[C]}" "${v[A]}" \
-    "$(ratio "${v[C]}" "${v[unrepl]}")" "$(ratio "${v[A]}" "${v[unrepl]}")" "$(ratio "${v[C]}" "${v[nbdkit]}")" "$(ratio "${v[A]}" "${v[nbdkit]}")"
-done
-echo "(IOPS; MiB/s for 1M seqwrite)"
-echo "peak RSS (VmHWM): unrepl $(awk '/VmHWM/ {print $2}' /proc/${pid[unrepl]}/status) kB, nbdkit $(awk '/VmHWM/ {print $2}' /proc/${pid[nbdkit]}/status) kB," \
-  "C primary $(awk '/VmHWM/ {print $2}' /proc/${pid[C]}/status) kB + secondary $(awk '/VmHWM/ {print $2}' /proc/${pid[sC]}/status) kB"
+  printf '%-26s %9s %9s %9s %9s %7s %7s %8s %8s\n' case unrepl nbdkit C A C/unrepl A/unrepl C/nbdkit A/nbdkit
+  servers=(unrepl nbdkit C A)
+  for c in "${cases[@]}"; do
+    IFS='|' read -r name args field <<<"$c"
+    declare -A r1=() r2=() v=()
+    # The machine is shared and noisy: each server runs twice, in the order U K C A A C K U, and
+    # its better run counts.
+    for s in "${servers[@]}"; do r1[$s]=$(bench_measure "$s" "$args" "$field"); done
+    for ((i=${#servers[@]}-1; i>=0; i--)); do s=${servers[$i]}; r2[$s]=$(bench_measure "$s" "$args" "$field"); done
+    for s in "${servers[@]}"; do v[$s]=$(bench_best "${r1[$s]}" "${r2[$s]}"); done
+    printf '%-26s %9s %9s %9s %9s %7s %7s %8s %8s\n' "$name" "${v[unrepl]}" "${v[nbdkit]}" "${v[C]}" "${v[A]}" \
+      "$(ratio "${v[C]}" "${v[unrepl]}")" "$(ratio "${v[A]}" "${v[unrepl]}")" "$(ratio "${v[C]}" "${v[nbdkit]}")" "$(ratio "${v[A]}" "${v[nbdkit]}")"
+  done
+  echo "(IOPS; MiB/s for 1M seqwrite)"
+  echo "peak RSS (VmHWM): unrepl $(awk '/VmHWM/ {print $2}' /proc/${pid[unrepl]}/status) kB, nbdkit $(awk '/VmHWM/ {print $2}' /proc/${pid[nbdkit]}/status) kB," \
+    "C primary $(awk '/VmHWM/ {print $2}' /proc/${pid[C]}/status) kB + secondary $(awk '/VmHWM/ {print $2}' /proc/${pid[sC]}/status) kB"
+fi
 
 # Resync: the primary disconnects, dirties 25% of the first GiB's 4 KiB blocks (random ones,
 # random data), reconnects and times connect → "sync finished"; then the replicas must be equal.
@@ -87,36 +90,37 @@ resync() { # protocol, fd, seed → JSON line
   for _ in $(seq 1200); do [ "$(wc -l < "$out")" -gt "$before" ] && break; sleep 0.1; done
   tail -n 1 "$out"
 }
+# nbdcopy copies as many bytes as the resyncs dirty (25% of 1 GiB's 4 KiB blocks), between two
+# nbdkit file exports; its runs alternate with the resyncs so that both see the same machine.
+dirty=$(( (1 << 30) / 4096 / 4 * 4096 ))
+head -c "$dirty" /dev/urandom > "$data/copysrc.img"
+dd if=/dev/zero of="$data/copydst.img" bs=1M count=$((dirty / 1048576)) conv=fsync status=none
+nbdkit --foreground -U "$work/src.sock" file "$data/copysrc.img" & pids+=($!)
+nbdkit --foreground -U "$work/dst.sock" file "$data/copydst.img" & pids+=($!)
+for s in src dst; do for _ in $(seq 100); do [ -S "$work/$s.sock" ] && break; sleep 0.1; done; done
 echo
-echo "resync of 25% dirty 4 KiB blocks of 1 GiB (3 runs per protocol) vs nbdcopy --flush of as many bytes between two nbdkit file exports (3 runs)"
+echo "resync of 25% dirty 4 KiB blocks of 1 GiB vs nbdcopy --flush of as many bytes between two nbdkit file exports, 5 rounds of C, A, nbdcopy"
 declare -A rs=()
-for proto in C A; do
-  fd=$([ $proto = C ] && echo 5 || echo 6)
-  for seed in 1 2 3; do
+copy_best=0
+for seed in 1 2 3 4 5; do
+  for proto in C A; do
+    fd=$([ $proto = C ] && echo 5 || echo 6)
     line=$(resync $proto $fd $seed)
     case "$line" in \{*) ;; *) echo "compare.sh: resync failed: $line" >&2; exit 1 ;; esac
     echo "  $proto run $seed: $line"
     rs[$proto]="${rs[$proto]:-} $line"
   done
-  if cmp -s -n $((1 << 30)) "$data/p$proto.img" "$data/s$proto.img"; then echo "  $proto: replicas equal after resync"; else echo "  $proto: REPLICAS DIFFER after resync" >&2; exit 1; fi
-done
-dirty=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["dirtyBytes"])' "$(tail -n 1 "$work/pC.out")")
-head -c "$dirty" /dev/urandom > "$data/copysrc.img"
-dd if=/dev/zero of="$data/copydst.img" bs=1M count=$((dirty / 1048576)) conv=fsync status=none
-truncate -s "$dirty" "$data/copydst.img"
-nbdkit --foreground -U "$work/src.sock" file "$data/copysrc.img" & pids+=($!)
-nbdkit --foreground -U "$work/dst.sock" file "$data/copydst.img" & pids+=($!)
-for s in src dst; do for _ in $(seq 100); do [ -S "$work/$s.sock" ] && break; sleep 0.1; done; done
-copy_best=0
-for run in 1 2 3; do
   secs=$(python3 -c '
 import subprocess, sys, time
 t = time.monotonic()
 subprocess.run(["nbdcopy", "--flush", sys.argv[1], sys.argv[2]], check=True)
 print(f"{time.monotonic() - t:.4f}")' "nbd+unix:///?socket=$work/src.sock" "nbd+unix:///?socket=$work/dst.sock")
   mibps=$(python3 -c "print(round($dirty / 1048576 / $secs, 1))")
-  echo "  nbdcopy run $run: ${secs}s, $mibps MiB/s"
+  echo "  nbdcopy run $seed: ${secs}s, $mibps MiB/s"
   copy_best=$(python3 -c "print(max($copy_best, $mibps))")
+done
+for proto in C A; do
+  if cmp -s -n $((1 << 30)) "$data/p$proto.img" "$data/s$proto.img"; then echo "  $proto: replicas equal after resync"; else echo "  $proto: REPLICAS DIFFER after resync" >&2; exit 1; fi
 done
 python3 - "$copy_best" "$dirty" "${rs[C]}" "${rs[A]}" <<'PY'
 import json, sys

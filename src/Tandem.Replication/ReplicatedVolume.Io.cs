@@ -534,31 +534,50 @@ public sealed partial class ReplicatedVolume
 
     private async Task LockStripesAsync(long offset, long length, CancellationToken cancellationToken)
     {
-        foreach (var stripe in StripesOf(offset, length))
+        var (first, count) = StripesOf(offset, length);
+        var taken = 0;
+        try
         {
-            await _stripes[stripe].WaitAsync(cancellationToken).ConfigureAwait(false);
+            for (; taken < count; taken++)
+            {
+                await _stripes[StripeAt(first, count, taken)].WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            // Cancelled half-way: the stripes already taken must not stay locked for good.
+            for (var i = 0; i < taken; i++)
+            {
+                _stripes[StripeAt(first, count, i)].Release();
+            }
+            throw;
         }
     }
 
     private void UnlockStripes(long offset, long length)
     {
-        foreach (var stripe in StripesOf(offset, length))
+        var (first, count) = StripesOf(offset, length);
+        for (var i = 0; i < count; i++)
         {
-            _stripes[stripe].Release();
+            _stripes[StripeAt(first, count, i)].Release();
         }
     }
 
-    /// <summary>One stripe per 4 MiB extent (modulo); taken in ascending stripe order so that two ranges never deadlock.</summary>
-    private static SortedSet<int> StripesOf(long offset, long length)
+    /// <summary>One stripe per 4 MiB extent (modulo <see cref="Stripes"/>): Count of them from
+    /// First on, wrapping (no allocation on the write path).</summary>
+    private static (int First, int Count) StripesOf(long offset, long length)
     {
-        var set = new SortedSet<int>();
-        var first = offset >> ActivityLog.ExtentShift;
-        var last = (offset + Math.Max(length, 1) - 1) >> ActivityLog.ExtentShift;
-        for (var e = first; e <= last && set.Count < Stripes; e++)
-        {
-            set.Add((int)(e % Stripes));
-        }
-        return set;
+        var firstExtent = offset >> ActivityLog.ExtentShift;
+        var lastExtent = (offset + Math.Max(length, 1) - 1) >> ActivityLog.ExtentShift;
+        return ((int)(firstExtent % Stripes), (int)Math.Min(lastExtent - firstExtent + 1, Stripes));
+    }
+
+    /// <summary>The <paramref name="i"/>-th of those stripes in ascending order: every range takes
+    /// its stripes in the one global order, so no two ranges ever wait for each other in a cycle.</summary>
+    internal static int StripeAt(int first, int count, int i)
+    {
+        var wrapped = first + count - Stripes; // stripes 0..wrapped-1 come before first..Stripes-1
+        return wrapped > 0 ? (i < wrapped ? i : first + i - wrapped) : first + i;
     }
 
     private void CheckRange(long offset, long length)
