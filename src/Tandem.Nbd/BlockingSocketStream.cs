@@ -24,6 +24,14 @@ internal sealed class BlockingSocketStream : Stream
         _spin = spin > TimeSpan.Zero ? new AdaptiveSocketSpin(spin) : null;
     }
 
+    /// <summary>
+    /// Asked before each wait that could poll: false makes it block at once (null: always poll).
+    /// With several requests of the client in flight their completions overlap the wake-up, and a
+    /// polling thread only takes the CPU that those completions need (a replicated volume at
+    /// queue depth 32: 81–88k IOPS polling, 99k not).
+    /// </summary>
+    public Func<bool>? MayPoll { get; set; }
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -62,7 +70,7 @@ internal sealed class BlockingSocketStream : Stream
     {
         try
         {
-            if (_spin is null || _spin.TryAvoidBlocking(_socket))
+            if (_spin is null || MayPoll?.Invoke() == false || _spin.TryAvoidBlocking(_socket))
             {
                 return ValueTask.FromResult(Read(buffer.Span));
             }

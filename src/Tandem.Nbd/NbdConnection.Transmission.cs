@@ -68,6 +68,9 @@ internal sealed partial class NbdConnection
     {
         var headerBytes = new byte[NbdRequestHeader.Size];
         var volume = _export!.Volume;
+        // Polling pays only for a client that waits for its one request (see MayPoll); the
+        // replies already made are sent before the wait, so what remains is still being served.
+        _stream?.MayPoll = () => budget.Requests <= 1;
         while (true)
         {
             var buffer = await ReadAtLeastAsync(reader, NbdRequestHeader.Size, cancellationToken).ConfigureAwait(false);

@@ -34,7 +34,8 @@ public sealed record NbdServerOptions
     /// <summary>
     /// How long a connection's thread may poll its socket for the next request before it blocks.
     /// Spares a queue-depth-1 client the cost of waking the thread (about 20 µs per request on a
-    /// virtual machine); adaptive, so an idle or slow client costs no polling. Zero turns it off.
+    /// virtual machine); adaptive, so an idle or slow client costs no polling, and only while at
+    /// most one request of the connection is in flight. Zero turns it off.
     /// </summary>
     /// <value>50 µs.</value>
     public TimeSpan SpinBeforeBlocking { get; init; } = TimeSpan.FromMicroseconds(50);
