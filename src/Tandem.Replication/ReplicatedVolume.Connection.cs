@@ -1064,7 +1064,7 @@ public sealed partial class ReplicatedVolume
 
     private async Task OnSessionLostAsync(Session s, string reason)
     {
-        int unconfirmed;
+        LostWrites lost;
         bool fence;
         lock (_lock)
         {
@@ -1078,13 +1078,14 @@ public sealed partial class ReplicatedVolume
             _peerRole = Role.Unknown;
             fence = BeginFencingLocked(_peerDisk);
             _peerDisk = DiskState.DUnknown;
-            unconfirmed = FailTransferLogLocked();
+            lost = FailTransferLogLocked();
             s.Ready.TrySetResult();
             SetConnectionLocked(_wantConnect ? ConnectionState.Connecting : ConnectionState.StandAlone, reason);
         }
         Log.ConnectionLost(_logger, Resource, reason);
         s.Abort();
         await s.Connection.DisposeAsync().ConfigureAwait(false);
+        CompleteLostWrites(lost);
         if (s.Resyncer is not null)
         {
             await s.Resyncer.ConfigureAwait(false);
@@ -1101,7 +1102,7 @@ public sealed partial class ReplicatedVolume
         {
             try
             {
-                if (unconfirmed > 0 && Role == Role.Primary)
+                if (lost.Count > 0 && Role == Role.Primary)
                 {
                     // Writes the peer never confirmed exist only here: that is a new data generation
                     // (else a reconnect would find equal UUIDs and skip their resync).

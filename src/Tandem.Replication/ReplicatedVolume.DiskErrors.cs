@@ -140,10 +140,8 @@ public sealed partial class ReplicatedVolume
         {
             if (_peerDisk == DiskState.UpToDate && _session is { Extended: true })
             {
-                // The peer's copy is pooled as for any replicated write (returned at the barrier ack).
-                var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(data.Length);
-                data.Span.CopyTo(copy);
-                request = EnqueueLocked(offset, copy.AsMemory(0, data.Length), copy, fua);
+                // The frame refers to the caller's buffer, as for any replicated write.
+                request = EnqueueLocked(offset, data, fua);
                 if (request is not null)
                 {
                     request.Diskless = true;

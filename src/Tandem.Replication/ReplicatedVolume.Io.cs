@@ -195,31 +195,26 @@ public sealed partial class ReplicatedVolume
         try
         {
             await EnsureGenerationAsync(cancellationToken).ConfigureAwait(false);
-            // The caller may reuse its buffer once we complete, and we may complete (peer lost)
-            // before the frame left: the peer gets a copy. Pooled, and returned when the peer
-            // acknowledged the epoch (then the frame has surely left); a write the peer never
-            // confirmed leaves its copy to the garbage collector, since the frame may still be in
-            // a send in progress.
-            var copy = ArrayPool<byte>.Shared.Rent(length);
-            data.Span.CopyTo(copy);
             await LockStripesAsync(offset, length, cancellationToken).ConfigureAwait(false);
             try
             {
                 lock (_lock)
                 {
-                    request = EnqueueLocked(offset, copy.AsMemory(0, length), copy, fua);
+                    // The frame refers to the caller's buffer, not a copy: the write completes
+                    // only once the peer has it or the connection's sender has stopped
+                    // (CompleteLostWrites), so nothing reads the buffer after the caller reuses it.
+                    request = EnqueueLocked(offset, data, fua);
                     if (request is null)
                     {
                         _md.Bitmap.Set(offset, length);
                     }
                 }
-                if (request is null)
-                {
-                    ArrayPool<byte>.Shared.Return(copy);
-                }
                 try
                 {
-                    await LocalAsync(() => _backing.WriteAsync(offset, data, fua, cancellationToken)).ConfigureAwait(false);
+                    // Once the peer gets the write it is not cancelled here either: else the
+                    // replicas would differ with no bit in the bitmap to say so.
+                    var local = request is null ? cancellationToken : CancellationToken.None;
+                    await LocalAsync(() => _backing.WriteAsync(offset, data, fua, local)).ConfigureAwait(false);
                 }
                 catch (IOException ex) when (request is not null)
                 {
@@ -254,6 +249,12 @@ public sealed partial class ReplicatedVolume
                 // Not replicated: the bitmap holds it; the AL may let the extent go.
                 _md.ActivityLog.Complete(offset, length);
             }
+            else if (!request.NetOk.Task.IsCompleted)
+            {
+                // Failing (cancelled) after the frame was queued: the caller reuses its buffer
+                // once we return, so not before the peer has the frame or the sender stopped.
+                await request.NetOk.Task.ConfigureAwait(false);
+            }
         }
         lock (_lock)
         {
@@ -268,7 +269,8 @@ public sealed partial class ReplicatedVolume
     /// </summary>
     private async Task WaitReplicatedAsync(Request request, bool fua, CancellationToken cancellationToken)
     {
-        await InlineWaitAsync(request.NetOk.Task, cancellationToken).ConfigureAwait(false);
+        // Not cancellable: the frame refers to the caller's buffer until NetOk (see EnqueueLocked's callers).
+        await InlineWaitAsync(request.NetOk.Task, CancellationToken.None).ConfigureAwait(false);
         if (!fua)
         {
             return;
@@ -286,7 +288,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>Queues the write for the peer if replicating; null when not (the caller marks the bitmap).</summary>
-    private Request? EnqueueLocked(long offset, ReadOnlyMemory<byte> data, byte[] buffer, bool fua)
+    private Request? EnqueueLocked(long offset, ReadOnlyMemory<byte> data, bool fua)
     {
         var s = _session;
         if (s is not null && _replication == ReplicationState.Ahead)
@@ -311,7 +313,7 @@ public sealed partial class ReplicatedVolume
             CloseEpochLocked(direct);
         }
         var epoch = _epochs.Last!.Value;
-        var request = new Request(++_nextId, offset, data.Length, epoch) { Buffer = buffer };
+        var request = new Request(++_nextId, offset, data.Length, epoch);
         epoch.Requests.Add(request);
         _epochWrites++;
         _pending[request.Id] = request;
@@ -384,15 +386,6 @@ public sealed partial class ReplicatedVolume
             _md.ActivityLog.Complete(r.Offset, r.Length);
         }
         epoch.Acked.TrySetResult();
-        foreach (var r in epoch.Requests)
-        {
-            // The peer has every frame of the epoch: no send can still read these copies.
-            if (r.Buffer is { } buffer)
-            {
-                r.Buffer = null;
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
     }
 
     private void OnWriteAck(ulong id)
@@ -407,58 +400,23 @@ public sealed partial class ReplicatedVolume
 
     /// <summary>
     /// The peer is gone: every write it has not confirmed stable may be missing there, so its
-    /// blocks are marked out of sync, and the writes complete on local success alone.
+    /// blocks are marked out of sync, and the writes will complete on local success alone, once
+    /// the connection's sender has stopped (<see cref="CompleteLostWrites"/>): until then a frame
+    /// may still be read from the caller's buffer.
     /// </summary>
-    /// <returns>The number of writes that were still waiting for the peer.</returns>
-    private int FailTransferLogLocked()
+    private LostWrites FailTransferLogLocked()
     {
-        var failed = 0;
-        List<TaskCompletionSource> netOk = [];
-        List<TaskCompletionSource> failedDiskless = [];
+        var lost = new LostWrites();
         foreach (var epoch in _epochs)
         {
             foreach (var r in epoch.Requests)
             {
                 _md.Bitmap.Set(r.Offset, r.Length);
                 _md.ActivityLog.Complete(r.Offset, r.Length);
-                if (r.Diskless)
-                {
-                    failedDiskless.Add(r.NetOk);
-                }
-                else if (_frozen is not null)
-                {
-                    _held.Add(r.NetOk); // resource-and-stonith: completes when fencing resolves
-                }
-                else
-                {
-                    netOk.Add(r.NetOk);
-                }
-                failed++;
+                (r.Diskless ? lost.Diskless : lost.Complete).Add(r.NetOk);
+                lost.Count++;
             }
-            if (_frozen is not null)
-            {
-                _held.Add(epoch.Acked);
-            }
-            else
-            {
-                netOk.Add(epoch.Acked);
-            }
-        }
-        // NetOk and Acked run their waiters inline (see Request): not under our lock.
-        if (netOk.Count > 0 || failedDiskless.Count > 0)
-        {
-            var resource = Resource;
-            ThreadPool.UnsafeQueueUserWorkItem(static state =>
-            {
-                foreach (var tcs in state.NetOk)
-                {
-                    tcs.TrySetResult();
-                }
-                foreach (var tcs in state.Diskless)
-                {
-                    tcs.TrySetException(new VolumeException(VolumeError.Io, $"{state.Resource}: connection lost before the peer confirmed a write of this diskless node"));
-                }
-            }, (NetOk: netOk, Diskless: failedDiskless, Resource: resource), preferLocal: false);
+            lost.Complete.Add(epoch.Acked);
         }
         _epochs.Clear();
         _pending.Clear();
@@ -467,7 +425,55 @@ public sealed partial class ReplicatedVolume
         _epochWrites = 0;
         _closeEpoch = false;
         _epochs.AddLast(new Epoch(_epoch));
-        return failed;
+        return lost;
+    }
+
+    /// <summary>
+    /// Completes the writes a lost connection left unconfirmed (its sender has stopped): held
+    /// while I/O is frozen for fencing (resource-and-stonith), else done, and a diskless node's
+    /// writes failed, since the peer held their only copy.
+    /// </summary>
+    private void CompleteLostWrites(LostWrites lost)
+    {
+        lock (_lock)
+        {
+            if (_frozen is not null)
+            {
+                _held.AddRange(lost.Complete);
+                lost.Complete.Clear();
+            }
+        }
+        if (lost.Complete.Count == 0 && lost.Diskless.Count == 0)
+        {
+            return;
+        }
+        // NetOk runs its waiter inline (see Request): the rest of each write and its reply run
+        // on the thread pool, not on the connection's teardown.
+        var resource = Resource;
+        ThreadPool.UnsafeQueueUserWorkItem(static state =>
+        {
+            foreach (var tcs in state.Lost.Complete)
+            {
+                tcs.TrySetResult();
+            }
+            foreach (var tcs in state.Lost.Diskless)
+            {
+                tcs.TrySetException(new VolumeException(VolumeError.Io, $"{state.Resource}: connection lost before the peer confirmed a write of this diskless node"));
+            }
+        }, (Lost: lost, Resource: resource), preferLocal: false);
+    }
+
+    /// <summary>What <see cref="FailTransferLogLocked"/> took out of the transfer log.</summary>
+    private sealed class LostWrites
+    {
+        /// <summary>Writes (and epochs) that complete on local success.</summary>
+        public List<TaskCompletionSource> Complete { get; } = [];
+
+        /// <summary>Writes of a diskless node, which fail.</summary>
+        public List<TaskCompletionSource> Diskless { get; } = [];
+
+        /// <summary>How many writes were still waiting for the peer.</summary>
+        public int Count { get; set; }
     }
 
     private async Task WaitTransferLogEmptyAsync(CancellationToken cancellationToken)
@@ -596,8 +602,6 @@ public sealed partial class ReplicatedVolume
         public Epoch Epoch { get; } = epoch;
         public bool Diskless { get; set; }
 
-        /// <summary>The pooled copy sent to the peer, until the epoch's barrier ack returns it.</summary>
-        public byte[]? Buffer { get; set; }
         /// <summary>
         /// Completed when the peer has it (as the protocol says), or the peer is lost. Its waiter
         /// (the rest of the write, then the NBD reply) runs inline on the thread that completes

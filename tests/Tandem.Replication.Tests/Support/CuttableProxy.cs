@@ -17,6 +17,7 @@ internal sealed class CuttableProxy : IAsyncDisposable
     private readonly Task _accept;
     private volatile bool _partitioned;
     private volatile bool _blackHole;
+    private volatile TaskCompletionSource? _hold;
 
     public CuttableProxy(IPEndPoint target)
     {
@@ -45,7 +46,13 @@ internal sealed class CuttableProxy : IAsyncDisposable
     {
         _partitioned = false;
         _blackHole = false;
+        _hold?.TrySetResult();
+        _hold = null;
     }
+
+    /// <summary>Keeps the connections open and holds what they carry until <see cref="Heal"/>
+    /// (a congested network: the senders' socket buffers fill and their sends block).</summary>
+    public void Pause() => _hold ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Keeps the connections open but stops forwarding (a frozen peer, a silent network).</summary>
     public void BlackHole() => _blackHole = true;
@@ -78,8 +85,8 @@ internal sealed class CuttableProxy : IAsyncDisposable
                     _sockets.Add(client);
                     _sockets.Add(server);
                 }
-                _ = PumpAsync(client, server, () => _blackHole);
-                _ = PumpAsync(server, client, () => _blackHole);
+                _ = PumpAsync(client, server, () => _blackHole, () => _hold?.Task);
+                _ = PumpAsync(server, client, () => _blackHole, () => _hold?.Task);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
@@ -87,7 +94,7 @@ internal sealed class CuttableProxy : IAsyncDisposable
         }
     }
 
-    private static async Task PumpAsync(Socket from, Socket to, Func<bool> drop)
+    private static async Task PumpAsync(Socket from, Socket to, Func<bool> drop, Func<Task?> held)
     {
         var buffer = new byte[64 << 10];
         try
@@ -98,6 +105,10 @@ internal sealed class CuttableProxy : IAsyncDisposable
                 if (n == 0)
                 {
                     break;
+                }
+                if (held() is { } hold)
+                {
+                    await hold;
                 }
                 if (!drop())
                 {
