@@ -539,9 +539,10 @@ public sealed partial class ReplicatedVolume
                     {
                         throw new ProtocolException($"barrier #{epoch} announces {setSize} writes, {s.EpochWrites} arrived");
                     }
-                    // Write ordering "flush": every write of the epoch is complete (the loop is
-                    // sequential); make them stable before acknowledging and before the next epoch.
-                    if (LocalDiskAttached)
+                    // Every write of the epoch is complete (the loop is sequential): write
+                    // ordering "drain" acknowledges now, "flush" (disk-flushes, the default) first
+                    // makes them stable, before the next epoch too.
+                    if (LocalDiskAttached && _options.DiskFlushes)
                     {
                         try
                         {

@@ -410,6 +410,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
                 ["connection"] = _connection.ToString(),
                 ["replication"] = _replication.ToString(),
                 ["protocol"] = _options.Protocol.ToString(),
+                ["writeOrdering"] = _options.DiskFlushes ? "flush" : "drain",
                 ["size"] = _size,
                 ["outOfSyncBytes"] = _md.Bitmap.OutOfSyncBytes,
                 ["sentBytes"] = _sentBytesBefore + (_session?.Connection.BytesSent ?? 0),

@@ -102,6 +102,15 @@ public sealed record ReplicatedVolumeOptions
     /// <value>Zero (off), DRBD's default.</value>
     public TimeSpan DiskTimeout { get; init; }
 
+    /// <summary>
+    /// Whether a Secondary makes each epoch's writes stable with a flush of its backing before
+    /// acknowledging the barrier (DRBD's <c>disk-flushes</c>, write ordering "flush"). False is
+    /// write ordering "drain": the epoch's writes are complete, not flushed, when acknowledged;
+    /// only safe on a backing whose volatile cache survives power loss (battery- or flash-backed).
+    /// </summary>
+    /// <value>True.</value>
+    public bool DiskFlushes { get; init; } = true;
+
     /// <summary>What a Primary does when it loses its peer (fencing).</summary>
     /// <value><see cref="FencingPolicy.DontCare"/>.</value>
     public FencingPolicy Fencing { get; init; } = FencingPolicy.DontCare;
@@ -192,6 +201,7 @@ public sealed record ReplicatedVolumeOptions
             },
             LocalIoErrorHandler = Handler(spec, "local-io-error"),
             DiskTimeout = TimeSpan.FromMilliseconds(100 * Int(spec.Disk.Other, "disk-timeout", 0)),
+            DiskFlushes = spec.Disk.Other.GetValueOrDefault("disk-flushes") != "no",
             Fencing = spec.Disk.Fencing switch
             {
                 "resource-only" => FencingPolicy.ResourceOnly,

@@ -15,7 +15,7 @@ public sealed class ReplicatedVolumeOptionsTests
         File.WriteAllText(path, """
             resource r0 {
               protocol A;
-              disk { on-io-error call-local-io-error; fencing resource-only; disk-timeout 50; }
+              disk { on-io-error call-local-io-error; fencing resource-only; disk-timeout 50; no-disk-flushes; }
               net { on-congestion pull-ahead; congestion-fill 2M; congestion-extents 500; tls yes; tls-certificate "/etc/tandem/alpha.crt"; tls-privkey "/etc/tandem/alpha.key"; }
               handlers { fence-peer "/usr/lib/heartbeat/drbd-peer-outdater -t 5"; local-io-error "/usr/lib/drbd/notify-io-error.sh"; }
               on alpha { device /dev/drbd0; disk /dev/sda3; address 127.0.0.1:7788; meta-disk internal; }
@@ -30,6 +30,7 @@ public sealed class ReplicatedVolumeOptionsTests
             Assert.Equal(OnIoErrorPolicy.CallLocalIoError, o.OnIoError);
             Assert.Equal("/usr/lib/drbd/notify-io-error.sh", o.LocalIoErrorHandler);
             Assert.Equal(TimeSpan.FromSeconds(5), o.DiskTimeout);
+            Assert.False(o.DiskFlushes);
             Assert.Equal(FencingPolicy.ResourceOnly, o.Fencing);
             Assert.Equal("/usr/lib/heartbeat/drbd-peer-outdater -t 5", o.FencePeerHandler);
             Assert.Null(o.FencePeer);
@@ -56,6 +57,7 @@ public sealed class ReplicatedVolumeOptionsTests
         Assert.Equal(FencingPolicy.DontCare, plain.Fencing);
         Assert.Equal(CongestionPolicy.Block, plain.OnCongestion);
         Assert.Equal(TimeSpan.Zero, plain.DiskTimeout);
+        Assert.True(plain.DiskFlushes);
         Assert.Equal(0, plain.CongestionFill);
         Assert.Null(plain.FencePeerHandler);
         Assert.Null(plain.TlsCertificate);

@@ -34,7 +34,13 @@ public static class ReplicationFormatter
         }
         var text = new StringBuilder();
         var i = CultureInfo.InvariantCulture;
-        text.Append(i, $"{name}: cs:{Cs(r)} ro:{r["role"]}/{r["peerRole"]} ds:{r["disk"]}/{r["peerDisk"]} {r["protocol"]} oos:{Kib(Long(r["outOfSyncBytes"]))}");
+        text.Append(i, $"{name}: cs:{Cs(r)} ro:{r["role"]}/{r["peerRole"]} ds:{r["disk"]}/{r["peerDisk"]} {r["protocol"]}");
+        if ((string?)r["writeOrdering"] is { Length: > 0 } wo)
+        {
+            // /proc/drbd's write-ordering letter: f(lush) or d(rain).
+            text.Append(i, $" wo:{wo[0]}");
+        }
+        text.Append(i, $" oos:{Kib(Long(r["outOfSyncBytes"]))}");
         if (r["verify"] is not null)
         {
             text.Append(" verify:running");

@@ -13,12 +13,12 @@ public sealed class ReplicationFormatterTests
         var volume = JsonNode.Parse("""
             {"name":"r0","resource":"r0","state":"exported","replication":{
               "resource":"r0","state":"up","role":"Primary","peerRole":"Secondary","disk":"UpToDate","peerDisk":"Inconsistent",
-              "connection":"Connected","replication":"SyncSource","protocol":"C","size":16777216,"outOfSyncBytes":3145728,
+              "connection":"Connected","replication":"SyncSource","protocol":"C","writeOrdering":"flush","size":16777216,"outOfSyncBytes":3145728,
               "uuids":"4E085102E3227107:0000000000000004:0000000000000000:0000000000000000",
               "sync":{"role":"SyncSource","totalBytes":4194304,"remainingBytes":3145728,"percent":25.0,"bytesPerSecond":262144,"etaSeconds":12}}}
             """)!.AsObject();
         var text = ReplicationFormatter.Format(volume);
-        Assert.StartsWith("r0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C oos:3072KiB", text, StringComparison.Ordinal);
+        Assert.StartsWith("r0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C wo:f oos:3072KiB", text, StringComparison.Ordinal);
         Assert.Contains("[====>...............] sync'ed: 25.0% (3.0/4.0 MiB left) finish: 0:00:12 speed: 256 KiB/s", text, StringComparison.Ordinal);
         Assert.Contains("uuids: 4E085102E3227107:", text, StringComparison.Ordinal);
         Assert.Contains("replication Primary/Secondary UpToDate/Inconsistent Connected SyncSource", StatusFormatter.FormatVolume(volume), StringComparison.Ordinal);

@@ -16,6 +16,9 @@ internal sealed class FaultyVolume(IBlockVolume inner) : IBlockVolume
 
     public int Writes;
 
+    /// <summary>Flushes that reached the backing.</summary>
+    public int Flushes;
+
     /// <summary>While set, writes wait until it completes (a frozen disk).</summary>
     public TaskCompletionSource? Freeze { get; set; }
 
@@ -56,8 +59,15 @@ internal sealed class FaultyVolume(IBlockVolume inner) : IBlockVolume
         await inner.WriteAsync(offset, data, forceUnitAccess, cancellationToken);
     }
 
-    public ValueTask FlushAsync(CancellationToken cancellationToken) =>
-        FailAll ? ValueTask.FromException(Eio()) : inner.FlushAsync(cancellationToken);
+    public ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (FailAll)
+        {
+            return ValueTask.FromException(Eio());
+        }
+        Interlocked.Increment(ref Flushes);
+        return inner.FlushAsync(cancellationToken);
+    }
 
     public ValueTask TrimAsync(long offset, long length, bool forceUnitAccess, CancellationToken cancellationToken) =>
         inner.TrimAsync(offset, length, forceUnitAccess, cancellationToken);
