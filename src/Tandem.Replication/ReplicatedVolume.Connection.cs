@@ -698,11 +698,13 @@ public sealed partial class ReplicatedVolume
                     {
                         throw new ProtocolException("malformed resync batch ack, or the ack of a batch never sent");
                     }
+                    long total = 0;
                     foreach (var (offset, length) in runs)
                     {
                         _md.Bitmap.Clear(offset, length);
+                        total += length;
                     }
-                    Interlocked.Add(ref s.AckedBytes, ack.Length);
+                    Interlocked.Add(ref s.AckedBytes, total);
                     s.Window.Release(BatchSlots);
                     break;
                 }
