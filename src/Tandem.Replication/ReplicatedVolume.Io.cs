@@ -69,6 +69,18 @@ public sealed partial class ReplicatedVolume
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
+        if (!LocalDiskAttached && PeerDisk != DiskState.UpToDate)
+        {
+            throw new VolumeException(VolumeError.Io, $"{Resource}: no local disk and no UpToDate peer");
+        }
+        // The barrier goes first, so that the peer's flush and ours run at the same time: the
+        // flush is done when both are, in whichever order.
+        Task wait;
+        lock (_lock)
+        {
+            CloseEpochLocked(direct: _inflight == 0);
+            wait = LastClosedEpochLocked()?.Acked.Task ?? Task.CompletedTask;
+        }
         if (LocalDiskAttached)
         {
             try
@@ -79,16 +91,6 @@ public sealed partial class ReplicatedVolume
             {
                 // Detached: the peer's barrier ack below is what makes the data durable.
             }
-        }
-        else if (PeerDisk != DiskState.UpToDate)
-        {
-            throw new VolumeException(VolumeError.Io, $"{Resource}: no local disk and no UpToDate peer");
-        }
-        Task wait;
-        lock (_lock)
-        {
-            CloseEpochLocked(direct: _inflight == 0);
-            wait = LastClosedEpochLocked()?.Acked.Task ?? Task.CompletedTask;
         }
         await InlineWaitAsync(wait, cancellationToken).ConfigureAwait(false);
     }
@@ -265,7 +267,7 @@ public sealed partial class ReplicatedVolume
 
     /// <summary>
     /// Waits until the peer has a replicated write as the protocol promises (<see cref="Request.NetOk"/>);
-    /// for FUA also until its epoch is stable there, closing the epoch now if it is still open.
+    /// for FUA also until its epoch is stable there (closed when the write was queued, or now).
     /// </summary>
     private async Task WaitReplicatedAsync(Request request, bool fua, CancellationToken cancellationToken)
     {
@@ -330,6 +332,12 @@ public sealed partial class ReplicatedVolume
         if (!s.Connection.Enqueue(FrameType.Data, head, data, control: false, _options.Protocol == ReplicationProtocol.A ? request.NetOk : null, direct))
         {
             request.NetOk.TrySetResult(); // lost meanwhile: the loss handler marks the bitmap
+        }
+        if (fua)
+        {
+            // Its barrier follows at once: the peer writes and flushes while we write locally,
+            // one round trip for the data and its durability instead of two.
+            CloseEpochLocked(direct);
         }
         return request;
     }
