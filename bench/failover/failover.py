@@ -27,11 +27,10 @@ import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ next to detect.py
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "membership"))
-from detect import Namespaces, sh  # noqa: E402  (same namespaces and links as the detection benchmark)
+from detect import Namespaces, heartbeat_node, sh  # noqa: E402  (same namespaces, links and Heartbeat set-up as the detection benchmark)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TANDEM_DLL = os.path.join(ROOT, "src/Tandem.Cli/bin/Release/net10.0/tandem.dll")
-HB = "/usr/libexec/heartbeat/heartbeat"
 HB_STANDBY = "/usr/share/heartbeat/hb_standby"
 NODES = ("alpha", "beta")
 ADDR = {("alpha", 1): "10.201.1.1", ("beta", 1): "10.201.1.2", ("alpha", 2): "10.201.2.1", ("beta", 2): "10.201.2.2"}
@@ -284,49 +283,12 @@ class Heartbeat:
         self.script = write_script(work)
 
     def start(self, node):
-        # As detect.py: own mount and UTS namespace for /etc/ha.d, /var/lib/heartbeat, /run and the host name.
-        a, work = self.args, self.work
-        d = os.path.join(work, node)
-        etc, lib, log = os.path.join(d, "etc"), os.path.join(d, "lib"), os.path.join(d, "ha-log")
-        os.makedirs(etc, exist_ok=True)
-        if not os.path.exists(lib):
-            shutil.copytree("/var/lib/heartbeat", lib, symlinks=True)
-        for f in ("harc", "shellfuncs", "rc.d", "resource.d"):
-            src, dst = os.path.join("/etc/ha.d", f), os.path.join(etc, f)
-            if os.path.exists(src) and not os.path.exists(dst):
-                (shutil.copytree if os.path.isdir(src) else shutil.copy2)(src, dst)
+        a = self.args
+        etc, _, argv = heartbeat_node(self.nets, node, self.work, a.keepalive_ms, a.deadtime_ms, a.initdead_ms,
+                                      debugfile=os.path.join(self.work, node, "ha-debug"), haresources="alpha benchsvc\n")
         os.makedirs(os.path.join(etc, "resource.d"), exist_ok=True)
         shutil.copy2(self.script, os.path.join(etc, "resource.d", "benchsvc"))
-        k, dt = a.keepalive_ms, a.deadtime_ms
-        with open(os.path.join(etc, "ha.cf"), "w") as f:
-            f.write(f"""logfile {log}
-debugfile {d}/ha-debug
-use_logd no
-keepalive {k}ms
-deadtime {dt}ms
-warntime {max(dt // 2, k * 2 + 1)}ms
-initdead {a.initdead_ms}ms
-udpport 694
-ucast eth1 10.201.1.1
-ucast eth1 10.201.1.2
-ucast eth2 10.201.2.1
-ucast eth2 10.201.2.2
-auto_failback off
-node alpha
-node beta
-""")
-        with open(os.path.join(etc, "authkeys"), "w") as f:
-            f.write("auth 1\n1 sha1 benchsecret\n")
-        os.chmod(os.path.join(etc, "authkeys"), 0o600)
-        with open(os.path.join(etc, "haresources"), "w") as f:
-            f.write("alpha benchsvc\n")
-        script = (f"mount --bind {etc} /etc/ha.d && mount --bind {lib} /var/lib/heartbeat && "
-                  "mount -t tmpfs tmpfs /run && mkdir -p /run/heartbeat/ccm /run/heartbeat/crm /run/heartbeat/dopd "
-                  "/run/resource-agents && chown -R hacluster:haclient /run/heartbeat && "
-                  f"hostname {node} && exec {HB}")
-        # heartbeat daemonizes: the launcher returns once it has forked.
-        subprocess.Popen(["ip", "netns", "exec", self.nets.ns[node], "unshare", "-m", "-u", "--propagation", "private",
-                          "sh", "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def main_pid(self, node):
         for pid in sh(f"ip netns pids {self.nets.ns[node]}", check=False).split():

@@ -117,21 +117,23 @@ def start_tandem(nets, node, work, keepalive, deadtime):
     return p, w, (lambda l: l.startswith("EVENT node.dead ")), (lambda peer: lambda l: l.startswith(f"EVENT node.active {peer}"))
 
 
-def start_heartbeat(nets, node, work, keepalive, deadtime, stop):
+def heartbeat_node(nets, node, work, keepalive, deadtime, initdead, debugfile="/dev/null", haresources=""):
+    """Gives a Heartbeat node its own /etc/ha.d and /var/lib/heartbeat under work/node (ha.cf for the
+    two ucast links, authkeys, haresources) and returns (etc, log, argv): argv starts heartbeat in
+    the node's network namespace with its own mount and UTS namespaces, so the bind mounts, /run
+    and the host name stay its own. Heartbeat daemonizes: argv returns once it has forked."""
     d = os.path.join(work, node)
     etc, lib, log = os.path.join(d, "etc"), os.path.join(d, "lib"), os.path.join(d, "ha-log")
     os.makedirs(etc, exist_ok=True)
     if not os.path.exists(lib):
         shutil.copytree("/var/lib/heartbeat", lib, symlinks=True)
     for f in ("harc", "shellfuncs", "rc.d", "resource.d"):
-        src = os.path.join("/etc/ha.d", f)
-        dst = os.path.join(etc, f)
+        src, dst = os.path.join("/etc/ha.d", f), os.path.join(etc, f)
         if os.path.exists(src) and not os.path.exists(dst):
             (shutil.copytree if os.path.isdir(src) else shutil.copy2)(src, dst)
-    initdead = max(deadtime * 2, 1000)
     with open(os.path.join(etc, "ha.cf"), "w") as f:
         f.write(f"""logfile {log}
-debugfile /dev/null
+debugfile {debugfile}
 use_logd no
 keepalive {keepalive}ms
 deadtime {deadtime}ms
@@ -149,13 +151,19 @@ node beta
     with open(os.path.join(etc, "authkeys"), "w") as f:
         f.write("auth 1\n1 sha1 benchsecret\n")
     os.chmod(os.path.join(etc, "authkeys"), 0o600)
-    open(os.path.join(etc, "haresources"), "w").close()
+    with open(os.path.join(etc, "haresources"), "w") as f:
+        f.write(haresources)
     script = (f"mount --bind {etc} /etc/ha.d && mount --bind {lib} /var/lib/heartbeat && "
-              "mount -t tmpfs tmpfs /run && mkdir -p /run/heartbeat/ccm /run/heartbeat/crm /run/heartbeat/dopd && "
-              "chown -R hacluster:haclient /run/heartbeat && "
+              "mount -t tmpfs tmpfs /run && mkdir -p /run/heartbeat/ccm /run/heartbeat/crm /run/heartbeat/dopd "
+              "/run/resource-agents && chown -R hacluster:haclient /run/heartbeat && "
               f"hostname {node} && exec {HB}")
-    subprocess.run(["ip", "netns", "exec", nets.ns[node], "unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    argv = ["ip", "netns", "exec", nets.ns[node], "unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script]
+    return etc, log, argv
+
+
+def start_heartbeat(nets, node, work, keepalive, deadtime, stop):
+    _, log, argv = heartbeat_node(nets, node, work, keepalive, deadtime, max(deadtime * 2, 1000))
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     w = LineWatcher()
     w.follow_file(log, stop)
     return None, w, (lambda l: "is dead" in l and "node " in l), (lambda peer: lambda l: f"node {peer}: status active" in l or f"Status update for node {peer}: status active" in l)
