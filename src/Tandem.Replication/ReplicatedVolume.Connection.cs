@@ -992,7 +992,7 @@ public sealed partial class ReplicatedVolume
                     {
                         var id = ++s.LastBatchId;
                         ResyncBatch.WriteHeader(frame, id, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(runs));
-                        s.Batches[id] = [.. runs];
+                        s.Batches[id] = runs;
                         queued = s.Connection.EnqueueRented(FrameType.ResyncBatch, frame, head + length);
                     }
                     else if (_options.CsumsAlg is { } csums
@@ -1152,7 +1152,7 @@ public sealed partial class ReplicatedVolume
         public bool Batching => (Features & FeatureFlags.ResyncBatch) != 0;
 
         /// <summary>Resync batches sent and not yet acknowledged, by id: the runs their ack makes in sync.</summary>
-        public System.Collections.Concurrent.ConcurrentDictionary<ulong, (long Offset, int Length)[]> Batches { get; } = new();
+        public System.Collections.Concurrent.ConcurrentDictionary<ulong, List<(long Offset, int Length)>> Batches { get; } = new();
 
         /// <summary>The receive loop's scratch for parsing a batch (only that loop touches it).</summary>
         public (long Offset, int Length)[] BatchRuns { get; } = new (long, int)[ResyncBatch.MaxRuns];

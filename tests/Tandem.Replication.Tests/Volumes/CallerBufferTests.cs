@@ -41,8 +41,10 @@ public sealed class CallerBufferTests
         await cancel.CancelAsync();
         if (cutWhilePaused)
         {
-            // The connection is lost with frames still queued: the writes complete locally, and
-            // only after the sender stopped.
+            // The connection is lost with frames still queued: the writes must still complete
+            // (locally, into the bitmap) and the resync must make the replicas equal. (Whether they
+            // complete before or after the sender stopped is not observable here: the cut closes
+            // the socket first.)
             c.A.Volume.CutConnection();
         }
         c.ToA.Heal();
