@@ -1,5 +1,6 @@
 using System.Text;
 using Tandem.Config.Classic.Drbd;
+using Tandem.Core.Files;
 using Tandem.Core.Model;
 
 namespace Tandem.Config.Classic;
@@ -40,17 +41,15 @@ public static class DrbdConfReader
     // Null when the file does not exist; throws for any other failure so that the parser can say why.
     private static string? ReadFile(string path)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists)
+        // Only a regular file, never more than the limit: a FIFO or /dev/zero as drbd.conf or as an
+        // include is refused with its name instead of hanging or exhausting memory (issue #18).
+        var read = RegularFile.Read(path, MaxFileBytes, "the file");
+        return read.Status switch
         {
-            return null;
-        }
-        if (info.Length > MaxFileBytes)
-        {
-            throw new InvalidDataException($"'{path}' is {info.Length} bytes, more than the {MaxFileBytes} a drbd.conf may have");
-        }
-        // Invalid UTF-8 becomes U+FFFD, which the tokenizer reports with its position.
-        return File.ReadAllText(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false));
+            RegularFileStatus.Read => new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetString(read.Bytes),
+            RegularFileStatus.Missing => null,
+            _ => throw new InvalidDataException(read.Problem),
+        };
     }
 
     private static IEnumerable<string>? ListDirectory(string directory)

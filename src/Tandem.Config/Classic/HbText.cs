@@ -1,4 +1,5 @@
 using System.Text;
+using Tandem.Core.Files;
 
 namespace Tandem.Config.Classic;
 
@@ -18,50 +19,23 @@ internal static class HbText
     /// <returns>The text, or null (with an error) when the file cannot be read.</returns>
     public static string? TryRead(string path, HbTextCodes codes, DiagnosticBag diagnostics, string what)
     {
-        try
+        // Only a regular file is read, and never more than the limit: a FIFO or /dev/zero put
+        // where a configuration file belongs is refused with its name (issue #18).
+        var read = RegularFile.Read(path, MaxFileBytes, what);
+        if (read.Succeeded)
         {
-            if (Directory.Exists(path))
-            {
-                diagnostics.Error(codes.Missing, path, 0, 0, $"{what} '{path}' is a directory, not a file",
-                    $"point Tandem at the directory holding {Path.GetFileName(path)} (--ha-dir)");
-                return null;
-            }
-            if (!File.Exists(path))
-            {
-                diagnostics.Error(codes.Missing, path, 0, 0, $"{what} '{path}' does not exist",
-                    $"create it, or point Tandem at the directory that holds it (--ha-dir)");
-                return null;
-            }
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            if (stream.CanSeek && stream.Length > MaxFileBytes)
-            {
-                diagnostics.Error(codes.Missing, path, 0, 0,
-                    $"{what} '{path}' is {stream.Length} bytes; a configuration file is expected to be under {MaxFileBytes / 1024 / 1024} MiB",
-                    "check that this is the right file");
-                return null;
-            }
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int n;
-            while ((n = stream.Read(chunk, 0, chunk.Length)) > 0)
-            {
-                buffer.Write(chunk, 0, n);
-                if (buffer.Length > MaxFileBytes)
-                {
-                    diagnostics.Error(codes.Missing, path, 0, 0,
-                        $"{what} '{path}' is larger than {MaxFileBytes / 1024 / 1024} MiB; a configuration file is expected to be small",
-                        "check that this is the right file");
-                    return null;
-                }
-            }
-            return Decode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            return Decode(read.Bytes);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        var hint = read.Status switch
         {
-            diagnostics.Error(codes.Missing, path, 0, 0, $"cannot read {what} '{path}': {e.Message}",
-                "check that the file exists and that Tandem runs as root");
-            return null;
-        }
+            RegularFileStatus.Directory => $"point Tandem at the directory holding {Path.GetFileName(path)} (--ha-dir)",
+            RegularFileStatus.Missing => "create it, or point Tandem at the directory that holds it (--ha-dir)",
+            RegularFileStatus.NotRegular => "put a regular file there; configuration is never read from a pipe or a device",
+            RegularFileStatus.TooLarge => "check that this is the right file; a configuration file is a few kilobytes",
+            _ => "check that the file exists and that Tandem runs as root",
+        };
+        diagnostics.Error(codes.Missing, path, 0, 0, read.Problem, hint);
+        return null;
     }
 
     /// <summary>Decodes bytes as UTF-8 without a byte order mark; invalid sequences become U+FFFD.</summary>

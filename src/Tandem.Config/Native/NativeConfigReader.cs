@@ -1,4 +1,5 @@
 using System.Text;
+using Tandem.Core.Files;
 using Tandem.Core.Model;
 
 namespace Tandem.Config.Native;
@@ -26,26 +27,23 @@ public static class NativeConfigReader
         ArgumentNullException.ThrowIfNull(diagnostics);
         var ctx = new NativeContext(path, options, diagnostics);
         string text;
+        // Only a regular file, never more than the limit: a FIFO or /dev/zero is refused with its
+        // name instead of hanging or exhausting memory (issue #18).
+        var read = RegularFile.Read(path, MaxFileBytes, "the file");
+        if (!read.Succeeded)
+        {
+            var hint = read.Status switch
+            {
+                RegularFileStatus.Missing => "pass the path of tandem.toml, or convert the classic files with 'tandem config convert'",
+                RegularFileStatus.NotRegular => "put a regular file there; configuration is never read from a pipe or a device",
+                _ => null,
+            };
+            ctx.Error(NativeCodes.Unreadable, TomlLocation.None, read.Problem, hint);
+            return new ClusterSpec { Sources = [path] };
+        }
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
-            {
-                ctx.Error(NativeCodes.Unreadable, TomlLocation.None, "the file does not exist",
-                    "pass the path of tandem.toml, or convert the classic files with 'tandem config convert'");
-                return new ClusterSpec { Sources = [path] };
-            }
-            if (info.Length > MaxFileBytes)
-            {
-                ctx.Error(NativeCodes.Unreadable, TomlLocation.None, $"the file is {info.Length} bytes; at most {MaxFileBytes} are accepted");
-                return new ClusterSpec { Sources = [path] };
-            }
-            text = DecodeUtf8(File.ReadAllBytes(path), ctx);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            ctx.Error(NativeCodes.Unreadable, TomlLocation.None, $"cannot read the file: {e.Message}");
-            return new ClusterSpec { Sources = [path] };
+            text = DecodeUtf8(read.Bytes, ctx);
         }
         catch (DecoderFallbackException)
         {

@@ -1,3 +1,5 @@
+using System.Text;
+using Tandem.Core.Files;
 using Tandem.Core.Model;
 
 namespace Tandem.Config.Native;
@@ -110,20 +112,18 @@ internal sealed partial class NativeSchemaReader
         try
         {
             path = Path.IsPathRooted(file) ? file : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ctx.File)) ?? ".", file);
-            var info = new FileInfo(path);
-            if (!info.Exists)
+            // Only a regular file, never more than the limit: a FIFO or /dev/zero is refused with
+            // its name instead of hanging or exhausting memory (issue #18).
+            var read = RegularFile.Read(path, MaxSecretFileBytes, "the secret file");
+            if (!read.Succeeded)
             {
-                ctx.Error(NativeCodes.SecretFile, where, $"the secret file {path} does not exist");
-                return (true, null, where);
-            }
-            if (info.Length > MaxSecretFileBytes)
-            {
-                ctx.Error(NativeCodes.SecretFile, where, $"the secret file {path} is {info.Length} bytes; a secret file holds one line");
+                ctx.Error(NativeCodes.SecretFile, where, read.Problem);
                 return (true, null, where);
             }
             CheckKeyFileMode(path, where);
             // One line of text; the newline an editor adds is not part of the secret.
-            var value = File.ReadAllText(path).TrimEnd('\n', '\r');
+            var value = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false)
+                .GetString(read.Bytes).TrimEnd('\n', '\r');
             if (value.Length == 0)
             {
                 ctx.Error(NativeCodes.SecretFile, where, $"the secret file {path} is empty");
