@@ -14,7 +14,8 @@ namespace Tandem.Core.Files;
 /// <param name="DeviceMinor">The minor number of the device holding the file.</param>
 /// <param name="Inode">The inode number.</param>
 /// <param name="LinkCount">The number of names the file has; 0 once it was deleted.</param>
-public readonly record struct FileFacts(FileKind Kind, long Size, uint DeviceMajor, uint DeviceMinor, ulong Inode, uint LinkCount)
+/// <param name="Uid">The owner's user id.</param>
+public readonly record struct FileFacts(FileKind Kind, long Size, uint DeviceMajor, uint DeviceMinor, ulong Inode, uint LinkCount, uint Uid)
 {
     // struct statx (linux/stat.h), the same layout on every architecture (why statx and not fstat), native byte order:
     //   0 u32 mask | 4 u32 blksize | 8 u64 attributes | 16 u32 nlink | 20 u32 uid | 24 u32 gid
@@ -22,6 +23,7 @@ public readonly record struct FileFacts(FileKind Kind, long Size, uint DeviceMaj
     //  64..127 four timestamps | 128 u32 rdev_major | 132 rdev_minor | 136 u32 dev_major | 140 dev_minor
     private const int StatxSize = 256;
     private const int AtEmptyPath = 0x1000;
+    private const int AtFdCwd = -100;
     private const uint StatxBasicStats = 0x7ff;
     private const int Eintr = 4;
 
@@ -59,10 +61,22 @@ public readonly record struct FileFacts(FileKind Kind, long Size, uint DeviceMaj
         }
     }
 
-    internal static int TryGet(int fd, out FileFacts facts)
+    /// <summary>Reads the facts of the file a path names (following symbolic links), without opening it.</summary>
+    /// <param name="path">The path.</param>
+    /// <param name="facts">The facts, when the call succeeded.</param>
+    /// <returns>0, or the errno of statx (13, EACCES, when a directory on the way may not be searched).</returns>
+    public static int TryGet(string path, out FileFacts facts)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return Statx(AtFdCwd, path, 0, out facts);
+    }
+
+    internal static int TryGet(int fd, out FileFacts facts) => Statx(fd, string.Empty, AtEmptyPath, out facts);
+
+    private static int Statx(int dirfd, string path, int flags, out FileFacts facts)
     {
         var buffer = new byte[StatxSize];
-        while (StatxNative(fd, string.Empty, AtEmptyPath, StatxBasicStats, buffer) != 0)
+        while (StatxNative(dirfd, path, flags, StatxBasicStats, buffer) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno != Eintr)
@@ -79,7 +93,8 @@ public readonly record struct FileFacts(FileKind Kind, long Size, uint DeviceMaj
             MemoryMarshal.Read<uint>(b[136..]),
             MemoryMarshal.Read<uint>(b[140..]),
             MemoryMarshal.Read<ulong>(b[32..]),
-            MemoryMarshal.Read<uint>(b[16..]));
+            MemoryMarshal.Read<uint>(b[16..]),
+            MemoryMarshal.Read<uint>(b[20..]));
         return 0;
     }
 

@@ -235,12 +235,13 @@ public sealed partial class ControlClient : IDisposable
             ?? (e.InnerException?.InnerException as SocketException)?.SocketErrorCode;
         var message = socketError switch
         {
+            // Before the existence check: a socket in a directory the caller may not enter does
+            // not "exist" for File.Exists either (issue #18 item 8).
+            SocketError.AccessDenied => ControlSocketAccess.PermissionRefused(SocketPath, RunDirectory),
             _ when !File.Exists(SocketPath) =>
                 $"no daemon is running on {RunDirectory} (no control socket): start one with `tandem daemon`",
             SocketError.ConnectionRefused =>
                 $"no daemon is answering on {SocketPath} (connection refused): the socket is left over from a daemon that was killed; start one with `tandem daemon`",
-            SocketError.AccessDenied =>
-                $"permission denied on {SocketPath}: the control socket is for root only (run as root, or with sudo)",
             // The peer-credential check closes the connection right after accept: depending on timing
             // the request meets the end of the stream, a reset, or a broken pipe.
             SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted =>
