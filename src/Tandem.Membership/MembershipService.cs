@@ -45,6 +45,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
     private long _sequence;
     private long _receiveErrors;
     private long _accepted;
+    private ReplayFloor _replayFloor = ReplayFloor.InMemory();
 
     /// <summary>Creates the service; nothing is opened until <see cref="StartAsync"/>.</summary>
     /// <param name="spec">The cluster.</param>
@@ -112,6 +113,8 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             throw new InvalidOperationException("membership is already started");
         }
         _generation = GenerationStore.Advance(_stateDirectory);
+        // The replay windows start where the last run left off (issue #18 item 1).
+        _replayFloor = ReplayFloor.Open(_stateDirectory);
         try
         {
             foreach (var spec in _spec.Links)
@@ -138,6 +141,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
                 l.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
             _links.Clear();
+            _replayFloor.Dispose();
             throw;
         }
         _stop = new CancellationTokenSource();
@@ -204,6 +208,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             await _ping.DisposeAsync().ConfigureAwait(false);
         }
         _detector?.Dispose();
+        _replayFloor.Dispose();
         _stop.Dispose();
         _stop = null;
         LogStopped(_logger, LocalNode);
@@ -421,7 +426,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         {
             if (!windows.TryGetValue(d.Sender, out var window))
             {
-                windows[d.Sender] = window = new ReplayWindow();
+                windows[d.Sender] = window = _replayFloor.CreateWindow(d.Sender);
             }
             reason = window.Check(d.Header.Generation, d.Header.Sequence);
         }
@@ -431,6 +436,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             return;
         }
         Interlocked.Increment(ref _accepted);
+        _replayFloor.Record(d.Sender, d.Header.Generation, d.Header.Sequence);
         var payload = d.Payload(packet);
         NodeStatus? reported = null;
         if (d.Header.Type == PacketType.Heartbeat && HeartbeatPayload.TryRead(payload, out var hb))

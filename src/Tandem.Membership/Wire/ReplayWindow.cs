@@ -15,6 +15,25 @@ public sealed class ReplayWindow
     private ulong _highest;
     private ulong _seen; // bit i set = sequence (_highest - i) accepted
 
+    /// <summary>Creates an empty window: the first authenticated packet is accepted.</summary>
+    public ReplayWindow()
+    {
+    }
+
+    /// <summary>
+    /// Creates a window that starts where an earlier run of this daemon left off (see
+    /// <see cref="ReplayFloor"/>): a packet of an older generation, or of the same generation at or
+    /// below <paramref name="sequence"/>, is rejected.
+    /// </summary>
+    /// <param name="generation">The newest generation accepted before.</param>
+    /// <param name="sequence">The highest sequence accepted in it.</param>
+    public ReplayWindow(ulong generation, ulong sequence)
+    {
+        _generation = generation;
+        _highest = sequence;
+        _seen = ulong.MaxValue; // everything up to the floor counts as seen
+    }
+
     /// <summary>The newest generation accepted, 0 before the first packet.</summary>
     public ulong Generation => _generation;
 
