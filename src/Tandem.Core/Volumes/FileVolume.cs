@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using Tandem.Core.Os;
 
 namespace Tandem.Core.Volumes;
 

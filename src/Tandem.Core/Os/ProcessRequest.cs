@@ -1,4 +1,4 @@
-namespace Tandem.Resources.Processes;
+namespace Tandem.Core.Os;
 
 /// <summary>One program run by <see cref="ChildProcessRunner"/>.</summary>
 /// <param name="FileName">The program.</param>
@@ -15,4 +15,14 @@ public sealed record ProcessRequest(string FileName, IReadOnlyList<string> Argum
     /// <summary>How much output is kept, in characters (the rest is cut).</summary>
     /// <value>64 KiB.</value>
     public int MaxOutputChars { get; init; } = 64 * 1024;
+
+    /// <summary>Keeps standard error apart (in <see cref="ProcessOutcome.Error"/>) instead of interleaved with the output, for a tool whose output is parsed.</summary>
+    public bool SeparateErrorOutput { get; init; }
+
+    /// <summary>
+    /// Whether the output is captured. False lets the program write where this process writes (a
+    /// DRBD handler's messages reach the daemon's journal, as under drbdadm).
+    /// </summary>
+    /// <value>True.</value>
+    public bool CaptureOutput { get; init; } = true;
 }

@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Tandem.Resources.Processes;
+namespace Tandem.Core.Os;
 
 /// <summary>
-/// Runs an agent program in a process group of its own, with a timeout that kills the whole group.
+/// Runs a program to its end in a process group of its own, with a timeout that kills the whole
+/// group: the one process runner of Tandem (resource agents, fence agents, DRBD handlers, the
+/// attach tools nbd-client, losetup and nsenter).
 /// </summary>
 /// <remarks>
 /// The program is started through <c>setsid</c> so that its process id is its group id, and its
@@ -35,6 +37,7 @@ public sealed class ChildProcessRunner
     {
         ArgumentNullException.ThrowIfNull(request);
         var outFile = Path.Combine(Path.GetTempPath(), $"tandem-agent-{Guid.NewGuid():N}.out");
+        var errFile = outFile + ".err";
         var psi = new ProcessStartInfo(File.Exists(SetSid) ? SetSid : "setsid")
         {
             UseShellExecute = false,
@@ -45,7 +48,9 @@ public sealed class ChildProcessRunner
         // sh redirects, then execs the program: $0 is the output file, "$@" the program and its arguments.
         psi.ArgumentList.Add("/bin/sh");
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec \"$@\" >\"$0\" 2>&1");
+        psi.ArgumentList.Add(!request.CaptureOutput ? "exec \"$@\""
+            : request.SeparateErrorOutput ? "exec \"$@\" >\"$0\" 2>\"$0.err\""
+            : "exec \"$@\" >\"$0\" 2>&1");
         psi.ArgumentList.Add(outFile);
         psi.ArgumentList.Add(request.FileName);
         foreach (var a in request.Arguments)
@@ -93,7 +98,7 @@ public sealed class ChildProcessRunner
                 }
                 catch (OperationCanceledException)
                 {
-                    NativeMethods.KillGroup(group, NativeMethods.SigKill);
+                    ProcessSignals.KillGroup(group, ProcessSignals.SigKill);
                     try
                     {
                         process.Kill(entireProcessTree: true);
@@ -116,17 +121,19 @@ public sealed class ChildProcessRunner
                         }
                     }
                     var output = ReadOutput(outFile, request.MaxOutputChars);
+                    var killedError = ReadOutput(errFile, request.MaxOutputChars);
                     return cancellationToken.IsCancellationRequested
-                        ? new ProcessOutcome(null, output) { Cancelled = true }
-                        : new ProcessOutcome(null, output) { TimedOut = true };
+                        ? new ProcessOutcome(null, output) { Cancelled = true, Error = killedError }
+                        : new ProcessOutcome(null, output) { TimedOut = true, Error = killedError };
                 }
-                return new ProcessOutcome(process.ExitCode, ReadOutput(outFile, request.MaxOutputChars));
+                return new ProcessOutcome(process.ExitCode, ReadOutput(outFile, request.MaxOutputChars)) { Error = ReadOutput(errFile, request.MaxOutputChars) };
             }
             finally
             {
                 try
                 {
                     File.Delete(outFile);
+                    File.Delete(errFile);
                 }
                 catch (IOException)
                 {
@@ -135,6 +142,14 @@ public sealed class ChildProcessRunner
             }
         }
     }
+
+    /// <summary>Whether a program is installed: in PATH, or in the sbin directories a non-login root shell may lack.</summary>
+    /// <param name="program">The program's file name.</param>
+    /// <returns>True when found.</returns>
+    public static bool IsInstalled(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':')
+            .Concat(["/usr/sbin", "/sbin"])
+            .Any(d => File.Exists(Path.Combine(d, program)));
 
     private static string ReadOutput(string path, int max)
     {

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Tandem.Core.Volumes;
+namespace Tandem.Core.Os;
 
 /// <summary>The few Linux file calls .NET does not expose (fdatasync, fallocate, lseek).</summary>
 internal static class LinuxFile

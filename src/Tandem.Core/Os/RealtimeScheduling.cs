@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Tandem.Membership;
+namespace Tandem.Core.Os;
 
 /// <summary>
 /// Puts the whole process under the SCHED_RR real-time policy, as Heartbeat does for its heartbeat
