@@ -39,43 +39,20 @@ public sealed partial class ReplicatedVolume
                 }
                 continue;
             }
-            Socket? socket = null;
             var acceptor = !IAmDialer;
+            var reached = false;
             try
             {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                attempt.CancelAfter(_options.ConnectInterval);
-                if (acceptor)
+                Stream stream;
+                using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
-                    socket = await _listener!.AcceptSocketAsync(attempt.Token).ConfigureAwait(false);
+                    attempt.CancelAfter(_options.ConnectInterval);
+                    stream = acceptor
+                        ? await _transport.AcceptAsync(attempt.Token).ConfigureAwait(false)
+                        : await _transport.ConnectAsync(attempt.Token).ConfigureAwait(false);
                 }
-                else
-                {
-                    socket = new Socket(_options.Peer.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                    await DialAsync(socket, attempt.Token).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex) when (cancellationToken.IsCancellationRequested
-                && ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
-            {
-                // Stopping: disposal stops the listener, and an accept begun after that fails
-                // with "not listening" instead of observing the cancellation.
-                socket?.Dispose();
-                return;
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                socket?.Dispose();
-                if (!acceptor)
-                {
-                    await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
-                }
-                continue;
-            }
-            socket.NoDelay = true;
-            try
-            {
-                await StartSessionAsync(new NetworkStream(socket, ownsSocket: true), acceptor, cancellationToken).ConfigureAwait(false);
+                reached = true;
+                await StartSessionAsync(stream, acceptor, cancellationToken).ConfigureAwait(false);
             }
             catch (ProtocolException ex)
             {
@@ -90,45 +67,22 @@ public sealed partial class ReplicatedVolume
             }
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
+                // Stopping: disposal stops the transport, and an accept then fails.
                 if (cancellationToken.IsCancellationRequested)
                 {
                     return;
                 }
-                Log.ConnectFailed(_logger, Resource, ex.Message);
-                await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
+                if (reached)
+                {
+                    Log.ConnectFailed(_logger, Resource, ex.Message);
+                }
+                // An acceptor whose wait ended looks again at once; a failed dial or handshake waits.
+                if (reached || !acceptor)
+                {
+                    await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
-    }
-
-    /// <summary>
-    /// Connects without the runtime's asynchronous socket machinery: a non-blocking connect(2)
-    /// and poll(2) for its end (a loopback or LAN connect is usually done at the first poll). ConnectAsync would register the socket with the epoll thread for
-    /// good, and each later packet would then cost an epoll wake-up and a thread-pool work item,
-    /// though the session reads it by blocking on its own thread (PeerConnection.ReceiveAsync).
-    /// </summary>
-    private async Task DialAsync(Socket socket, CancellationToken cancellationToken)
-    {
-        socket.Blocking = false;
-        try
-        {
-            socket.Connect(_options.Peer);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
-        {
-            // Under way: wait for it below.
-        }
-        // Writable means connected or failed. Polled on a short real-time tick (not the volume's
-        // clock: this is not protocol timing, and the attempt's token bounds the whole wait).
-        while (!socket.Poll(TimeSpan.Zero, SelectMode.SelectWrite))
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(2), cancellationToken).ConfigureAwait(false);
-        }
-        var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-        if (error != SocketError.Success)
-        {
-            throw new SocketException((int)error);
-        }
-        socket.Blocking = true;
     }
 
     private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
@@ -198,12 +152,6 @@ public sealed partial class ReplicatedVolume
 
     private async Task StartSessionAsync(Stream stream, bool acceptor, CancellationToken cancellationToken)
     {
-        if (_tls is not null)
-        {
-            using var tlsTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            tlsTimeout.CancelAfter(HandshakeTimeout);
-            stream = await _tls.AuthenticateAsync(stream, server: acceptor, tlsTimeout.Token).ConfigureAwait(false);
-        }
         var connection = new PeerConnection(stream)
         {
             // The handshake reads by blocking too: an asynchronous read would register the socket

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,6 +7,7 @@ using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
 using Tandem.Replication.Protocol;
+using Tandem.Replication.Transport;
 using Tandem.Replication.Uuids;
 
 namespace Tandem.Replication;
@@ -46,8 +46,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private bool _wantConnect;
     private bool _disposed;
     private Session? _session;
-    private PeerTls? _tls;
-    private TcpListener? _listener;
+    private IPeerTransport _transport = null!;
     private Task? _connector;
     private TaskCompletionSource? _gate;
     private TaskCompletionSource? _drained;
@@ -79,7 +78,8 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         _epochs.AddLast(new Epoch(_epoch));
     }
 
-    /// <summary>Opens a replica on a backing that has metadata (see <see cref="ReplicaMetadata.CreateAsync(IBlockVolume, IBlockVolume?, ReplicatedResourceSpec, bool, CancellationToken)"/>), as Secondary and StandAlone; call <see cref="ConnectAsync"/> to reach the peer.</summary>
+    /// <summary>Opens a replica on a backing that has metadata (see <see cref="ReplicaMetadata.CreateAsync(IBlockVolume, IBlockVolume?, ReplicatedResourceSpec, bool, CancellationToken)"/>), as Secondary and StandAlone; call <see cref="ConnectAsync"/> to reach the peer.
+    /// It listens on <see cref="ReplicatedVolumeOptions.Listen"/> and dials <see cref="ReplicatedVolumeOptions.Peer"/> over TCP (TLS when the options name a certificate).</summary>
     /// <param name="options">How it runs.</param>
     /// <param name="backing">The data backing.</param>
     /// <param name="externalMetadata">The metadata device, or null for internal metadata.</param>
@@ -88,16 +88,32 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <param name="time">The clock, or null for the system clock.</param>
     /// <param name="cancellationToken">Cancels the open.</param>
     /// <returns>The volume.</returns>
+    public static Task<ReplicatedVolume> OpenAsync(ReplicatedVolumeOptions options, IBlockVolume backing, IBlockVolume? externalMetadata,
+        IEventSink? events, ILogger? logger, TimeProvider? time, CancellationToken cancellationToken) =>
+        OpenAsync(options, backing, externalMetadata, events, logger, time, transport: null, cancellationToken);
+
+    /// <summary>Opens a replica as <see cref="OpenAsync(ReplicatedVolumeOptions, IBlockVolume, IBlockVolume?, IEventSink?, ILogger?, TimeProvider?, CancellationToken)"/> does, reaching its peer through <paramref name="transport"/>
+    /// (an <see cref="InMemoryPeerLink"/>'s, for two replicas in one process); TLS, when the options name a certificate, runs over it.</summary>
+    /// <param name="options">How it runs (its addresses are not used with a transport given).</param>
+    /// <param name="backing">The data backing.</param>
+    /// <param name="externalMetadata">The metadata device, or null for internal metadata.</param>
+    /// <param name="events">Where state changes are reported, or null.</param>
+    /// <param name="logger">The logger, or null.</param>
+    /// <param name="time">The clock, or null for the system clock.</param>
+    /// <param name="transport">How the peer is reached, or null for TCP on the options' addresses. The volume owns it (disposes it when it stops).</param>
+    /// <param name="cancellationToken">Cancels the open.</param>
+    /// <returns>The volume.</returns>
     public static async Task<ReplicatedVolume> OpenAsync(ReplicatedVolumeOptions options, IBlockVolume backing, IBlockVolume? externalMetadata,
-        IEventSink? events, ILogger? logger, TimeProvider? time, CancellationToken cancellationToken)
+        IEventSink? events, ILogger? logger, TimeProvider? time, IPeerTransport? transport, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backing);
         var tls = PeerTls.Create(options); // fails here, not at the first connect, on a bad certificate
         var md = await ReplicaMetadata.OpenAsync(backing, externalMetadata, cancellationToken).ConfigureAwait(false);
-        var v = new ReplicatedVolume(options, backing, md, events, logger ?? NullLogger.Instance, time ?? TimeProvider.System) { _tls = tls };
-        v._listener = new TcpListener(options.Listen);
-        v._listener.Start();
+        var v = new ReplicatedVolume(options, backing, md, events, logger ?? NullLogger.Instance, time ?? TimeProvider.System);
+        transport ??= new TcpPeerTransport(options.Listen, options.Peer);
+        v._transport = tls is null ? transport : new TlsPeerTransport(transport, tls, v.HandshakeTimeout);
+        v._transport.Start();
         v._connector = v.ConnectorLoopAsync(v._stop.Token);
         return v;
     }
@@ -438,7 +454,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         }
         s?.Abort();
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener?.Stop();
+        await _transport.DisposeAsync().ConfigureAwait(false);
         _wake.Release();
         if (_connector is not null)
         {
@@ -477,7 +493,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             await s.CloseAsync().ConfigureAwait(false);
         }
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener?.Stop();
+        await _transport.DisposeAsync().ConfigureAwait(false);
         _wake.Release();
         if (_connector is not null)
         {
