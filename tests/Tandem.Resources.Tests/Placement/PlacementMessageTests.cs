@@ -1,8 +1,8 @@
 using CsCheck;
-using Tandem.Daemon.Failover;
+using Tandem.Resources.Placement;
 using Xunit;
 
-namespace Tandem.Daemon.Tests.Failover;
+namespace Tandem.Resources.Tests.Placement;
 
 public sealed class PlacementMessageTests
 {

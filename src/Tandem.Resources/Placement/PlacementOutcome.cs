@@ -1,4 +1,4 @@
-namespace Tandem.Daemon.Failover;
+namespace Tandem.Resources.Placement;
 
 /// <summary>The answer to an operator's placement command.</summary>
 /// <param name="Accepted">True when the command was carried out or is under way; false when it was refused.</param>

@@ -1,7 +1,7 @@
-namespace Tandem.Daemon.Failover;
+namespace Tandem.Resources.Placement;
 
 /// <summary>Who may run a group, as this node knows it: the token of the placement protocol.</summary>
-internal enum GroupHolder
+public enum GroupHolder
 {
     /// <summary>Not known yet (before the peer's first state, or for a new run of the peer).</summary>
     Unknown,

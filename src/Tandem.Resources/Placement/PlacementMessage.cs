@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Tandem.Daemon.Failover;
+namespace Tandem.Resources.Placement;
 
 /// <summary>
 /// A message of the placement protocol (standby, takeover, failback, handover), carried by the
@@ -14,7 +14,8 @@ namespace Tandem.Daemon.Failover;
 /// u8  version (1)
 /// u8  type (PlacementMessageType)
 /// u32 id (a request's id, echoed by the Released that answers it; 0 when unsolicited)
-/// u8  flags (State: bit 0 = the sender has decided its initial placement)
+/// u8  flags (State: bit 0 = the sender has decided its initial placement,
+///            bit 1 = the sender asks for the receiver's state; a node that does not know it ignores it)
 /// u16 count, then count × { u8 n, n bytes UTF-8 group name, u8 code }
 /// u16 n, n bytes UTF-8 reason (at most MaxReasonBytes)
 /// </code>
@@ -40,6 +41,9 @@ public sealed record PlacementMessage(PlacementMessageType Type, uint Id, byte F
 
     /// <summary>State flag: the sender has decided its initial placement.</summary>
     public const byte FlagStable = 1;
+
+    /// <summary>State flag: the sender asks the receiver to send its state (it dropped what came while it held the receiver dead).</summary>
+    public const byte FlagStateWanted = 2;
 
     /// <summary>Encodes the message.</summary>
     /// <returns>The bytes.</returns>

@@ -1,4 +1,4 @@
-namespace Tandem.Daemon.Failover;
+namespace Tandem.Resources.Placement;
 
 /// <summary>The kinds of placement messages two nodes exchange over the cluster channel.</summary>
 public enum PlacementMessageType : byte

@@ -1,4 +1,4 @@
-namespace Tandem.Daemon.Failover;
+namespace Tandem.Resources.Placement;
 
 /// <summary>A placement message that cannot be decoded (another protocol version, a bad length).</summary>
 public sealed class PlacementProtocolException : Exception

@@ -1,4 +1,4 @@
-namespace Tandem.Daemon.Failover;
+namespace Tandem.Resources.Placement;
 
 /// <summary>Which groups an operator's standby or takeover names, relative to the node it runs on (Heartbeat's <c>rsc_hold</c>).</summary>
 public enum GroupSet

@@ -1,4 +1,4 @@
-namespace Tandem.Daemon.Failover;
+namespace Tandem.Resources.Placement;
 
 /// <summary>One group in a placement message, with a code whose meaning depends on the message type.</summary>
 /// <param name="Group">The group name.</param>

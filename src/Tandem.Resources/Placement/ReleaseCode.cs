@@ -1,4 +1,4 @@
-namespace Tandem.Daemon.Failover;
+namespace Tandem.Resources.Placement;
 
 /// <summary>Why a group was released to the peer (the code of a <see cref="PlacementMessageType.Released"/> entry).</summary>
 public enum ReleaseCode : byte
