@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tandem.Core.Events;
+using Tandem.Core.Os;
 using Tandem.Core.Status;
 using Tandem.Membership;
 
