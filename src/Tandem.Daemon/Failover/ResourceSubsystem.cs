@@ -160,14 +160,28 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         {
             return;
         }
-        Task[] running;
         lock (_lock)
         {
             Execute(engine.Handle(new ShutdownStarted()));
-            running = [.. _operations];
         }
-        // Their results reach the engine through the loop, which still runs.
-        await Task.WhenAll(running).ConfigureAwait(false);
+        // Let every running operation end and its result reach the engine (through the loop, which
+        // still runs): a start's result handled after the shutdown's stop would undo it.
+        while (true)
+        {
+            Task[] running;
+            lock (_lock)
+            {
+                running = [.. _operations];
+            }
+            if (running.Length == 0)
+            {
+                break;
+            }
+            await Task.WhenAll(running).ConfigureAwait(false);
+            var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Post(new OperatorTurn(_ => handled.TrySetResult()));
+            await handled.Task.ConfigureAwait(false);
+        }
         IReadOnlyList<string> order;
         lock (_lock)
         {

@@ -94,12 +94,7 @@ internal sealed class EngineCluster
     /// <summary>Starts a node's daemon (a new run: a higher generation) and tells it that its peer is heard, when it runs.</summary>
     public void Start(string node)
     {
-        var n = _nodes[node];
-        n.Generation++;
-        n.Alive = true;
-        n.Engine = new PlacementEngine(new PlacementSettings(node, PeerOf(node), Groups, Failback, Fencing != FencePolicy.Disabled), Time);
-        n.View = new Dictionary<string, MemberView>(StringComparer.Ordinal);
-        n.Feed(new PlacementStarted(), this);
+        var n = Boot(node);
         foreach (var other in _nodes.Values.Where(o => o != n && o.Alive))
         {
             SeeUp(node, other.Name);
@@ -113,12 +108,7 @@ internal sealed class EngineCluster
     {
         foreach (var node in nodes)
         {
-            var n = _nodes[node];
-            n.Generation++;
-            n.Alive = true;
-            n.Engine = new PlacementEngine(new PlacementSettings(node, PeerOf(node), Groups, Failback, Fencing != FencePolicy.Disabled), Time);
-            n.View = new Dictionary<string, MemberView>(StringComparer.Ordinal);
-            n.Feed(new PlacementStarted(), this);
+            Boot(node);
         }
         foreach (var a in nodes)
         {
@@ -128,6 +118,18 @@ internal sealed class EngineCluster
             }
         }
         Run();
+    }
+
+    /// <summary>A new run of the node's daemon: a higher generation, a fresh engine that announces itself.</summary>
+    private SimNode Boot(string node)
+    {
+        var n = _nodes[node];
+        n.Generation++;
+        n.Alive = true;
+        n.Engine = new PlacementEngine(new PlacementSettings(node, PeerOf(node), Groups, Failback, Fencing != FencePolicy.Disabled), Time);
+        n.View = new Dictionary<string, MemberView>(StringComparer.Ordinal);
+        n.Feed(new PlacementStarted(), this);
+        return n;
     }
 
     /// <summary><paramref name="observer"/>'s membership sees <paramref name="peer"/> up (first heard, back, or a new run).</summary>
