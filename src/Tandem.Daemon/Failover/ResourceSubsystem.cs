@@ -173,14 +173,19 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
             {
                 running = [.. _operations];
             }
-            if (running.Length == 0)
-            {
-                break;
-            }
             await Task.WhenAll(running).ConfigureAwait(false);
+            // An operation leaves the list only after it posted its result: once the loop took every
+            // input posted so far, an empty list means every result was handled.
             var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Post(new OperatorTurn(_ => handled.TrySetResult()));
             await handled.Task.ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (_operations.Count == 0)
+                {
+                    break;
+                }
+            }
         }
         IReadOnlyList<string> order;
         lock (_lock)
