@@ -160,14 +160,33 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         {
             return;
         }
-        Task[] running;
         lock (_lock)
         {
             Execute(engine.Handle(new ShutdownStarted()));
-            running = [.. _operations];
         }
-        // Their results reach the engine through the loop, which still runs.
-        await Task.WhenAll(running).ConfigureAwait(false);
+        // Let every running operation end and its result reach the engine (through the loop, which
+        // still runs): a start's result handled after the shutdown's stop would undo it.
+        while (true)
+        {
+            Task[] running;
+            lock (_lock)
+            {
+                running = [.. _operations];
+            }
+            await Task.WhenAll(running).ConfigureAwait(false);
+            // An operation leaves the list only after it posted its result: once the loop took every
+            // input posted so far, an empty list means every result was handled.
+            var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Post(new OperatorTurn(_ => handled.TrySetResult()));
+            await handled.Task.ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (_operations.Count == 0)
+                {
+                    break;
+                }
+            }
+        }
         IReadOnlyList<string> order;
         lock (_lock)
         {

@@ -133,7 +133,8 @@ public sealed partial class VolumeExportSubsystem
             return false;
         }
         var peer = slot.Resource.Hosts.FirstOrDefault(h => !string.Equals(h.Name, _node.NodeName, StringComparison.OrdinalIgnoreCase));
-        return peer is not null && service.Detector.StatusOf(peer.Name) is Membership.NodeStatus.Up or Membership.NodeStatus.Active;
+        // The detector's typed view, as every decision reads membership (never the event log).
+        return peer is not null && service.Detector.View.Find(peer.Name)?.IsAlive == true;
     }
 
     /// <summary>Whether the name stands for replicated volumes (and not local ones).</summary>

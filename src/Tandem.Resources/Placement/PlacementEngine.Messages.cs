@@ -172,8 +172,9 @@ public sealed partial class PlacementEngine
             }
             return;
         }
-        // Rule "dual-active": a copy whose stop failed is not a running duplicate to arbitrate, that node is being fenced.
-        if (g.State is PlacementState.Running or PlacementState.FailbackPending && state != GroupState.StopFailed)
+        // Rule "dual-active": a copy whose stop failed is not a running duplicate to arbitrate (that
+        // node is being fenced), nor is one that is being stopped.
+        if (g.State is PlacementState.Running or PlacementState.FailbackPending && state is not (GroupState.StopFailed or GroupState.Stopping))
         {
             DualActive(g);
         }
