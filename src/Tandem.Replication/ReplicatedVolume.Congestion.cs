@@ -1,5 +1,6 @@
 using Tandem.Core.Model;
 using Tandem.Replication.Metadata;
+using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
 
 namespace Tandem.Replication;
@@ -36,7 +37,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>Applies on-congestion to a write about to be sent; true when it is not to be sent.</summary>
-    private bool OnCongestionLocked(Session s, long offset, int length)
+    private bool OnCongestionLocked(PeerSession s, long offset, int length)
     {
         var why = $"{_transferLogBytes} bytes unacknowledged, {_md.ActivityLog.BusyExtents} busy extents";
         if (_options.OnCongestion == CongestionPolicy.Disconnect)
@@ -59,7 +60,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>A write while Ahead: not sent; the peer marks its blocks out of sync.</summary>
-    private void AheadLocked(Session s, long offset, int length)
+    private void AheadLocked(PeerSession s, long offset, int length)
     {
         // The epoch of the last sent writes must be closed, or its barrier ack never drains the fill.
         CloseEpochLocked();
@@ -67,7 +68,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>While Ahead, waits for the congestion to clear, then resyncs the marked blocks to the peer.</summary>
-    private async Task CongestionMonitorAsync(Session s)
+    private async Task CongestionMonitorAsync(PeerSession s)
     {
         var ct = s.Cts.Token;
         try

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
+using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
 using Tandem.Replication.Uuids;
 
@@ -76,7 +77,7 @@ public sealed partial class ReplicatedVolume
         SetDisk(DiskState.Failed, $"local I/O error: {reason}");
         SetDisk(DiskState.Diskless, "detached (on-io-error)");
         Log.Detached(_logger, Resource);
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;
@@ -165,7 +166,7 @@ public sealed partial class ReplicatedVolume
         while (buffer.Length > 0)
         {
             var n = Math.Min(buffer.Length, FrameHeader.MaxData);
-            Session? s;
+            PeerSession? s;
             lock (_lock)
             {
                 s = _session is { Extended: true } && _peerDisk == DiskState.UpToDate ? _session : null;
@@ -200,7 +201,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>Peer side of a diskless read: reply with the data, or a negative reply when this node cannot serve it.</summary>
-    private async Task ServeDataRequestAsync(Session s, (ulong Id, long Offset, int Length) req, CancellationToken ct)
+    private async Task ServeDataRequestAsync(PeerSession s, (ulong Id, long Offset, int Length) req, CancellationToken ct)
     {
         if (req.Offset + req.Length > Size)
         {
@@ -248,7 +249,7 @@ public sealed partial class ReplicatedVolume
         {
             r.NetOk.TrySetResult();
         }
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _role == Role.Primary && _peerDisk == DiskState.UpToDate && _replication == ReplicationState.Established ? _session : null;
@@ -260,7 +261,7 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    private async Task ResyncNegAckedAsync(Session s)
+    private async Task ResyncNegAckedAsync(PeerSession s)
     {
         try
         {
@@ -320,7 +321,7 @@ public sealed partial class ReplicatedVolume
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error is VolumeException ? error : new VolumeException(VolumeError.Io, error.Message, error));
         }
         // Detached: the peer holds the only copy; its bitmap tracks what this disk misses.
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;

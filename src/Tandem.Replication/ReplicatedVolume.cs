@@ -6,6 +6,7 @@ using Tandem.Core.Events;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
+using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
 using Tandem.Replication.Transport;
 using Tandem.Replication.Uuids;
@@ -34,6 +35,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private readonly SemaphoreSlim _generation = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stop = new();
+    private readonly FrameDispatcher _frames;
 
     private Role _role = Role.Secondary;
     private Role _peerRole = Role.Unknown;
@@ -45,7 +47,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private bool _discardMyData;
     private bool _wantConnect;
     private bool _disposed;
-    private Session? _session;
+    private PeerSession? _session;
     private IPeerTransport _transport = null!;
     private Task? _connector;
     private TaskCompletionSource? _gate;
@@ -76,6 +78,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             : (md.Flags & MetadataFlags.WasUpToDate) == 0 ? DiskState.Outdated
             : DiskState.UpToDate;
         _epochs.AddLast(new Epoch(_epoch));
+        _frames = CreateFrameDispatcher();
     }
 
     /// <summary>Opens a replica on a backing that has metadata (see <see cref="ReplicaMetadata.CreateAsync(IBlockVolume, IBlockVolume?, ReplicatedResourceSpec, bool, CancellationToken)"/>), as Secondary and StandAlone; call <see cref="ConnectAsync"/> to reach the peer.
@@ -217,7 +220,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             await _md.UpdateAsync(u => u with { Current = u.Current | 1 }, f => f | MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
         }
         SetRole(Role.Primary, force ? "promoted (forced)" : "promoted");
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;
@@ -248,7 +251,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
             await _md.UpdateAsync(u => u with { Current = u.Current & ~1UL }, f => f & ~MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
         }
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;
@@ -279,7 +282,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <returns>Completes when disconnected.</returns>
     public async Task DisconnectAsync()
     {
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             _wantConnect = false;
@@ -304,7 +307,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <returns>Completes when the resync was started.</returns>
     public async Task InvalidateAsync(CancellationToken cancellationToken)
     {
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             if (_role != Role.Secondary || _session is null || _peerDisk != DiskState.UpToDate)
@@ -330,7 +333,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <returns>Completes when this side is UpToDate.</returns>
     public async Task SkipInitialSyncAsync(CancellationToken cancellationToken)
     {
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;
@@ -363,7 +366,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <returns>The number of bytes found out of sync.</returns>
     public async Task<long> VerifyAsync(bool resyncFromHere, CancellationToken cancellationToken)
     {
-        Session s;
+        PeerSession s;
         lock (_lock)
         {
             if (_session is null || _replication != ReplicationState.Established || _disk != DiskState.UpToDate)
@@ -445,7 +448,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <summary>Simulates power loss of this node: the connection is cut and nothing more is written or sent.</summary>
     internal async Task CrashAsync()
     {
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             _disposed = true;
@@ -483,7 +486,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             _disposed = true;
             _wantConnect = false;
         }
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;
