@@ -85,6 +85,7 @@ internal sealed partial class NbdConnection
             }
             buffer.Slice(0, NbdRequestHeader.Size).CopyTo(headerBytes);
             reader.AdvanceTo(buffer.GetPosition(NbdRequestHeader.Size));
+            Touch();
             if (!NbdRequestHeader.TryParse(headerBytes, out var request))
             {
                 throw new NbdProtocolException("request without the request magic");

@@ -21,6 +21,9 @@ internal sealed partial class NbdConnection
     private NbdExport? _export;
     private BlockingSocketStream? _stream;
     private bool _structured;
+    private long _lastActivity;
+    private volatile bool _negotiated;
+    private volatile string? _closeReason;
 
     public NbdConnection(NbdServer server, Socket socket, long id, string remote, DateTimeOffset connectedAt,
         NbdServerOptions options, ILogger logger, CancellationToken serverToken)
@@ -33,7 +36,36 @@ internal sealed partial class NbdConnection
         _options = options;
         _logger = logger;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(serverToken);
+        IsTcp = socket.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6;
+        _lastActivity = server.Timestamp();
     }
+
+    /// <summary>Whether the connection came over TCP (else the Unix socket).</summary>
+    public bool IsTcp { get; }
+
+    /// <summary>Whether negotiation finished (the connection is in transmission).</summary>
+    public bool Negotiated => _negotiated;
+
+    /// <summary>The timestamp (server clock) of the last request, or of the connect.</summary>
+    public long LastActivity => Interlocked.Read(ref _lastActivity);
+
+    /// <summary>Whether the server already decided to close it (evicted, idle).</summary>
+    public bool Closing => _closeReason is not null;
+
+    /// <summary>Closes the connection for a reason of the server's (eviction, idle timeout).</summary>
+    /// <param name="reason">What the disconnect event will say.</param>
+    /// <returns>False when it was already being closed.</returns>
+    public bool Close(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null)
+        {
+            return false;
+        }
+        Abort();
+        return true;
+    }
+
+    private void Touch() => Interlocked.Exchange(ref _lastActivity, _server.Timestamp());
 
     public long Id { get; }
 
@@ -77,6 +109,7 @@ internal sealed partial class NbdConnection
             }
             catch (Exception ex) when (handshakeTimer.IsCancellationRequested && ex is not NbdProtocolException)
             {
+                _server.CountersFor(IsTcp).CountHandshakeTimeout();
                 throw new NbdProtocolException("negotiation took too long");
             }
             finally
@@ -85,6 +118,8 @@ internal sealed partial class NbdConnection
             }
             if (negotiated)
             {
+                _negotiated = true;
+                Touch();
                 reason = await TransmitAsync(reader).ConfigureAwait(false);
             }
             else
@@ -132,7 +167,7 @@ internal sealed partial class NbdConnection
             }
             await stream.DisposeAsync().ConfigureAwait(false);
             _cts.Dispose();
-            _server.OnConnectionClosed(this, reason);
+            _server.OnConnectionClosed(this, _closeReason ?? reason);
         }
     }
 

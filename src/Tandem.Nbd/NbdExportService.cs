@@ -160,6 +160,11 @@ public sealed class NbdExportService : IStatusSection, IAsyncDisposable
                 ["attachedDevice"] = attached?.DevicePath,
                 ["attachMethod"] = attached?.Method.ToString(),
                 ["clientCount"] = clients.Count,
+                ["connections"] = new JsonObject
+                {
+                    ["unix"] = Counters(server.UnixCounters, server.ConnectionCount(tcp: false)),
+                    ["tcp"] = Counters(server.TcpCounters, server.ConnectionCount(tcp: true)),
+                },
                 ["clients"] = clients,
             };
         }
@@ -168,6 +173,16 @@ public sealed class NbdExportService : IStatusSection, IAsyncDisposable
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private static JsonObject Counters(NbdListenerCounters c, int open) => new()
+    {
+        ["open"] = open,
+        ["accepted"] = c.Accepted,
+        ["refused"] = c.Refused,
+        ["evicted"] = c.Evicted,
+        ["handshakeTimeouts"] = c.HandshakeTimeouts,
+        ["idleTimeouts"] = c.IdleTimeouts,
+    };
 
     private void Publish(string kind, string subject, string reason, IReadOnlyDictionary<string, string>? data)
     {

@@ -61,6 +61,17 @@ public sealed class NbdServer : IAsyncDisposable
     /// <summary>The TCP endpoint actually bound (with the real port when 0 was asked), or null.</summary>
     public IPEndPoint? TcpEndPoint { get; private set; }
 
+    /// <summary>What the Unix socket did with its connections.</summary>
+    public NbdListenerCounters UnixCounters { get; } = new();
+
+    /// <summary>What the TCP listener did with its connections.</summary>
+    public NbdListenerCounters TcpCounters { get; } = new();
+
+    /// <summary>The connections open now on one listener.</summary>
+    /// <param name="tcp">TCP, else the Unix socket.</param>
+    /// <returns>The count.</returns>
+    public int ConnectionCount(bool tcp) => _connections.Values.Count(c => c.Connection.IsTcp == tcp);
+
     /// <summary>The clients connected now.</summary>
     public IReadOnlyList<NbdClientInfo> Clients => [.. _connections.Values.Select(c => c.Connection.Info).OrderBy(c => c.Id)];
 
@@ -111,6 +122,7 @@ public sealed class NbdServer : IAsyncDisposable
         {
             _acceptLoops.Add(AcceptLoopAsync(listener, _cts.Token));
         }
+        _acceptLoops.Add(IdleSweepLoopAsync(_cts.Token));
         Log.ServerStarted(_logger, Exports[0].Name, string.Join(", ",
             new[] { _options.SocketPath, TcpEndPoint?.ToString() }.Where(e => e is not null)));
         return Task.CompletedTask;
@@ -153,6 +165,10 @@ public sealed class NbdServer : IAsyncDisposable
         _cts.Dispose();
     }
 
+    internal long Timestamp() => _timeProvider.GetTimestamp();
+
+    internal NbdListenerCounters CountersFor(bool tcp) => tcp ? TcpCounters : UnixCounters;
+
     internal NbdExport? FindExport(string name)
     {
         if (name.Length == 0)
@@ -174,6 +190,71 @@ public sealed class NbdServer : IAsyncDisposable
         _connections.TryRemove(connection.Id, out _);
         Log.ClientDisconnected(_logger, connection.Id, reason);
         ClientDisconnected?.Invoke(connection.Info, reason);
+    }
+
+    private bool TryEvict(bool tcp)
+    {
+        var now = _timeProvider.GetTimestamp();
+        NbdConnection? victim = null;
+        foreach (var (connection, _) in _connections.Values)
+        {
+            if (connection.IsTcp != tcp || connection.Closing)
+            {
+                continue;
+            }
+            var evictable = !connection.Negotiated
+                || _timeProvider.GetElapsedTime(connection.LastActivity, now) >= _options.EvictIdleAfter;
+            if (!evictable)
+            {
+                continue;
+            }
+            // Not negotiated before negotiated, then the longest idle.
+            if (victim is null
+                || (victim.Negotiated && !connection.Negotiated)
+                || (victim.Negotiated == connection.Negotiated && connection.LastActivity < victim.LastActivity))
+            {
+                victim = connection;
+            }
+        }
+        if (victim is null || !victim.Close(victim.Negotiated ? "evicted: idle while the listener was full" : "evicted: still negotiating while the listener was full"))
+        {
+            return false;
+        }
+        CountersFor(tcp).CountEvicted();
+        return true;
+    }
+
+    private async Task IdleSweepLoopAsync(CancellationToken cancellationToken)
+    {
+        var tcp = _options.TcpIdleTimeout;
+        var unix = _options.UnixIdleTimeout;
+        if (tcp == Timeout.InfiniteTimeSpan && unix == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+        var shortest = tcp == Timeout.InfiniteTimeSpan ? unix : unix == Timeout.InfiniteTimeSpan ? tcp : TimeSpan.FromTicks(Math.Min(tcp.Ticks, unix.Ticks));
+        // A quarter of the timeout between looks: a connection is closed at most 25 % late.
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond * 10)), _timeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var now = _timeProvider.GetTimestamp();
+                foreach (var (connection, _) in _connections.Values)
+                {
+                    var limit = connection.IsTcp ? tcp : unix;
+                    if (limit != Timeout.InfiniteTimeSpan && connection.Negotiated && !connection.Closing
+                        && _timeProvider.GetElapsedTime(connection.LastActivity, now) >= limit
+                        && connection.Close($"idle for more than {limit.TotalSeconds:0.#} s"))
+                    {
+                        CountersFor(connection.IsTcp).CountIdleTimeout();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     private void PrepareSocketPath(string path)
@@ -232,12 +313,21 @@ public sealed class NbdServer : IAsyncDisposable
                 continue;
             }
 
-            if (_connections.Count >= _options.MaxConnections)
+            var isTcp = socket.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6;
+            var counters = CountersFor(isTcp);
+            // Each listener has its own slots (issue #18 item 3): a TCP flood never takes the Unix
+            // socket's, and a full listener makes room by evicting a connection that is still
+            // negotiating (oldest first) or one negotiated but idle, before it refuses.
+            var limit = isTcp ? _options.MaxTcpConnections : _options.MaxUnixConnections;
+            var open = _connections.Values.Count(c => c.Connection.IsTcp == isTcp && !c.Connection.Closing);
+            if (open >= limit && !TryEvict(isTcp))
             {
-                Log.TooManyConnections(_logger, Exports[0].Name, _connections.Count);
+                counters.CountRefused();
+                Log.TooManyConnections(_logger, Exports[0].Name, open);
                 socket.Dispose();
                 continue;
             }
+            counters.CountAccepted();
             var remote = socket.RemoteEndPoint is IPEndPoint ip ? ip.ToString() : "unix";
             if (socket.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
             {

@@ -23,9 +23,31 @@ public sealed record NbdServerOptions
     /// <value>64 KiB (the largest legal INFO/GO request is 4 KiB of name plus a few info types).</value>
     public int MaxOptionLength { get; init; } = 64 * 1024;
 
-    /// <summary>How long a client may take to finish negotiation before it is dropped.</summary>
-    /// <value>30 seconds.</value>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a client may take to finish negotiation before it is dropped (the idle timeout
+    /// before negotiation: a connection that sends nothing holds a slot this long at most).
+    /// </summary>
+    /// <value>10 seconds.</value>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a negotiated TCP connection may go without sending a request before it is closed;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for never.
+    /// </summary>
+    /// <value>5 minutes.</value>
+    /// <remarks>A client that stays connected while idle (a kernel NBD device) should use the Unix socket.</remarks>
+    public TimeSpan TcpIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The same for the Unix socket.</summary>
+    /// <value>Never: the Unix socket is root's, and a block device attached to it may idle for days.</value>
+    public TimeSpan UnixIdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// How long a negotiated connection must have been idle before a new connection to a full
+    /// listener may evict it (connections still negotiating are evicted first, oldest first).
+    /// </summary>
+    /// <value>2 seconds.</value>
+    public TimeSpan EvictIdleAfter { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long stopping waits for in-flight requests and unsent replies before closing.</summary>
     /// <value>5 seconds.</value>
@@ -40,7 +62,14 @@ public sealed record NbdServerOptions
     /// <value>50 µs.</value>
     public TimeSpan SpinBeforeBlocking { get; init; } = TimeSpan.FromMicroseconds(50);
 
-    /// <summary>The most simultaneous connections; more are closed at once.</summary>
-    /// <value>256.</value>
-    public int MaxConnections { get; init; } = 256;
+    /// <summary>
+    /// The most simultaneous connections on the Unix socket. Each listener has its own limit, so
+    /// TCP clients can never take the Unix socket's slots (issue #18 item 3).
+    /// </summary>
+    /// <value>64.</value>
+    public int MaxUnixConnections { get; init; } = 64;
+
+    /// <summary>The most simultaneous connections on TCP; a new one evicts an idle one or is closed at once.</summary>
+    /// <value>64.</value>
+    public int MaxTcpConnections { get; init; } = 64;
 }
