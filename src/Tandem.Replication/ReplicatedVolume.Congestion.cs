@@ -2,6 +2,7 @@ using Tandem.Core.Model;
 using Tandem.Replication.Metadata;
 using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
+using Tandem.Replication.Writes;
 
 namespace Tandem.Replication;
 
@@ -12,9 +13,6 @@ namespace Tandem.Replication;
 // the peer back. on-congestion disconnect drops the connection instead.
 public sealed partial class ReplicatedVolume
 {
-    /// <summary>Bytes of replicated writes not yet confirmed by a barrier ack (DRBD's ap_in_flight).</summary>
-    private long _transferLogBytes;
-
     /// <summary>Marks the congestion out-of-sync notice (vs. a diskless Primary's).</summary>
     private const ulong AheadNotice = 1;
 
@@ -32,14 +30,14 @@ public sealed partial class ReplicatedVolume
         }
         var fill = leaving ? _options.CongestionFill / 2 : _options.CongestionFill;
         var extents = leaving ? _options.CongestionExtents / 2 : _options.CongestionExtents;
-        return (_options.CongestionFill > 0 && _transferLogBytes > fill)
+        return (_options.CongestionFill > 0 && _log.Bytes > fill)
             || (_options.CongestionExtents > 0 && _md.ActivityLog.BusyExtents > extents);
     }
 
     /// <summary>Applies on-congestion to a write about to be sent; true when it is not to be sent.</summary>
     private bool OnCongestionLocked(PeerSession s, long offset, int length)
     {
-        var why = $"{_transferLogBytes} bytes unacknowledged, {_md.ActivityLog.BusyExtents} busy extents";
+        var why = $"{_log.Bytes} bytes unacknowledged, {_md.ActivityLog.BusyExtents} busy extents";
         if (_options.OnCongestion == CongestionPolicy.Disconnect)
         {
             Log.Congestion(_logger, Resource, "disconnecting", why);

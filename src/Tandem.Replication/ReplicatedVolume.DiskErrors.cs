@@ -4,6 +4,7 @@ using Tandem.Replication.Metadata;
 using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
 using Tandem.Replication.Uuids;
+using Tandem.Replication.Writes;
 
 namespace Tandem.Replication;
 
@@ -136,7 +137,7 @@ public sealed partial class ReplicatedVolume
     /// <summary>A write of a diskless Primary: replicated only; it fails unless an UpToDate peer takes it.</summary>
     private async Task WriteDisklessAsync(long offset, ReadOnlyMemory<byte> data, bool fua, CancellationToken cancellationToken)
     {
-        Request? request;
+        ReplicatedWrite? request;
         lock (_lock)
         {
             if (_peerDisk == DiskState.UpToDate && _session is { Extended: true })
@@ -228,10 +229,10 @@ public sealed partial class ReplicatedVolume
     /// <summary>The peer could not write a replicated block: it is out of sync there; the write stands on the local disk alone.</summary>
     private void OnNegAck(ulong id)
     {
-        Request? r;
+        ReplicatedWrite? r;
         lock (_lock)
         {
-            _pending.TryGetValue(id, out r);
+            r = _log.Find(id);
             if (r is not null)
             {
                 _md.Bitmap.Set(r.Offset, r.Length);

@@ -10,6 +10,7 @@ using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
 using Tandem.Replication.Transport;
 using Tandem.Replication.Uuids;
+using Tandem.Replication.Writes;
 
 namespace Tandem.Replication;
 
@@ -55,13 +56,8 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private int _inflight;
     private long _sentBytesBefore; // by sessions that ended
 
-    // Transfer log (primary side): requests awaiting their ack, epochs awaiting their barrier ack.
-    private ulong _nextId;
-    private uint _epoch = 1;
-    private int _epochWrites;
-    private bool _closeEpoch;
-    private readonly LinkedList<Epoch> _epochs = new();
-    private readonly Dictionary<ulong, Request> _pending = [];
+    // Primary side: requests awaiting their ack, epochs awaiting their barrier ack (under _lock).
+    private readonly TransferLog _log = new();
 
     private ReplicatedVolume(ReplicatedVolumeOptions options, IBlockVolume backing, ReplicaMetadata md, IEventSink? events, ILogger logger, TimeProvider time)
     {
@@ -77,7 +73,6 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         _disk = (md.Flags & MetadataFlags.Consistent) == 0 ? DiskState.Inconsistent
             : (md.Flags & MetadataFlags.WasUpToDate) == 0 ? DiskState.Outdated
             : DiskState.UpToDate;
-        _epochs.AddLast(new Epoch(_epoch));
         _frames = CreateFrameDispatcher();
     }
 
