@@ -114,7 +114,7 @@ public sealed class LabCluster : IAsyncDisposable
         return LabProcess.RunAsync(on is null ? commandLine : on.Placement.Wrap(commandLine), timeout, cancellationToken);
     }
 
-    /// <summary>Stops every daemon (SIGTERM to all at once, SIGKILL by pid after <see cref="LabNode.StopGrace"/>), then removes what the cluster owns.</summary>
+    /// <summary>Stops every daemon (SIGTERM to all at once, SIGKILL by pid after each node's <see cref="LabNodeOptions.DisposeGrace"/>), then removes what the cluster owns.</summary>
     /// <returns>A task that completes when nothing of the cluster runs.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -122,7 +122,7 @@ public sealed class LabCluster : IAsyncDisposable
         {
             return;
         }
-        foreach (var node in _nodes.Where(n => n.IsRunning))
+        foreach (var node in _nodes.Where(n => n.IsRunning && n.DisposeGrace > TimeSpan.Zero))
         {
             Signals.Send(node.Pid, Signals.SIGTERM);
         }

@@ -60,6 +60,9 @@ public sealed class LabNode : IAsyncDisposable
     /// <summary>Where the node runs.</summary>
     public INodePlacement Placement => _options.Placement;
 
+    /// <summary>How long disposing waits for the daemon to stop on SIGTERM; zero kills it at once.</summary>
+    public TimeSpan DisposeGrace => _options.DisposeGrace;
+
     /// <summary>The file holding the pid of the current daemon (for fence scripts: "power off" is a kill of that pid).</summary>
     public string PidFile => Path.Combine(Home, "daemon.pid");
 
@@ -252,18 +255,18 @@ public sealed class LabNode : IAsyncDisposable
     /// <returns>The lines.</returns>
     public IReadOnlyList<string> OutputTail(int lines) => _process?.Tail(lines) ?? [];
 
-    /// <summary>Stops the daemon if it runs (SIGTERM, SIGKILL by pid after <see cref="StopGrace"/>), ends the feed, closes the files.</summary>
+    /// <summary>Stops the daemon if it runs (SIGTERM, SIGKILL by pid after <see cref="LabNodeOptions.DisposeGrace"/>), ends the feed, closes the files.</summary>
     /// <returns>A task that completes when nothing of the node runs.</returns>
     public async ValueTask DisposeAsync()
     {
         if (_process is { } process)
         {
-            if (!process.HasExited)
+            if (!process.HasExited && _options.DisposeGrace > TimeSpan.Zero)
             {
                 Signals.Send(process.Pid, Signals.SIGTERM);
                 try
                 {
-                    await process.WaitForExitAsync(StopGrace, CancellationToken.None).ConfigureAwait(false);
+                    await process.WaitForExitAsync(_options.DisposeGrace, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (LabTimeoutException)
                 {

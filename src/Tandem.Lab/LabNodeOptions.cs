@@ -36,6 +36,10 @@ public sealed record LabNodeOptions(string Name, string Home)
     /// <summary>A file every line the daemon prints is appended to, or null to keep them in memory only.</summary>
     public string? OutputLog { get; init; }
 
+    /// <summary>How long disposing the node waits for its daemon to stop on SIGTERM before SIGKILL; zero kills it at once (a power cut).</summary>
+    /// <value><see cref="LabNode.StopGrace"/>.</value>
+    public TimeSpan DisposeGrace { get; init; } = LabNode.StopGrace;
+
     /// <summary>Called with each event of the daemon as it arrives (a timeline, a live log).</summary>
     public Action<ClusterEvent>? OnEvent { get; init; }
 }

@@ -112,11 +112,11 @@ internal sealed class DemoRun
         _out.WriteLine();
 
         Heading("1. Configuration and storage");
+        _cluster = new LabCluster(_directory, TandemCommand.CurrentProcess(typeof(Program).Assembly.Location));
         var subnet = LoopbackSubnet.Pick(2, tcpPorts: 1, udpPorts: 3);
         var config = WriteConfiguration(subnet);
         var (a, b, udp, tcp) = (subnet.Addresses[0], subnet.Addresses[1], subnet.UdpPorts, subnet.TcpPorts[0]);
         Print("demo", Invariant($"configuration written: {config} (0600); heartbeat links lo-addr {a} <-> {b} :{udp[0]}, lo-port {a}:{udp[1]} <-> :{udp[2]}; replication {a}:{tcp} <-> {b}:{tcp}"));
-        _cluster = new LabCluster(_directory, TandemCommand.CurrentProcess(typeof(Program).Assembly.Location));
         _alpha = AddNode("alpha", config);
         _bravo = AddNode("bravo", config);
         foreach (var node in new[] { _alpha, _bravo })
@@ -309,8 +309,7 @@ internal sealed class DemoRun
     private string WriteConfiguration(LoopbackSubnet subnet)
     {
         var (a, b, udp, tcp) = (subnet.Addresses[0], subnet.Addresses[1], subnet.UdpPorts, subnet.TcpPorts[0]);
-        var self = _cluster?.Tandem ?? TandemCommand.CurrentProcess(typeof(Program).Assembly.Location);
-        var writer = string.Join(' ', self.CommandLine([]).Select(Quote))
+        var writer = string.Join(' ', _cluster!.Tandem.CommandLine([]).Select(Quote))
             + $" demo-writer --socket {Quote(_directory)}/\"$TANDEM_NODE\"/run/nbd/r0.sock --acks {Quote(_acks)}";
         // The fence device: pulling a node's plug is killing every process of it, the daemon and
         // the service it started; each has the node's own directory on its command line.

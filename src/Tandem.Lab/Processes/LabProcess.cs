@@ -18,6 +18,8 @@ public sealed class LabProcess : IAsyncDisposable
     private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<string>? _onLine;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _disposed;
+    private int? _exitCode;
 
     private LabProcess(Process process, string description, Action<string>? onLine)
     {
@@ -33,7 +35,7 @@ public sealed class LabProcess : IAsyncDisposable
     public string Description { get; }
 
     /// <summary>The process id.</summary>
-    public int Pid => _process.Id;
+    public int Pid { get; private set; }
 
     /// <summary>Everything the process wrote to standard output so far, one line after another.</summary>
     public string Stdout
@@ -60,13 +62,13 @@ public sealed class LabProcess : IAsyncDisposable
     }
 
     /// <summary>The exit code; only once <see cref="HasExited"/>.</summary>
-    public int ExitCode => _process.ExitCode;
+    public int ExitCode => _exitCode ?? _process.ExitCode;
 
     /// <summary>Whether the process has exited.</summary>
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _exitCode is not null || _process.HasExited;
 
     /// <summary>Completes when the process has exited.</summary>
-    public Task Exited => _process.WaitForExitAsync();
+    public Task Exited { get; private set; } = Task.CompletedTask;
 
     /// <summary>Starts <paramref name="commandLine"/> (file first) with its output collected.</summary>
     /// <param name="commandLine">The program and its arguments.</param>
@@ -119,6 +121,8 @@ public sealed class LabProcess : IAsyncDisposable
             process.Dispose();
             throw new LabException($"could not start {commandLine[0]}: {e.Message}", e);
         }
+        lab.Pid = process.Id;
+        lab.Exited = process.WaitForExitAsync();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return lab;
@@ -219,6 +223,10 @@ public sealed class LabProcess : IAsyncDisposable
     /// <returns>A task that completes when it has exited.</returns>
     public async Task KillAsync()
     {
+        if (_exitCode is not null)
+        {
+            return;
+        }
         try
         {
             if (!_process.HasExited)
@@ -248,13 +256,19 @@ public sealed class LabProcess : IAsyncDisposable
     /// <returns>A task that completes when it is gone.</returns>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         await KillAsync().ConfigureAwait(false);
+        // What callers may still ask once the process object is released.
+        _exitCode = _process.ExitCode;
         _process.Dispose();
     }
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"`{Description}` (exit {(_process.HasExited ? _process.ExitCode.ToString(CultureInfo.InvariantCulture) : "running")})\n{Output()}";
+        $"`{Description}` (exit {(HasExited ? ExitCode.ToString(CultureInfo.InvariantCulture) : "running")})\n{Output()}";
 
     private string Output() => $"stdout:\n{Stdout}\nstderr:\n{Stderr}";
 

@@ -22,6 +22,22 @@ public sealed class LabProcessTests
     }
 
     [Fact]
+    public async Task A_disposed_process_still_tells_its_pid_and_exit_and_a_second_dispose_does_nothing()
+    {
+        var process = LabProcess.Start(["sh", "-c", "exit 5"]);
+        await process.WaitForExitAsync(Soon, TestContext.Current.CancellationToken);
+        var pid = process.Pid;
+
+        await process.DisposeAsync();
+        await process.DisposeAsync();
+
+        Assert.Equal(pid, process.Pid);
+        Assert.True(process.HasExited);
+        Assert.Equal(5, process.ExitCode);
+        await process.Exited.WaitAsync(Soon, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task A_line_is_awaited_and_an_exit_without_it_is_named()
     {
         await using var process = LabProcess.Start(["sh", "-c", "echo one; echo two >&2; exit 3"]);
