@@ -1,6 +1,7 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using Tandem.Daemon.Status;
 using Tandem.Fencing.Devices;
+using Tandem.Resources.Groups;
 
 namespace Tandem.Daemon.Failover;
 
@@ -176,47 +177,31 @@ public sealed partial class ResourceSubsystem
     private static string SetName(GroupSet set) => set.ToString().ToLowerInvariant();
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot()
+    public object GetSnapshot() => GetGroups();
+
+    /// <summary>The <c>groups</c> status section: each group, where it runs, its state here and on the peer, each resource.</summary>
+    /// <returns>The groups.</returns>
+    public GroupStatus[] GetGroups()
     {
         lock (_lock)
         {
-            var groups = new JsonArray();
-            foreach (var slot in _slots)
+            return [.. _slots.Select(slot => new GroupStatus
             {
-                var state = slot.ReportedState;
-                var resources = new JsonArray();
-                foreach (var r in slot.Runner.Resources)
-                {
-                    resources.Add(new JsonObject
-                    {
-                        ["id"] = r.Id,
-                        ["agent"] = r.Agent,
-                        ["state"] = r.State.ToString().ToLowerInvariant(),
-                        ["lastFailure"] = r.LastFailure,
-                        ["lastFailureTime"] = r.LastFailureTime?.ToString("O", CultureInfo.InvariantCulture),
-                        ["restarts"] = r.Restarts,
-                    });
-                }
-                var runningOn = slot.ActiveHere ? Me
+                Name = slot.Name,
+                PreferredNode = slot.Spec.PreferredNode,
+                RunningOn = slot.ActiveHere ? Me
                     : slot.PeerState is { } ps && GroupSlot.IsActive(ps) && PeerUp ? _peer
-                    : null;
-                groups.Add(new JsonObject
-                {
-                    ["name"] = slot.Name,
-                    ["preferredNode"] = slot.Spec.PreferredNode,
-                    ["runningOn"] = runningOn,
-                    ["state"] = state.ToString().ToLowerInvariant(),
-                    ["peerState"] = slot.PeerState is not { } peerState ? null
-                        : PeerUp ? peerState.ToString().ToLowerInvariant()
-                        : $"{peerState.ToString().ToLowerInvariant()} (last known; {_peer} is gone)",
-                    ["holder"] = slot.Holder switch { GroupHolder.Me => Me, GroupHolder.Peer => _peer, _ => null },
-                    ["runningSince"] = slot.RunningSince?.ToString("O", CultureInfo.InvariantCulture),
-                    ["failedHere"] = slot.FailedHere,
-                    ["blocked"] = BlockedText(slot),
-                    ["resources"] = resources,
-                });
-            }
-            return groups;
+                    : null,
+                State = slot.ReportedState.ToString().ToLowerInvariant(),
+                PeerState = slot.PeerState is not { } peerState ? null
+                    : PeerUp ? peerState.ToString().ToLowerInvariant()
+                    : $"{peerState.ToString().ToLowerInvariant()} (last known; {_peer} is gone)",
+                Holder = slot.Holder switch { GroupHolder.Me => Me, GroupHolder.Peer => _peer, _ => null },
+                RunningSince = slot.RunningSince,
+                FailedHere = slot.FailedHere,
+                Blocked = BlockedText(slot),
+                Resources = [.. slot.Runner.Resources.Select(GroupResourceStatus.From)],
+            })];
         }
     }
 
@@ -234,23 +219,21 @@ public sealed partial class ResourceSubsystem
 
     /// <summary>The <c>failover</c> status section: the peer as the resource manager sees it, and any takeover waiting for fencing.</summary>
     /// <returns>The snapshot.</returns>
-    public JsonObject GetFailoverSnapshot()
+    public FailoverStatus GetFailoverSnapshot()
     {
         lock (_lock)
         {
-            return new JsonObject
-            {
-                ["mode"] = _mode,
-                ["peer"] = _peer,
-                ["peerState"] = _peer is null ? null : PeerUp ? "up" : _peerLost ? (_peerLeftCleanly ? "left" : "lost") : "unknown",
-                ["autoFailback"] = Mode(_node.Spec.AutoFailback),
-                ["fencing"] = _fencing.Coordinator.Disabled ? "DISABLED" : "enabled",
-                ["placementDecided"] = _stable,
-                ["takeover"] = _takeover is { } t
+            return new FailoverStatus(
+                _mode,
+                _peer,
+                _peer is null ? null : PeerUp ? "up" : _peerLost ? (_peerLeftCleanly ? "left" : "lost") : "unknown",
+                Mode(_node.Spec.AutoFailback),
+                _fencing.Coordinator.Disabled ? "DISABLED" : "enabled",
+                _stable,
+                _takeover is { } t
                     ? $"waiting since {t.Since.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}Z to take over {string.Join(", ", t.Groups)} from {_peer} "
                       + $"(attempt {t.Attempts.ToString(CultureInfo.InvariantCulture)}): {t.Reason}{(t.LastFailure is null ? "; fencing in progress" : "; last attempt: " + t.LastFailure)}"
-                    : null,
-            };
+                    : null);
         }
     }
 }
