@@ -9,6 +9,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Tandem.Config.Native;
 using Tandem.Core.Events;
+using Tandem.Core.Os;
 using Tandem.Daemon.Control;
 
 namespace Tandem.Cli.Commands;
@@ -1142,8 +1143,5 @@ internal static class DemoCommand
         return Path.GetFileNameWithoutExtension(self) == "dotnet" ? (self, [typeof(Program).Assembly.Location]) : (self, []);
     }
 
-    private static int Signal(int pid, int signal) => Kill(pid, signal);
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
+    private static bool Signal(int pid, int signal) => ProcessSignals.KillProcess(pid, signal);
 }
