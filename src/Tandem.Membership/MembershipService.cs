@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Tandem.Core.Events;
 using Tandem.Core.Model;
@@ -218,86 +217,45 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot()
+    object IStatusSection.GetSnapshot() => GetSnapshot();
+
+    /// <summary>What this service knows now: this node, every peer and link, and the counters.</summary>
+    /// <returns>The snapshot.</returns>
+    public MembershipSnapshot GetSnapshot()
     {
         var detector = _detector;
-        var nodes = new JsonArray();
-        if (detector is not null)
-        {
-            foreach (var p in detector.Snapshot())
-            {
-                var links = new JsonArray();
-                foreach (var l in p.Links)
-                {
-                    links.Add(new JsonObject
-                    {
-                        ["link"] = l.Link,
-                        ["status"] = l.Status.ToString().ToLowerInvariant(),
-                        ["last_heard_ms"] = l.SinceLastHeard is { } s ? (long)s.TotalMilliseconds : null,
-                        ["heartbeats"] = l.Heartbeats,
-                    });
-                }
-                nodes.Add(new JsonObject
-                {
-                    ["node"] = p.Node,
-                    ["status"] = p.Status.ToString().ToLowerInvariant(),
-                    ["generation"] = p.Generation,
-                    ["late"] = p.Late,
-                    ["last_heard_ms"] = p.SinceLastHeard is { } s2 ? (long)s2.TotalMilliseconds : null,
-                    ["links"] = links,
-                });
-            }
-        }
-        var rejected = new JsonObject();
-        foreach (var (reason, count) in _rejects.Snapshot())
-        {
-            rejected[reason] = count;
-        }
-        var channel = _channel?.Counters();
-        var pings = new JsonArray();
-        foreach (var (name, up) in _ping?.Snapshot() ?? [])
-        {
-            pings.Add(new JsonObject { ["name"] = name, ["status"] = up ? "up" : "dead" });
-        }
-        var peerScores = new JsonObject();
+        PeerSnapshot[] nodes = detector is null ? [] : [.. detector.Snapshot().Select(p => new PeerSnapshot(
+            p.Node, p.Status.ToString().ToLowerInvariant(), p.Generation, p.Late, Milliseconds(p.SinceLastHeard),
+            [.. p.Links.Select(l => new PeerLinkSnapshot(l.Link, l.Status.ToString().ToLowerInvariant(), Milliseconds(l.SinceLastHeard), l.Heartbeats))]))];
+        Dictionary<string, int> peerScores;
         lock (_peerScores)
         {
-            foreach (var (peer, score) in _peerScores)
-            {
-                peerScores[peer] = score;
-            }
+            peerScores = new Dictionary<string, int>(_peerScores, StringComparer.OrdinalIgnoreCase);
         }
-        return new JsonObject
-        {
-            ["node"] = LocalNode,
-            ["status"] = (detector?.LocalStatus ?? NodeStatus.Init).ToString().ToLowerInvariant(),
-            ["generation"] = _generation,
-            ["timing_ms"] = new JsonObject
-            {
-                ["keepalive"] = (long)_spec.Timing.Keepalive.TotalMilliseconds,
-                ["warntime"] = (long)_spec.Timing.Warntime.TotalMilliseconds,
-                ["deadtime"] = (long)_spec.Timing.Deadtime.TotalMilliseconds,
-                ["initdead"] = (long)_spec.Timing.Initdead.TotalMilliseconds,
-            },
-            ["stalls"] = detector?.Stalls ?? 0,
-            ["nodes"] = nodes,
-            ["links"] = new JsonArray([
-                .. _links.Select(l => (JsonNode)new JsonObject { ["link"] = l.Name, ["open"] = true, ["send_errors"] = l.SendErrors }),
-                .. _failedLinks.Select(f => (JsonNode)new JsonObject { ["link"] = f.Link, ["open"] = false, ["error"] = f.Reason })]),
-            ["accepted"] = Interlocked.Read(ref _accepted),
-            ["rejected"] = rejected,
-            ["receive_errors"] = Interlocked.Read(ref _receiveErrors),
-            ["connectivity"] = new JsonObject
-            {
-                ["score"] = _ping?.Reachable ?? 0,
-                ["total"] = _ping?.Total ?? _spec.Ping.Count,
-                ["pings"] = pings,
-                ["peers"] = peerScores,
-                ["ipfail"] = IpFail switch { IpFailDecision.GiveUp => "give-up", IpFailDecision.Keep => "keep", _ => "unknown" },
-            },
-            ["channel"] = channel is { } c ? new JsonObject { ["unacknowledged"] = c.Unacknowledged, ["retransmits"] = c.Retransmits } : null,
-        };
+        var channel = _channel?.Counters();
+        var timing = _spec.Timing;
+        return new MembershipSnapshot(
+            LocalNode,
+            (detector?.LocalStatus ?? NodeStatus.Init).ToString().ToLowerInvariant(),
+            _generation,
+            new MembershipTimings((long)timing.Keepalive.TotalMilliseconds, (long)timing.Warntime.TotalMilliseconds,
+                (long)timing.Deadtime.TotalMilliseconds, (long)timing.Initdead.TotalMilliseconds),
+            detector?.Stalls ?? 0,
+            nodes,
+            [.. _links.Select(l => new LinkSnapshot(l.Name, true, l.SendErrors, null)), .. _failedLinks.Select(f => new LinkSnapshot(f.Link, false, null, f.Reason))],
+            Interlocked.Read(ref _accepted),
+            new Dictionary<string, long>(_rejects.Snapshot(), StringComparer.Ordinal),
+            Interlocked.Read(ref _receiveErrors),
+            new ConnectivitySnapshot(
+                _ping?.Reachable ?? 0,
+                _ping?.Total ?? _spec.Ping.Count,
+                [.. (_ping?.Snapshot() ?? []).Select(p => new PingSnapshot(p.Name, p.Up ? "up" : "dead"))],
+                peerScores,
+                IpFail switch { IpFailDecision.GiveUp => "give-up", IpFailDecision.Keep => "keep", _ => "unknown" }),
+            channel is { } c ? new ChannelCounters(c.Unacknowledged, c.Retransmits) : null);
     }
+
+    private static long? Milliseconds(TimeSpan? elapsed) => elapsed is { } e ? (long)e.TotalMilliseconds : null;
 
     /// <summary>
     /// Tells the peers this node is leaving: a last heartbeat reporting it dead, twice on every

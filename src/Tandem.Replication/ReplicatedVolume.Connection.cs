@@ -639,9 +639,11 @@ public sealed partial class ReplicatedVolume
         {
             return;
         }
-        var json = r.ToJson(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow());
-        Publish("volume.sync.progress", $"{json["percent"]}% done", ("percent", json["percent"]!.ToString()),
-            ("remainingBytes", json["remainingBytes"]!.ToString()), ("etaSeconds", json["etaSeconds"]?.ToString() ?? "unknown"));
+        var progress = r.ToStatus(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow());
+        var percent = progress.Percent.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Publish("volume.sync.progress", $"{percent}% done", ("percent", percent),
+            ("remainingBytes", progress.RemainingBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("etaSeconds", progress.EtaSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"));
     }
 
     private async Task OnSessionLostAsync(PeerSession s, string reason)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tandem.Core.Events;
@@ -409,34 +408,30 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     }
 
     /// <summary>A snapshot for <c>tandem status</c> (the spirit of /proc/drbd).</summary>
-    /// <returns>The JSON object.</returns>
-    public JsonObject GetStatus()
+    /// <returns>The volume's state.</returns>
+    public ReplicaStatus GetStatus()
     {
         lock (_lock)
         {
-            var status = new JsonObject
+            return new ReplicaStatus
             {
-                ["resource"] = Resource,
-                ["role"] = _role.ToString(),
-                ["peerRole"] = _peerRole.ToString(),
-                ["disk"] = _disk.ToString(),
-                ["peerDisk"] = _peerDisk.ToString(),
-                ["connection"] = _connection.ToString(),
-                ["replication"] = _replication.ToString(),
-                ["protocol"] = _options.Protocol.ToString(),
-                ["writeOrdering"] = _options.DiskFlushes ? "flush" : "drain",
-                ["size"] = _size,
-                ["outOfSyncBytes"] = _md.Bitmap.OutOfSyncBytes,
-                ["sentBytes"] = _sentBytesBefore + (_session?.Connection.BytesSent ?? 0),
-                ["uuids"] = _md.Uuids.ToString(),
-                ["ioFrozen"] = _frozen is not null,
-                ["peerOutdated"] = (_md.Flags & MetadataFlags.PeerOutdated) != 0,
+                Resource = Resource,
+                Role = _role.ToString(),
+                PeerRole = _peerRole.ToString(),
+                Disk = _disk.ToString(),
+                PeerDisk = _peerDisk.ToString(),
+                Connection = _connection.ToString(),
+                Replication = _replication.ToString(),
+                Protocol = _options.Protocol.ToString(),
+                WriteOrdering = _options.DiskFlushes ? "flush" : "drain",
+                Size = _size,
+                OutOfSyncBytes = _md.Bitmap.OutOfSyncBytes,
+                SentBytes = _sentBytesBefore + (_session?.Connection.BytesSent ?? 0),
+                Uuids = _md.Uuids.ToString(),
+                IoFrozen = _frozen is not null,
+                PeerOutdated = (_md.Flags & MetadataFlags.PeerOutdated) != 0,
+                Sync = _session?.Resync?.ToStatus(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow()),
             };
-            if (_session?.Resync is { } r)
-            {
-                status["sync"] = r.ToJson(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow());
-            }
-            return status;
         }
     }
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using Tandem.Daemon.Status;
 using Tandem.Fencing.Devices;
 using Tandem.Resources.Groups;
 using Tandem.Resources.Placement;
@@ -93,54 +93,42 @@ public sealed partial class ResourceSubsystem
     private static PlacementOutcome Refused(string why) => new(false, [], why);
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot()
+    public object GetSnapshot() => GetGroups();
+
+    /// <summary>The <c>groups</c> status section: each group, where it runs, its state here and on the peer, each resource.</summary>
+    /// <returns>The groups.</returns>
+    public GroupStatus[] GetGroups()
     {
         lock (_lock)
         {
-            var groups = new JsonArray();
             if (_engine is not { } engine)
             {
-                return groups;
+                return [];
             }
-            foreach (var g in engine.Groups)
+            return [.. engine.Groups.Select(g =>
             {
                 var runner = _runners[g.Name];
-                var resources = new JsonArray();
-                foreach (var r in runner.Resources)
-                {
-                    resources.Add(new JsonObject
-                    {
-                        ["id"] = r.Id,
-                        ["agent"] = r.Agent,
-                        ["state"] = r.State.ToString().ToLowerInvariant(),
-                        ["lastFailure"] = r.LastFailure,
-                        ["lastFailureTime"] = r.LastFailureTime?.ToString("O", CultureInfo.InvariantCulture),
-                        ["restarts"] = r.Restarts,
-                    });
-                }
                 // The runner knows the finer state here (recovering); the engine knows a start is decided before the runner begins it.
                 var state = g.State == PlacementState.Starting && runner.State is GroupState.Stopped or GroupState.Failed ? GroupState.Starting : runner.State;
-                var runningOn = g.ActiveHere ? Me
-                    : g.PeerState is { } ps && ps is not (GroupState.Stopped or GroupState.Failed) && engine.PeerUp ? _peer
-                    : null;
-                groups.Add(new JsonObject
+                return new GroupStatus
                 {
-                    ["name"] = g.Name,
-                    ["preferredNode"] = g.Spec.PreferredNode,
-                    ["runningOn"] = runningOn,
-                    ["state"] = state.ToString().ToLowerInvariant(),
-                    ["placement"] = g.State.ToString().ToLowerInvariant(),
-                    ["peerState"] = g.PeerState is not { } peerState ? null
+                    Name = g.Name,
+                    PreferredNode = g.Spec.PreferredNode,
+                    RunningOn = g.ActiveHere ? Me
+                        : g.PeerState is { } ps && ps is not (GroupState.Stopped or GroupState.Failed) && engine.PeerUp ? _peer
+                        : null,
+                    State = state.ToString().ToLowerInvariant(),
+                    Placement = g.State.ToString().ToLowerInvariant(),
+                    PeerState = g.PeerState is not { } peerState ? null
                         : engine.PeerUp ? peerState.ToString().ToLowerInvariant()
                         : $"{peerState.ToString().ToLowerInvariant()} (last known; {_peer} is gone)",
-                    ["holder"] = engine.HolderOf(g) switch { GroupHolder.Me => Me, GroupHolder.Peer => _peer, _ => null },
-                    ["runningSince"] = g.RunningSince?.ToString("O", CultureInfo.InvariantCulture),
-                    ["failedHere"] = g.FailedHere,
-                    ["blocked"] = WaitingText(engine, g),
-                    ["resources"] = resources,
-                });
-            }
-            return groups;
+                    Holder = engine.HolderOf(g) switch { GroupHolder.Me => Me, GroupHolder.Peer => _peer, _ => null },
+                    RunningSince = g.RunningSince,
+                    FailedHere = g.FailedHere,
+                    Blocked = WaitingText(engine, g),
+                    Resources = [.. runner.Resources.Select(GroupResourceStatus.From)],
+                };
+            })];
         }
     }
 
@@ -162,24 +150,22 @@ public sealed partial class ResourceSubsystem
 
     /// <summary>The <c>failover</c> status section: the peer as the resource manager sees it, and any takeover waiting for fencing.</summary>
     /// <returns>The snapshot.</returns>
-    public JsonObject GetFailoverSnapshot()
+    public FailoverStatus GetFailoverSnapshot()
     {
         lock (_lock)
         {
             var engine = _engine;
-            return new JsonObject
-            {
-                ["mode"] = _mode,
-                ["peer"] = _peer,
-                ["peerState"] = _peer is null || engine is null ? null : engine.PeerUp ? "up" : engine.PeerLost ? (engine.PeerLeftCleanly ? "left" : "lost") : "unknown",
-                ["autoFailback"] = Mode(_node.Spec.AutoFailback),
-                ["fencing"] = _fencing.Coordinator.Disabled ? "DISABLED" : "enabled",
-                ["placementDecided"] = engine?.Stable ?? false,
-                ["takeover"] = engine?.Takeover is { } t
+            return new FailoverStatus(
+                _mode,
+                _peer,
+                _peer is null || engine is null ? null : engine.PeerUp ? "up" : engine.PeerLost ? (engine.PeerLeftCleanly ? "left" : "lost") : "unknown",
+                Mode(_node.Spec.AutoFailback),
+                _fencing.Coordinator.Disabled ? "DISABLED" : "enabled",
+                engine?.Stable ?? false,
+                engine?.Takeover is { } t
                     ? $"waiting since {t.Since.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}Z to take over {string.Join(", ", t.Groups)} from {_peer} "
                       + $"(attempt {t.Attempts.ToString(CultureInfo.InvariantCulture)}): {t.Reason}{(t.LastFailure is null ? "; fencing in progress" : "; last attempt: " + t.LastFailure)}"
-                    : null,
-            };
+                    : null);
         }
     }
 }

@@ -376,13 +376,14 @@ public sealed class VolumeAttacher
         {
             return;
         }
-        Signal(pid, "TERM");
+        // A process that is already gone is fine: the wait below reports what matters.
+        _ = ProcessSignals.KillProcess(pid, ProcessSignals.SigTerm);
         if (await WaitForExitAsync(pid, timeout / 3, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
         Log.DetachStep(_logger, name, $"nbdfuse {pid} ignored SIGTERM; killing it");
-        Signal(pid, "KILL");
+        _ = ProcessSignals.KillProcess(pid, ProcessSignals.SigKill);
         if (!await WaitForExitAsync(pid, timeout / 3, cancellationToken).ConfigureAwait(false))
         {
             throw new AttachException($"nbdfuse {pid} does not exit");
@@ -398,22 +399,6 @@ public sealed class VolumeAttacher
         catch (IOException)
         {
             return "";
-        }
-    }
-
-    private static void Signal(int pid, string signal)
-    {
-        try
-        {
-            using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])
-            {
-                UseShellExecute = false,
-            });
-            kill?.WaitForExit();
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            // No kill binary: the wait below reports the failure.
         }
     }
 

@@ -156,7 +156,7 @@ internal sealed class Cluster : IAsyncDisposable
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero)
             {
-                throw new TimeoutException($"timed out waiting for {what}; A: {A.Volume.GetStatus().ToJsonString()} B: {B.Volume.GetStatus().ToJsonString()}; events: {string.Join(" | ", Events.Events.Select(e => $"{e.Node} {e.Kind} {e.Reason}"))}");
+                throw new TimeoutException($"timed out waiting for {what}; A: {A.Volume.GetStatus()} B: {B.Volume.GetStatus()}; events: {string.Join(" | ", Events.Events.Select(e => $"{e.Node} {e.Kind} {e.Reason}"))}");
             }
             // Every state change publishes an event: wake on the next one (or re-check shortly).
             var last = Events.Last;
