@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Tandem.Core.Os;
 
 namespace Tandem.Core.Files;
 
@@ -26,9 +27,6 @@ public readonly record struct FileFacts(FileKind Kind, long Size, uint DeviceMaj
     private const int AtFdCwd = -100;
     private const uint StatxBasicStats = 0x7ff;
     private const int Eintr = 4;
-
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-    private static extern int StatxNative(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
 
     /// <summary>The device and inode as one string, for messages and metadata ("8:1/1234").</summary>
     public string Identity => $"{DeviceMajor}:{DeviceMinor}/{Inode}";
@@ -76,7 +74,7 @@ public readonly record struct FileFacts(FileKind Kind, long Size, uint DeviceMaj
     private static int Statx(int dirfd, string path, int flags, out FileFacts facts)
     {
         var buffer = new byte[StatxSize];
-        while (StatxNative(dirfd, path, flags, StatxBasicStats, buffer) != 0)
+        while (LibC.Statx(dirfd, path, flags, StatxBasicStats, buffer) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno != Eintr)

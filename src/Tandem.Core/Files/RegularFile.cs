@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Tandem.Core.Os;
 
 namespace Tandem.Core.Files;
 
@@ -29,9 +30,6 @@ public static class RegularFile
     private const int Eperm = 1;
     private const int Eloop = 40;
 
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int OpenNative([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
-
     /// <summary>Reads a whole regular file of at most <paramref name="maxBytes"/> bytes.</summary>
     /// <param name="path">The file.</param>
     /// <param name="maxBytes">The largest accepted size.</param>
@@ -43,7 +41,7 @@ public static class RegularFile
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
         ArgumentNullException.ThrowIfNull(what);
         int fd;
-        while ((fd = OpenNative(path, ORdOnly | ONonBlock | OCloExec | ONoCtty, 0)) < 0)
+        while ((fd = LibC.Open(path, ORdOnly | ONonBlock | OCloExec | ONoCtty, 0)) < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno == Eintr)

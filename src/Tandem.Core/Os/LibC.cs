@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Tandem.Core.Os;
 
-/// <summary>The libc calls the daemon needs that .NET does not expose: a pid file lock, and who we run as.</summary>
+/// <summary>The libc calls Tandem needs that .NET does not expose: open and statx of files it must not trust, a pid file lock, and who we run as.</summary>
 public static partial class LibC
 {
     /// <summary>flock: exclusive lock.</summary>
@@ -42,6 +42,16 @@ public static partial class LibC
     /// <returns>The descriptor, or -1 (errno in the last P/Invoke error).</returns>
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
+
+    /// <summary>statx(2): what the kernel knows of a file (<c>struct statx</c>, native byte order, into <paramref name="buffer"/>).</summary>
+    /// <param name="dirfd">The directory the path is relative to, or the file itself with AT_EMPTY_PATH.</param>
+    /// <param name="path">The path ("" with AT_EMPTY_PATH).</param>
+    /// <param name="flags">AT_* flags.</param>
+    /// <param name="mask">STATX_* fields wanted.</param>
+    /// <param name="buffer">At least 256 bytes.</param>
+    /// <returns>0, or -1 (errno in the last P/Invoke error).</returns>
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Statx(int dirfd, string path, int flags, uint mask, [Out] byte[] buffer);
 
     /// <summary>flock(2).</summary>
     /// <param name="fd">The descriptor.</param>

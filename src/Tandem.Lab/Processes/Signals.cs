@@ -1,9 +1,9 @@
-using System.Runtime.InteropServices;
+using Tandem.Core.Os;
 
 namespace Tandem.Lab.Processes;
 
 /// <summary>kill(2): the harness signals the processes it started by pid, never by name.</summary>
-public static partial class Signals
+public static class Signals
 {
     /// <summary>SIGINT (Ctrl-C).</summary>
     public const int SIGINT = 2;
@@ -27,9 +27,7 @@ public static partial class Signals
     public static bool Send(int pid, int signal)
     {
         ArgumentOutOfRangeException.ThrowIfZero(pid);
-        return Kill(pid, signal) == 0;
+        // The one kill(2) of the code base is Core's OS layer.
+        return pid < 0 ? ProcessSignals.KillGroup(-pid, signal) : ProcessSignals.KillProcess(pid, signal);
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }
