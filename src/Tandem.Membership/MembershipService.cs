@@ -28,8 +28,11 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly MembershipOptions _options;
     private readonly PacketCodec _codec;
+    private readonly IReadOnlyList<string> _linkIdentities; // what each link's MAC binds (LinkIdentity)
     private readonly RejectCounters _rejects;
     private readonly List<IHeartbeatLink> _links = [];
+    private readonly List<int> _linkSpecIndex = []; // _links[i] is _spec.Links[_linkSpecIndex[i]]
+    private readonly Dictionary<string, (ulong Generation, bool Bound)> _peerFormat = new(StringComparer.Ordinal);
     private readonly List<(string Link, string Reason)> _failedLinks = [];
     private readonly List<Task> _loops = [];
     private CancellationTokenSource? _stop;
@@ -67,7 +70,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         _loggers = loggers;
         _logger = loggers.CreateLogger<MembershipService>();
         _options = options ?? new MembershipOptions();
-        _codec = new PacketCodec(spec.Name, spec.Nodes.Select(n => n.Name), localNode, new PacketAuthenticator(auth));
+        _codec = new PacketCodec(spec.Name, spec.Nodes.Select(n => n.Name), localNode, new PacketAuthenticator(auth), _linkIdentities = LinkIdentity.Of(spec.Links));
         _rejects = new RejectCounters(_logger, time);
         if (spec.Links.Count == 0)
         {
@@ -116,12 +119,14 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         _replayFloor = ReplayFloor.Open(_stateDirectory);
         try
         {
-            foreach (var spec in _spec.Links)
+            for (var specIndex = 0; specIndex < _spec.Links.Count; specIndex++)
             {
+                var spec = _spec.Links[specIndex];
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
                     _links.Add(_options.LinkFactory?.Invoke(spec) ?? LinkFactory.Open(spec, LocalNode, _loggers));
+                    _linkSpecIndex.Add(specIndex);
                 }
                 catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException or UnauthorizedAccessException)
                 {
@@ -140,6 +145,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
                 l.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
             _links.Clear();
+            _linkSpecIndex.Clear();
             _replayFloor.Dispose();
             throw;
         }
@@ -201,6 +207,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             await l.DisposeAsync().ConfigureAwait(false);
         }
         _links.Clear();
+        _linkSpecIndex.Clear();
         _failedLinks.Clear();
         if (_ping is not null)
         {
@@ -280,18 +287,32 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         }
     }
 
-    /// <summary>Signs one packet and sends it on every link.</summary>
+    /// <summary>
+    /// Signs one packet for each link, bound to it, and sends it there. Until every peer has been
+    /// heard speaking the link-bound format in its current run, an unbound copy (version 1, its own
+    /// sequence number) goes too, so that a peer of an older release still hears this node
+    /// (docs/security.md, mixed versions).
+    /// </summary>
     private async ValueTask SendAsync(PacketType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var sequence = (ulong)Interlocked.Increment(ref _sequence);
+        var legacySequence = AllPeersLinkBound() ? 0UL : (ulong)Interlocked.Increment(ref _sequence);
         var size = _codec.PacketSize(payload.Length);
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
-            var n = _codec.Encode(type, _generation, sequence, payload.Span, buffer);
-            foreach (var link in _links)
+            for (var i = 0; i < _links.Count; i++)
             {
-                await link.SendAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                var n = _codec.Encode(type, _generation, sequence, payload.Span, buffer, _linkSpecIndex[i]);
+                await _links[i].SendAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+            if (legacySequence != 0)
+            {
+                var n = _codec.Encode(type, _generation, legacySequence, payload.Span, buffer);
+                foreach (var link in _links)
+                {
+                    await link.SendAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         finally
@@ -379,7 +400,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
 
     private void Handle(int linkIndex, string linkName, Dictionary<string, ReplayWindow> windows, ReadOnlySpan<byte> packet, LinkReceiveResult received)
     {
-        var reason = _codec.TryDecode(packet, out var d);
+        var reason = _codec.TryDecode(packet, _linkSpecIndex[linkIndex], out var d, out var signedFor);
         if (reason == RejectReason.None)
         {
             if (!windows.TryGetValue(d.Sender, out var window))
@@ -388,9 +409,20 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             }
             reason = window.Check(d.Header.Generation, d.Header.Sequence);
         }
+        if (reason == RejectReason.None)
+        {
+            reason = CheckFormat(d.Sender, d.Header);
+        }
         if (reason != RejectReason.None)
         {
-            _rejects.Record(reason, linkName, received.Remote?.ToString() ?? (d.Sender is { Length: > 0 } s ? s : "-"));
+            var from = received.Remote?.ToString() ?? (d.Sender is { Length: > 0 } s ? s : "-");
+            if (signedFor >= 0)
+            {
+                // A relay, or the two nodes list the links of one kind in another order (the
+                // identity is the position among links of a kind, docs/membership.md "Link binding").
+                from = $"{from}, signed for link {_spec.Links[signedFor].Name} ({_linkIdentities[signedFor]})";
+            }
+            _rejects.Record(reason, linkName, from);
             return;
         }
         Interlocked.Increment(ref _accepted);
@@ -415,6 +447,48 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         {
             _channel.OnPacket(d.Sender, d.Header.Generation, d.Header.Type, payload);
         }
+    }
+
+    /// <summary>
+    /// Tracks which format each peer speaks in its current run: once it sent a link-bound packet,
+    /// its unbound packets of the same run are refused (they could only be the copies sent while
+    /// formats were agreed, and a relay could carry them to another link).
+    /// </summary>
+    private RejectReason CheckFormat(string sender, PacketHeader header)
+    {
+        var bound = header.Version == PacketHeader.LinkBoundVersion;
+        lock (_peerFormat)
+        {
+            if (_peerFormat.TryGetValue(sender, out var known) && header.Generation < known.Generation)
+            {
+                return RejectReason.None; // the replay window rejects it as an older generation
+            }
+            if (known.Generation == header.Generation && known.Bound && !bound)
+            {
+                return RejectReason.Unbound;
+            }
+            if (known.Generation != header.Generation || bound)
+            {
+                _peerFormat[sender] = (header.Generation, bound || (known.Generation == header.Generation && known.Bound));
+            }
+        }
+        return RejectReason.None;
+    }
+
+    private bool AllPeersLinkBound()
+    {
+        lock (_peerFormat)
+        {
+            foreach (var node in _spec.Nodes)
+            {
+                if (!string.Equals(node.Name, LocalNode, StringComparison.OrdinalIgnoreCase)
+                    && !(_peerFormat.TryGetValue(node.Name, out var f) && f.Bound))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /// <summary>

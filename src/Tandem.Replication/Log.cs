@@ -61,4 +61,8 @@ internal static partial class Log
 
     [LoggerMessage(2018, LogLevel.Warning, "{Resource}: congestion: {State} ({Reason})", EventName = "Tandem.Replication.Congestion")]
     public static partial void Congestion(ILogger logger, string resource, string state, string reason);
+
+    [LoggerMessage(2019, LogLevel.Warning, "{Resource}: dropped a connection to the replication port that did not prove to be the peer: {Reason} ({Suppressed} more since the last report); still waiting for the peer",
+        EventName = "Tandem.Replication.ConnectionRejected")]
+    public static partial void ConnectionRejected(ILogger logger, string resource, string reason, long suppressed);
 }

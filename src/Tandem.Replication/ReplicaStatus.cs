@@ -66,4 +66,13 @@ public sealed record ReplicaStatus
 
     /// <summary>running while an online verify runs.</summary>
     public string? Verify { get; init; }
+
+    /// <summary>
+    /// Connections to the replication port dropped before they proved to be the peer (bad or
+    /// foreign frames, a refused or silent handshake, no valid authentication): they change nothing.
+    /// </summary>
+    public long? RejectedConnections { get; init; }
+
+    /// <summary>Why the last of <see cref="RejectedConnections"/> was dropped, or null.</summary>
+    public string? LastRejectedConnection { get; init; }
 }

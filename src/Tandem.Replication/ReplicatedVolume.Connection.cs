@@ -21,68 +21,60 @@ public sealed partial class ReplicatedVolume
 
     private async Task ConnectorLoopAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            bool want;
-            lock (_lock)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                want = _wantConnect && !_disposed && _session is null;
-            }
-            if (!want)
-            {
-                try
-                {
-                    await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    return;
-                }
-                continue;
-            }
-            var acceptor = !IAmDialer;
-            var reached = false;
-            try
-            {
-                Stream stream;
-                using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                {
-                    attempt.CancelAfter(_options.ConnectInterval);
-                    stream = acceptor
-                        ? await _transport.AcceptAsync(attempt.Token).ConfigureAwait(false)
-                        : await _transport.ConnectAsync(attempt.Token).ConfigureAwait(false);
-                }
-                reached = true;
-                await StartSessionAsync(stream, acceptor, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ProtocolException ex)
-            {
-                // A refused handshake (versions, authentication, settings, split brain) is not
-                // retried: an operator must act (drbd.md §7.2: auth failure → StandAlone).
-                Log.ConnectFailed(_logger, Resource, ex.Message);
+                bool want;
                 lock (_lock)
                 {
-                    _wantConnect = false;
-                    SetConnectionLocked(ConnectionState.StandAlone, ex.Message);
+                    want = _wantConnect && !_disposed && _session is null;
                 }
-            }
-            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                // Stopping: disposal stops the transport, and an accept then fails.
-                if (cancellationToken.IsCancellationRequested)
+                if (!want)
                 {
-                    return;
+                    try
+                    {
+                        await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    continue;
                 }
-                if (reached)
+                if (!IAmDialer)
                 {
-                    Log.ConnectFailed(_logger, Resource, ex.Message);
+                    // Each connection is handshaken on its own task (HandshakeConnectionAsync), so the
+                    // next accept follows at once: a silent or hostile connection holds nothing up
+                    // (issue #18 item 5).
+                    await AcceptOnceAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
-                // An acceptor whose wait ended looks again at once; a failed dial or handshake waits.
-                if (reached || !acceptor)
+                Stream stream;
+                try
+                {
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    attempt.CancelAfter(_options.ConnectInterval);
+                    stream = await _transport.ConnectAsync(attempt.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+                {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (!await HandshakeConnectionAsync(stream, acceptor: false, cancellationToken).ConfigureAwait(false))
                 {
                     await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
                 }
             }
+        }
+        finally
+        {
+            await DrainHandshakesAsync().ConfigureAwait(false);
         }
     }
 
@@ -151,7 +143,7 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    private async Task StartSessionAsync(Stream stream, bool acceptor, CancellationToken cancellationToken)
+    private async Task StartSessionAsync(Stream stream, bool acceptor, HandshakeProgress progress, CancellationToken cancellationToken)
     {
         var offer = HandshakeOptions.Default(_options.CramHmacAlg, _options.SharedSecret);
         if (_options.WithoutResyncBatch)
@@ -162,13 +154,18 @@ public sealed partial class ReplicatedVolume
         HandshakeResult hs;
         try
         {
-            (connection, hs) = await PeerSession.HandshakeAsync(stream, offer, GateAndSnapshotAsync, HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+            (connection, hs) = await PeerSession.HandshakeAsync(stream, offer, () => CommitAndSnapshotAsync(progress, cancellationToken), HandshakeTimeout, progress,
+                cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            OpenGate();
+            if (progress.HoldsCommit)
+            {
+                OpenGate(); // only the connection that closed the gate opens it
+            }
             throw;
         }
+        progress.Completed = true;
         var local = hs.Local;
         SyncPlan plan;
         string decision;

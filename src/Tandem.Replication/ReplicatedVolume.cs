@@ -49,6 +49,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private bool _disposed;
     private PeerSession? _session;
     private IPeerTransport _transport = null!;
+    private PeerTls? _tls;
     private Task? _connector;
     private TaskCompletionSource? _gate;
     private TaskCompletionSource? _drained;
@@ -109,7 +110,10 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         var md = await ReplicaMetadata.OpenAsync(backing, externalMetadata, cancellationToken).ConfigureAwait(false);
         var v = new ReplicatedVolume(options, backing, md, events, logger ?? NullLogger.Instance, time ?? TimeProvider.System);
         transport ??= new TcpPeerTransport(options.Listen, options.Peer);
-        v._transport = tls is null ? transport : new TlsPeerTransport(transport, tls, v.HandshakeTimeout);
+        // TLS runs inside each connection's handshake (concurrent, with its deadline), not in the
+        // transport's accept, where one silent connection would hold up the next (issue #18 item 5).
+        v._tls = tls;
+        v._transport = transport;
         v._transport.Start();
         v._connector = v.ConnectorLoopAsync(v._stop.Token);
         return v;
@@ -431,6 +435,8 @@ public sealed partial class ReplicatedVolume : IBlockVolume
                 IoFrozen = _frozen is not null,
                 PeerOutdated = (_md.Flags & MetadataFlags.PeerOutdated) != 0,
                 Sync = _session?.Resync?.ToStatus(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow()),
+                RejectedConnections = Interlocked.Read(ref _rejectedConnections),
+                LastRejectedConnection = _lastRejection,
             };
         }
     }

@@ -90,6 +90,8 @@ public sealed partial class RejectCounters
         RejectReason.Replayed => "replayed",
         RejectReason.Stale => "stale",
         RejectReason.FromSelf => "from-self",
+        RejectReason.WrongLink => "wrong-link",
+        RejectReason.Unbound => "unbound",
         _ => "none",
     };
 

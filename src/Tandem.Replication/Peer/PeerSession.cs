@@ -85,10 +85,11 @@ internal sealed class PeerSession(PeerConnection connection, bool resolveConflic
     /// <param name="offer">What this side offers.</param>
     /// <param name="snapshot">Takes this side's parameters once the peer is authenticated.</param>
     /// <param name="timeout">The deadline of the whole handshake.</param>
+    /// <param name="progress">Records how far it got (whether the peer was authenticated).</param>
     /// <param name="cancellationToken">Stops it.</param>
     /// <returns>The connection, not yet sending, and what both sides said.</returns>
     public static async Task<(PeerConnection Connection, HandshakeResult Result)> HandshakeAsync(Stream stream, HandshakeOptions offer,
-        Func<Task<ParamsMessage>> snapshot, TimeSpan timeout, CancellationToken cancellationToken)
+        Func<Task<ParamsMessage>> snapshot, TimeSpan timeout, HandshakeProgress progress, CancellationToken cancellationToken)
     {
         var connection = new PeerConnection(stream)
         {
@@ -101,7 +102,7 @@ internal sealed class PeerSession(PeerConnection connection, bool resolveConflic
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);
-            return (connection, await Handshake.RunAsync(connection, offer, snapshot, deadline.Token).ConfigureAwait(false));
+            return (connection, await Handshake.RunAsync(connection, offer, snapshot, progress, deadline.Token).ConfigureAwait(false));
         }
         catch
         {

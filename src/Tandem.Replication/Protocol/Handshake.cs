@@ -20,11 +20,18 @@ internal static class Handshake
     private const int ChallengeSize = 32;
 
     public static Task<HandshakeResult> RunAsync(PeerConnection connection, HandshakeOptions options, ParamsMessage local, CancellationToken cancellationToken) =>
-        RunAsync(connection, options, () => Task.FromResult(local), cancellationToken);
+        RunAsync(connection, options, () => Task.FromResult(local), null, cancellationToken);
 
-    /// <summary>Runs the handshake; <paramref name="local"/> is asked for this side's parameters only once the peer is authenticated, so that they are current.</summary>
-    public static async Task<HandshakeResult> RunAsync(PeerConnection connection, HandshakeOptions options, Func<Task<ParamsMessage>> local, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the handshake; <paramref name="local"/> is asked for this side's parameters only once
+    /// the peer is authenticated, so that they are current. <paramref name="progress"/> records
+    /// whether the peer was authenticated before a refusal (issue #18 item 5: a refusal by a
+    /// connection that is not the peer must not stop the retries).
+    /// </summary>
+    public static async Task<HandshakeResult> RunAsync(PeerConnection connection, HandshakeOptions options, Func<Task<ParamsMessage>> local,
+        HandshakeProgress? progress, CancellationToken cancellationToken)
     {
+        progress ??= new HandshakeProgress();
         var features = options.Features | (options.Secret is null ? FeatureFlags.None : FeatureFlags.RequiresAuth);
         await connection.WriteDirectAsync(FrameType.Features, new FeaturesMessage(options.MinVersion, options.MaxVersion, features).Format(), cancellationToken).ConfigureAwait(false);
         var payload = await ExpectAsync(connection, FrameType.Features, cancellationToken).ConfigureAwait(false);
@@ -34,13 +41,6 @@ internal static class Handshake
         }
         var low = Math.Max(options.MinVersion, peer.MinVersion);
         var high = Math.Min(options.MaxVersion, peer.MaxVersion);
-        if (low > high)
-        {
-            var advice = peer.MinVersion > options.MaxVersion ? "the peer is newer: upgrade this node" : "the peer is older: upgrade the peer";
-            await RefuseAsync(connection,
-                $"incompatible replication protocol: this node speaks versions {options.MinVersion}-{options.MaxVersion}, the peer {peer.MinVersion}-{peer.MaxVersion}; {advice} (nodes within one release of each other interoperate)",
-                cancellationToken).ConfigureAwait(false);
-        }
         var peerWantsAuth = (peer.Features & FeatureFlags.RequiresAuth) != 0;
         if (options.Secret is not null && !peerWantsAuth)
         {
@@ -52,7 +52,18 @@ internal static class Handshake
         }
         if (options.Secret is not null)
         {
+            // Authentication comes before the version check: the challenge and response frames are
+            // the same in every version, and a version refusal is acted on (no more retries) only
+            // when it comes from the authenticated peer, never from whoever can connect.
             await AuthenticateAsync(connection, options, cancellationToken).ConfigureAwait(false);
+            progress.Authenticated = true;
+        }
+        if (low > high)
+        {
+            var advice = peer.MinVersion > options.MaxVersion ? "the peer is newer: upgrade this node" : "the peer is older: upgrade the peer";
+            await RefuseAsync(connection,
+                $"incompatible replication protocol: this node speaks versions {options.MinVersion}-{options.MaxVersion}, the peer {peer.MinVersion}-{peer.MaxVersion}; {advice} (nodes within one release of each other interoperate)",
+                cancellationToken).ConfigureAwait(false);
         }
 
         var mine = await local().ConfigureAwait(false);

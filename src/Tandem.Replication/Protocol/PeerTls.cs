@@ -37,7 +37,7 @@ internal sealed class PeerTls
     }
 
     /// <summary>Runs the TLS handshake over a connected socket stream.</summary>
-    /// <exception cref="ProtocolException">The handshake failed on a certificate or protocol (not retried).</exception>
+    /// <exception cref="ProtocolException">The handshake failed on a certificate or protocol (the connection is not authenticated).</exception>
     public async Task<Stream> AuthenticateAsync(Stream inner, bool server, CancellationToken cancellationToken)
     {
         var ssl = new SslStream(inner, leaveInnerStreamOpen: false, Validate);
@@ -68,7 +68,8 @@ internal sealed class PeerTls
         catch (AuthenticationException ex)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new ProtocolException($"TLS handshake with the peer failed: {ex.Message} (both nodes need tls, and each must trust the other's certificate)");
+            // Not authenticated: the volume drops and counts it, and keeps waiting for its peer.
+            throw new ProtocolException("TLS handshake with the peer failed: no trusted certificate, or no TLS (both nodes need tls, and each must trust the other's certificate)", ex);
         }
         catch
         {

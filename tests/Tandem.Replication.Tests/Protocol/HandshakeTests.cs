@@ -22,13 +22,13 @@ public sealed class HandshakeTests
     };
 
     private static async Task<(Task<HandshakeResult> A, Task<HandshakeResult> B)> RunAsync(
-        HandshakeOptions a, HandshakeOptions b, ParamsMessage pa, ParamsMessage pb)
+        HandshakeOptions a, HandshakeOptions b, ParamsMessage pa, ParamsMessage pb, HandshakeProgress? progressA = null, HandshakeProgress? progressB = null)
     {
         var (sa, sb) = await Loopback.PairAsync(Ct);
         var ca = new PeerConnection(sa);
         var cb = new PeerConnection(sb);
-        var ta = Handshake.RunAsync(ca, a, pa, Ct);
-        var tb = Handshake.RunAsync(cb, b, pb, Ct);
+        var ta = Handshake.RunAsync(ca, a, () => Task.FromResult(pa), progressA, Ct);
+        var tb = Handshake.RunAsync(cb, b, () => Task.FromResult(pb), progressB, Ct);
         try
         {
             await Task.WhenAll(ta, tb).WaitAsync(TimeSpan.FromSeconds(10), Ct);
@@ -65,6 +65,30 @@ public sealed class HandshakeTests
         Assert.Contains("versions 1-1, the peer 5-7", ex.Message);
         Assert.Contains("upgrade this node", ex.Message);
         await Assert.ThrowsAnyAsync<Exception>(() => b);
+    }
+
+    [Fact]
+    public async Task With_a_secret_a_version_skew_is_refused_after_authentication_so_it_is_the_peers_word()
+    {
+        // Issue #18 item 5: only a refusal by the authenticated peer may stop the retries, so the
+        // version check waits for the challenge-response when both sides have a secret.
+        var old = HandshakeOptions.Default("sha256", "s3cret");
+        var future = old with { MinVersion = 5, MaxVersion = 7 };
+        HandshakeProgress pa = new(), pb = new();
+        var (a, b) = await RunAsync(old, future, Params(), Params(), pa, pb);
+        var ex = await Assert.ThrowsAsync<ProtocolException>(() => a);
+        Assert.Contains("upgrade this node", ex.Message);
+        await Assert.ThrowsAnyAsync<Exception>(() => b);
+        Assert.True(pa.Authenticated, "alpha authenticated its peer before refusing the version");
+        Assert.True(pb.Authenticated, "beta authenticated its peer before refusing the version");
+
+        // The same skew from someone without the secret is not authenticated.
+        HandshakeProgress pc = new();
+        var (c, d) = await RunAsync(old, future with { Secret = "guess"u8.ToArray() }, Params(), Params(), pc);
+        var refused = await Assert.ThrowsAsync<ProtocolException>(() => c);
+        Assert.Contains("authentication failed", refused.Message);
+        await Assert.ThrowsAnyAsync<Exception>(() => d);
+        Assert.False(pc.Authenticated);
     }
 
     [Fact]

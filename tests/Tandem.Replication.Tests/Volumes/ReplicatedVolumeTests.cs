@@ -130,15 +130,18 @@ public sealed class ReplicatedVolumeTests
     }
 
     [Fact]
-    public async Task A_configured_secret_refuses_an_unauthenticated_peer_and_goes_standalone()
+    public async Task A_configured_secret_refuses_an_unauthenticated_peer_and_keeps_waiting()
     {
+        // Nobody authenticated: the refusal is counted, and neither node gives up (issue #18 item 5:
+        // whoever can connect must not be able to stop a node's retries).
         var n = 0;
         await using var c = await Cluster.StartAsync(tweak: o => n++ == 0 ? o with { CramHmacAlg = "sha256", SharedSecret = "s3cret" } : o);
         await c.A.Volume.ConnectAsync();
         await c.B.Volume.ConnectAsync();
-        await c.WaitForAsync("both StandAlone after the refusal", () =>
-            c.A.Volume.Connection == ConnectionState.StandAlone && c.B.Volume.Connection == ConnectionState.StandAlone);
-        Assert.Contains(c.Events.Events, e => e.Kind == "volume.connection" && e.Reason.Contains("requires authentication", StringComparison.Ordinal));
+        await c.WaitForAsync("the refusal counted on both", () => c.A.Volume.RejectedConnections > 0 && c.B.Volume.RejectedConnections > 0);
+        Assert.Contains("requires authentication", c.A.Volume.GetStatus().LastRejectedConnection);
+        Assert.Equal(ConnectionState.Connecting, c.A.Volume.Connection);
+        Assert.Equal(ConnectionState.Connecting, c.B.Volume.Connection);
     }
 
     [Fact]
