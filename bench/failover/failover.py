@@ -82,8 +82,9 @@ def wait_record(work, pred, after_ns, timeout):
 class Tandem:
     name = "tandem"
 
-    def __init__(self, nets, work, args):
+    def __init__(self, nets, work, args, dll=None):
         self.nets, self.work, self.args = nets, work, args
+        self.dll = dll or TANDEM_DLL  # --tandem-dll, or --tandem-dll-b for the B side of an A/B run
         self.procs = {}
         script = write_script(work)
         k, d = args.keepalive_ms, args.deadtime_ms
@@ -178,13 +179,13 @@ disabled = true
         os.makedirs(d, exist_ok=True)
         log = open(os.path.join(d, "daemon.log"), "a")
         cmd = ["ip", "netns", "exec", self.nets.ns[node], "unshare", "-u", "sh", "-c",
-               f"hostname {node} && exec dotnet {TANDEM_DLL} daemon --config {self.config} --node {node} "
+               f"hostname {node} && exec dotnet {self.dll} daemon --config {self.config} --node {node} "
                f"--state-dir {d}/state --run-dir {d}/run"]
         self.procs[node] = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
 
     def standby(self, node):
         # The real command, as an operator types it (includes the CLI's own start-up).
-        return subprocess.run(["dotnet", TANDEM_DLL, "standby", "--run-dir", self.run_dir(node)],
+        return subprocess.run(["dotnet", self.dll, "standby", "--run-dir", self.run_dir(node)],
                               capture_output=True, text=True)
 
     def api(self, node, path, body):
@@ -217,7 +218,7 @@ disabled = true
             shutil.rmtree(os.path.join(d, "state"), ignore_errors=True)
             with open(os.path.join(d, "r0.img"), "wb") as f:
                 f.truncate(32 << 20)
-            r = subprocess.run(["dotnet", TANDEM_DLL, "volume", "create-md", "r0", "--node", node, "--config", self.config,
+            r = subprocess.run(["dotnet", self.dll, "volume", "create-md", "r0", "--node", node, "--config", self.config,
                                 "--run-dir", self.run_dir(node)], capture_output=True, text=True)
             if r.returncode != 0:
                 raise RuntimeError(f"create-md on {node}: {r.stdout} {r.stderr}")
@@ -346,6 +347,26 @@ def kill_node(nets, node):
     return t0
 
 
+def phases(events, marks, end_ms):
+    """Step times from the daemons' own events: for each mark (name, event kind, node), the time from
+    the previous mark (the action for the first) to the first such event; "script" is the last mark
+    to the script's record. A mark whose event is missing is skipped (the next phase spans it)."""
+    out, prev = {}, 0.0
+    for name, kind, node in marks:
+        t = next((e[0] for e in sorted(events, key=lambda e: e[0]) if e[1] == kind and e[3] == node), None)
+        if t is None or t < prev:
+            continue
+        out[name] = t - prev
+        prev = t
+    out["script"] = end_ms - prev
+    return out
+
+
+def add_phases(results, step, ph):
+    for k, v in ph.items():
+        results["phases"].setdefault(step, {}).setdefault(k, []).append(v)
+
+
 def one_run(impl, args, nets, work, results, runno):
     log = lambda s: print(f"  run {runno}: {s}", flush=True)
     try:
@@ -374,6 +395,14 @@ def one_run(impl, args, nets, work, results, runno):
             results["start"].append(ms)  # with the full group it includes the volume's first-time set-up
         log(f"start {ms:.0f} ms (on {r[1]})")
         active = r[1]
+        events = [e for n in NODES for e in impl.timeline(n, t0)]
+        if events:
+            add_phases(results, "start", phases(events, [("daemon_up", "resources.started", active), ("peer_up", "node.up", active),
+                                                         ("stable", "resources.stable", active), ("group_starting", "group.starting", active),
+                                                         ("resource_starting", "resource.starting", active)], ms))
+        if args.timeline:
+            for e in sorted(events, key=lambda e: e[0]):
+                log(f"    {e[0]:8.1f} ms {e[3]} {e[1]} {e[2]}")
         # (b) graceful standby, out and back; for Tandem also through the control API.
         ways = [("standby", impl.standby)] * 2
         if hasattr(impl, "standby_api"):
@@ -401,6 +430,10 @@ def one_run(impl, args, nets, work, results, runno):
                 results["standby_daemon"].append(ms - asked)
                 extra += f", request at the daemon at {asked:.0f} ms"
             log(f"{key} {active} -> {peer}: {ms:.0f} ms (command returned at {(t_ret - t0) / 1e6:.0f} ms{extra})")
+            if events:
+                add_phases(results, key, phases(events, [("request", "group.standby", active), ("decide", "group.stopping", active),
+                                                         ("stop", "group.stopped", active), ("handover", "group.starting", peer),
+                                                         ("resource_starting", "resource.starting", peer)], ms))
             if args.timeline:
                 for e in sorted(events, key=lambda e: e[0]):
                     log(f"    {e[0]:8.1f} ms {e[3]} {e[1]} {e[2]}")
@@ -416,8 +449,13 @@ def one_run(impl, args, nets, work, results, runno):
         ms = (r[0] - t0) / 1e6
         results["failover"].append(ms)
         log(f"failover {active} killed -> {peer}: {ms:.0f} ms")
+        events = impl.timeline(peer, t0)
+        if events:
+            add_phases(results, "failover", phases(events, [("dead", "node.dead", peer), ("takeover", "resources.takeover", peer),
+                                                            ("group_starting", "group.starting", peer),
+                                                            ("resource_starting", "resource.starting", peer)], ms))
         if args.timeline:
-            for e in impl.timeline(peer, t0):
+            for e in events:
                 log(f"    {e[0]:8.1f} ms {e[3]} {e[1]} {e[2]}")
     finally:
         # Dead events nobody caused (the kill causes one): false deaths under load, each a needless takeover.
@@ -440,6 +478,42 @@ def summary(name, xs):
             f"p90 {p90:7.0f}  max {xs[-1]:7.0f} ms")
 
 
+MEASURES = ("failover", "standby", "standby_api", "standby_daemon", "start")
+
+
+def new_results():
+    return {**{k: [] for k in MEASURES}, "false_deaths": 0, "failed": 0, "loads": [], "phases": {}}
+
+
+def print_results(label, results):
+    for k in MEASURES:
+        if results[k]:
+            print(f"  {label:>8} " + summary(k, results[k]))
+
+
+def print_phases(sides):
+    """Median of each step (from the daemons' events) per side: where the time goes."""
+    steps = sorted({s for _, r in sides for s in r["phases"]}, key=lambda s: MEASURES.index(s) if s in MEASURES else 99)
+    print("  step medians (ms, from the daemons' events; each from the previous mark)")
+    for step in steps:
+        names = []
+        for _, r in sides:
+            for n in r["phases"].get(step, {}):
+                if n not in names:
+                    names.append(n)
+        for n in names:
+            cells = []
+            for _, r in sides:
+                xs = r["phases"].get(step, {}).get(n, [])
+                cells.append(f"{statistics.median(xs):8.1f} (n={len(xs):2})" if xs else f"{'-':>8}       ")
+            ratio = ""
+            if len(sides) == 2:
+                a, b = (sides[0][1]["phases"].get(step, {}).get(n, []), sides[1][1]["phases"].get(step, {}).get(n, []))
+                if a and b and statistics.median(a) > 0:
+                    ratio = f"  {statistics.median(b) / statistics.median(a):5.2f}"
+            print(f"    {step:14} {n:18} " + "  ".join(cells) + ratio)
+
+
 def main():
     global TANDEM_DLL
     # A background job ignores SIGINT: let SIGTERM clean up the namespaces too.
@@ -449,12 +523,15 @@ def main():
     ap.add_argument("--keepalive-ms", type=int, default=100)
     ap.add_argument("--deadtime-ms", type=int, default=500)
     ap.add_argument("--initdead-ms", type=int, default=10000, help="the same for both (Heartbeat warns below 10 s)")
-    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=10, help="runs per side (with --tandem-dll-b: each side this many, alternating)")
     ap.add_argument("--settle", type=float, default=2.0, help="seconds between the steps of a run")
     ap.add_argument("--group", choices=["script", "full"], default="script",
                     help="full (Tandem only): replicated volume r0 (drbddisk, attach=no) + a process + the script")
     ap.add_argument("--tandem-dll", default=TANDEM_DLL, help="another build of tandem.dll, e.g. a ReadyToRun publish")
-    ap.add_argument("--timeline", action="store_true", help="print Tandem's events after each standby and kill")
+    ap.add_argument("--label", default="A", help="the name of the --tandem-dll side in an A/B run")
+    ap.add_argument("--tandem-dll-b", help="A/B in one run: a second tandem.dll, its runs alternating with --tandem-dll's")
+    ap.add_argument("--label-b", default="B", help="the name of the --tandem-dll-b side")
+    ap.add_argument("--timeline", action="store_true", help="print Tandem's events after the start, each standby and the kill")
     ap.add_argument("--json", help="write the raw samples to this file")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -462,33 +539,58 @@ def main():
     TANDEM_DLL = os.path.abspath(args.tandem_dll)
     if args.group == "full" and args.impl != "tandem":
         sys.exit("--group full is Tandem only (Heartbeat would need DRBD's kernel module, absent here)")
-    if args.impl == "tandem" and not os.path.exists(TANDEM_DLL):
-        sys.exit(f"{TANDEM_DLL} is missing: dotnet build src/Tandem.Cli -c Release")
+    if args.tandem_dll_b and args.impl != "tandem":
+        sys.exit("--tandem-dll-b compares two Tandem builds (--impl tandem)")
+    builds = [(args.label, TANDEM_DLL)]
+    if args.tandem_dll_b:
+        builds.append((args.label_b, os.path.abspath(args.tandem_dll_b)))
+    for _, dll in builds:
+        if args.impl == "tandem" and not os.path.exists(dll):
+            sys.exit(f"{dll} is missing: dotnet build src/Tandem.Cli -c Release")
     print(f"load before: {open('/proc/loadavg').read().strip()}", flush=True)
     nets = Namespaces()
     work = tempfile.mkdtemp(prefix="tandem-fobench-")
-    results = {"start": [], "standby": [], "standby_api": [], "standby_daemon": [], "failover": [], "false_deaths": 0}
-    failures = 0
+    sides = [(label, new_results()) for label, _ in builds]
     try:
-        impl = (Tandem if args.impl == "tandem" else Heartbeat)(nets, work, args)
-        for i in range(args.runs):
+        if args.impl == "tandem":
+            impls = [Tandem(nets, work, args, dll) for _, dll in builds]
+        else:
+            impls = [Heartbeat(nets, work, args)]
+        for i in range(args.runs * len(builds)):
+            # A/B: the sides alternate run by run, so that both see the same load over the whole run.
+            side = i % len(builds)
+            label, results = sides[side]
+            tag = f"{i // len(builds) + 1}{label if len(builds) > 1 else ''}"
+            results["loads"].append(float(open("/proc/loadavg").read().split()[0]))
             try:
-                one_run(impl, args, nets, work, results, i + 1)
+                one_run(impls[side], args, nets, work, results, tag)
             except RuntimeError as e:
-                failures += 1
-                print(f"  run {i + 1} FAILED: {e}", flush=True)
+                results["failed"] += 1
+                print(f"  run {tag} FAILED: {e}", flush=True)
                 if os.environ.get("KEEP"):
                     break
-        print(f"{args.impl} ({args.group} group) {results['false_deaths']} false dead events; keepalive {args.keepalive_ms} ms deadtime {args.deadtime_ms} ms initdead "
-              f"{args.initdead_ms} ms, {args.runs} runs, {failures} failed")
-        for k in ("failover", "standby", "standby_api", "standby_daemon", "start"):
-            if results[k]:
-                print("  " + summary(k, results[k]))
+        for label, results in sides:
+            loads = results["loads"]
+            print(f"{args.impl}{' ' + label if len(builds) > 1 else ''} ({args.group} group) {results['false_deaths']} false dead events; "
+                  f"keepalive {args.keepalive_ms} ms deadtime {args.deadtime_ms} ms initdead {args.initdead_ms} ms, {args.runs} runs, "
+                  f"{results['failed']} failed; load (1 min) at the runs' starts {min(loads, default=0):.1f}-{max(loads, default=0):.1f}, "
+                  f"median {statistics.median(loads) if loads else 0:.1f}")
+            print_results(label if len(builds) > 1 else "", results)
+        if len(builds) == 2:
+            (la, a), (lb, b) = sides
+            print(f"  {lb}/{la} (medians)")
+            for k in MEASURES:
+                if a[k] and b[k]:
+                    ma, mb = statistics.median(a[k]), statistics.median(b[k])
+                    print(f"    {k:14} {la} {ma:7.0f}  {lb} {mb:7.0f} ms  ratio {mb / ma:5.2f}")
+        if any(r["phases"] for _, r in sides):
+            print_phases(sides)
         print(f"load after: {open('/proc/loadavg').read().strip()}", flush=True)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"impl": args.impl, "keepalive_ms": args.keepalive_ms, "deadtime_ms": args.deadtime_ms,
-                           "initdead_ms": args.initdead_ms, "group": args.group, "failed": failures, **results}, f)
+                           "initdead_ms": args.initdead_ms, "group": args.group,
+                           "sides": {label: {"dll": dll, **r} for (label, dll), (_, r) in zip(builds, sides)}}, f)
     finally:
         nets.close()
         if not os.environ.get("KEEP"):

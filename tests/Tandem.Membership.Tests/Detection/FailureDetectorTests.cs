@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Tandem.Core.Model;
 using Tandem.Membership.Detection;
 using Xunit;
@@ -8,57 +6,30 @@ namespace Tandem.Membership.Tests.Detection;
 
 public sealed class FailureDetectorTests : IDisposable
 {
-    private static readonly TimeSpan s_keepalive = TimeSpan.FromMilliseconds(100);
-    private static readonly TimingSpec s_timing = new()
-    {
-        Keepalive = s_keepalive,
-        Warntime = TimeSpan.FromMilliseconds(500),
-        Deadtime = TimeSpan.FromMilliseconds(1000),
-        Initdead = TimeSpan.FromMilliseconds(2000),
-    };
+    private static readonly TimeSpan s_keepalive = FailureDetectorFixture.Keepalive;
+    private readonly FailureDetectorFixture _fixture = new(["eth0", "eth1"], start: true);
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    private readonly RecordingEventSink _events;
-    private readonly FailureDetector _detector;
+    public void Dispose() => _fixture.Dispose();
 
-    public FailureDetectorTests()
-    {
-        _events = new RecordingEventSink(_time) { Node = "alpha" };
-        _detector = new FailureDetector("alpha", ["alpha", "beta"], ["eth0", "eth1"], s_timing, _events, _time, NullLogger.Instance);
-        _detector.Start();
-    }
-
-    public void Dispose() => _detector.Dispose();
-
-    /// <summary>Moves simulated time in small steps, as a running node's clock moves (a single jump is a stall).</summary>
-    private void Advance(TimeSpan by)
-    {
-        var step = TimeSpan.FromMilliseconds(1);
-        for (var t = TimeSpan.Zero; t < by; t += step)
-        {
-            _time.Advance(step);
-        }
-    }
-
-    private void Ms(int ms) => Advance(TimeSpan.FromMilliseconds(ms));
+    private void Ms(int ms) => _fixture.Ms(ms);
 
     private void Heartbeat(int link, ulong generation = 1, NodeStatus status = NodeStatus.Active) =>
-        _detector.OnHeartbeat("beta", link, generation, status);
+        _fixture.Detector.OnHeartbeat("beta", link, generation, status);
 
-    private int Count(string kind, string? subject = null) => _events.OfKind(kind).Count(e => subject is null || e.Subject == subject);
+    private int Count(string kind, string? subject = null) => _fixture.Events.OfKind(kind).Count(e => subject is null || e.Subject == subject);
 
     [Fact]
     public void A_peer_never_heard_is_dead_exactly_at_initdead()
     {
         Ms(1999);
         Assert.Equal(0, Count("node.dead"));
-        Assert.Equal(NodeStatus.Init, _detector.StatusOf("beta"));
+        Assert.Equal(NodeStatus.Init, _fixture.Detector.StatusOf("beta"));
         Ms(1);
         Assert.Equal(1, Count("node.dead", "beta"));
         Assert.Equal(1, Count("link.dead", "beta/eth0"));
         Assert.Equal(1, Count("link.dead", "beta/eth1"));
-        Assert.Contains("initdead", _events.OfKind("node.dead").Single().Reason, StringComparison.Ordinal);
-        Assert.Equal(NodeStatus.Active, _detector.LocalStatus);
+        Assert.Contains("initdead", _fixture.Events.OfKind("node.dead").Single().Reason, StringComparison.Ordinal);
+        Assert.Equal(NodeStatus.Active, _fixture.Detector.LocalStatus);
     }
 
     [Fact]
@@ -69,26 +40,26 @@ public sealed class FailureDetectorTests : IDisposable
         Heartbeat(1);
         Ms(50);
 
-        Assert.False(_detector.LeftCleanly("beta"));
+        Assert.False(_fixture.Detector.LeftCleanly("beta"));
         Heartbeat(0, status: NodeStatus.Dead);
 
-        Assert.Equal(NodeStatus.Dead, _detector.StatusOf("beta"));
-        Assert.True(_detector.LeftCleanly("beta"));
-        var left = _events.OfKind("node.left").Single();
+        Assert.Equal(NodeStatus.Dead, _fixture.Detector.StatusOf("beta"));
+        Assert.True(_fixture.Detector.LeftCleanly("beta"));
+        var left = _fixture.Events.OfKind("node.left").Single();
         Assert.Equal("beta", left.Subject);
         Assert.Contains("cleanly", left.Reason, StringComparison.Ordinal);
         // A heartbeat of the same generation sent before the leave (overtaken on the other link)
         // does not bring it back, and deadtime passing adds no failure.
         Heartbeat(1);
         Ms(3000);
-        Assert.Equal(NodeStatus.Dead, _detector.StatusOf("beta"));
+        Assert.Equal(NodeStatus.Dead, _fixture.Detector.StatusOf("beta"));
         Assert.Equal(0, Count("node.dead"));
         Assert.Equal(0, Count("link.dead"));
         Assert.Equal(1, Count("node.up", "beta"));
         // Started again (a new generation): up again.
         Heartbeat(0, generation: 2);
-        Assert.Equal(NodeStatus.Active, _detector.StatusOf("beta"));
-        Assert.False(_detector.LeftCleanly("beta"));
+        Assert.Equal(NodeStatus.Active, _fixture.Detector.StatusOf("beta"));
+        Assert.False(_fixture.Detector.LeftCleanly("beta"));
         Assert.Equal(2, Count("node.up", "beta"));
     }
 
@@ -98,17 +69,17 @@ public sealed class FailureDetectorTests : IDisposable
         Ms(300);
         Heartbeat(0);
         Heartbeat(1);
-        Assert.Equal(NodeStatus.Active, _detector.StatusOf("beta"));
+        Assert.Equal(NodeStatus.Active, _fixture.Detector.StatusOf("beta"));
         Assert.Equal(1, Count("node.up", "beta"));
-        Assert.Equal(NodeStatus.Active, _detector.LocalStatus);
+        Assert.Equal(NodeStatus.Active, _fixture.Detector.LocalStatus);
         Ms(999);
         Assert.Equal(0, Count("node.dead"));
         Ms(1);
         Assert.Equal(1, Count("node.dead", "beta"));
-        Assert.Equal(NodeStatus.Dead, _detector.StatusOf("beta"));
-        Assert.False(_detector.LeftCleanly("beta")); // silent, not gone cleanly: the volume's fencing must not trust it
+        Assert.Equal(NodeStatus.Dead, _fixture.Detector.StatusOf("beta"));
+        Assert.False(_fixture.Detector.LeftCleanly("beta")); // silent, not gone cleanly: the volume's fencing must not trust it
         // Both links are reported dead before the node.
-        var kinds = _events.Events.Where(e => e.Kind.EndsWith(".dead", StringComparison.Ordinal)).Select(e => e.Kind).ToArray();
+        var kinds = _fixture.Events.Events.Where(e => e.Kind.EndsWith(".dead", StringComparison.Ordinal)).Select(e => e.Kind).ToArray();
         Assert.Equal(["link.dead", "link.dead", "node.dead"], kinds);
     }
 
@@ -145,8 +116,8 @@ public sealed class FailureDetectorTests : IDisposable
         Assert.Equal(0, Count("link.dead", "beta/eth0"));
         Assert.Equal(0, Count("node.dead"));
         Assert.Equal(0, Count("node.late"));
-        Assert.Equal(NodeStatus.Active, _detector.StatusOf("beta"));
-        var view = _detector.Snapshot().Single();
+        Assert.Equal(NodeStatus.Active, _fixture.Detector.StatusOf("beta"));
+        var view = _fixture.Detector.Snapshot().Single();
         Assert.Equal(LinkStatus.Up, view.Links[0].Status);
         Assert.Equal(LinkStatus.Dead, view.Links[1].Status);
 
@@ -174,21 +145,21 @@ public sealed class FailureDetectorTests : IDisposable
         Ms(1000);
         Assert.Equal(1, Count("node.dead", "beta"));
         Heartbeat(1, generation: 1);
-        Assert.Contains("partition", _events.OfKind("node.up").Last().Reason, StringComparison.Ordinal);
+        Assert.Contains("partition", _fixture.Events.OfKind("node.up").Last().Reason, StringComparison.Ordinal);
         Ms(1000);
         Assert.Equal(2, Count("node.dead", "beta"));
         Heartbeat(0, generation: 2);
-        Assert.Contains("restarted", _events.OfKind("node.up").Last().Reason, StringComparison.Ordinal);
-        Assert.Equal(2UL, _detector.Snapshot().Single().Generation);
+        Assert.Contains("restarted", _fixture.Events.OfKind("node.up").Last().Reason, StringComparison.Ordinal);
+        Assert.Equal(2UL, _fixture.Detector.Snapshot().Single().Generation);
     }
 
     [Fact]
     public void A_peer_that_reports_up_then_active_moves_through_both_states()
     {
         Heartbeat(0, status: NodeStatus.Up);
-        Assert.Equal(NodeStatus.Up, _detector.StatusOf("beta"));
+        Assert.Equal(NodeStatus.Up, _fixture.Detector.StatusOf("beta"));
         Heartbeat(0, status: NodeStatus.Active);
-        Assert.Equal(NodeStatus.Active, _detector.StatusOf("beta"));
+        Assert.Equal(NodeStatus.Active, _fixture.Detector.StatusOf("beta"));
         Assert.Equal(1, Count("node.active", "beta"));
     }
 
@@ -199,9 +170,9 @@ public sealed class FailureDetectorTests : IDisposable
         Heartbeat(1);
         Ms(50);
         // This process is frozen for three deadtimes: the timer fires once, very late.
-        _time.Advance(TimeSpan.FromMilliseconds(3000));
+        _fixture.Time.Advance(TimeSpan.FromMilliseconds(3000));
         Assert.Equal(1, Count("membership.stall", "alpha"));
-        Assert.Equal(1, _detector.Stalls);
+        Assert.Equal(1, _fixture.Detector.Stalls);
         Assert.Equal(0, Count("node.dead"));
         Assert.Equal(0, Count("link.dead"));
 
@@ -222,7 +193,7 @@ public sealed class FailureDetectorTests : IDisposable
         Heartbeat(0);
         Heartbeat(1);
         Ms(400);
-        _time.Advance(TimeSpan.FromMilliseconds(5000));
+        _fixture.Time.Advance(TimeSpan.FromMilliseconds(5000));
         Assert.Equal(0, Count("node.dead"));
         // 400 ms of silence before the stall count; about 600 more are needed.
         Ms(800);
@@ -236,11 +207,11 @@ public sealed class FailureDetectorTests : IDisposable
         Heartbeat(1);
         for (var i = 0; i < 20; i++)
         {
-            _time.Advance(TimeSpan.FromMilliseconds(105));
+            _fixture.Time.Advance(TimeSpan.FromMilliseconds(105));
             Heartbeat(0);
             Heartbeat(1);
         }
         Assert.Equal(0, Count("membership.stall"));
-        Assert.Equal(0, _detector.Stalls);
+        Assert.Equal(0, _fixture.Detector.Stalls);
     }
 }

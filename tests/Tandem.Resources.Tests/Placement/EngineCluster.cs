@@ -91,6 +91,14 @@ internal sealed class EngineCluster
         return cluster;
     }
 
+    /// <summary>Two nodes, alpha and beta, started together: each knows the other's state and the initial placement is done (the set-up most rules start from).</summary>
+    public static EngineCluster Started(FailbackMode failback = FailbackMode.Legacy, FencePolicy fencing = FencePolicy.Succeeds, IReadOnlyList<GroupSpec>? groups = null)
+    {
+        var cluster = Pair(failback, fencing, groups);
+        cluster.StartTogether("alpha", "beta");
+        return cluster;
+    }
+
     /// <summary>Starts a node's daemon (a new run: a higher generation) and tells it that its peer is heard, when it runs.</summary>
     public void Start(string node)
     {

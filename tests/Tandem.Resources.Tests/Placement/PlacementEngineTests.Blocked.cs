@@ -15,8 +15,7 @@ public sealed partial class PlacementEngineTests
     /// <summary>Two nodes without fencing; web runs on alpha, and its stop there fails until <paramref name="failures"/> stops have failed.</summary>
     private static EngineCluster BlockedOnAlpha(int failures = 1)
     {
-        var c = Pair(fencing: FencePolicy.Disabled);
-        c.StartTogether("alpha", "beta");
+        var c = Started(fencing: FencePolicy.Disabled);
         c["alpha"].Will("web", GroupOperation.Stop, [.. Enumerable.Repeat(GroupOutcome.StopFailedNeedsFencing, failures)]);
         c.Operator("alpha", OperatorCommandKind.Standby);
         return c;
@@ -111,8 +110,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Blocked_a_stop_that_fails_with_no_peer_up_to_fence_this_node_blocks_the_group_here()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         c.Crash("beta", powerOff: true);
         c.SeeDead("alpha", "beta");
         c.Run();
@@ -126,8 +124,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Blocked_a_leaving_node_whose_stop_failed_without_fencing_leaves_the_group_blocked_on_the_peer()
     {
-        var c = Pair(fencing: FencePolicy.Disabled);
-        c.StartTogether("alpha", "beta");
+        var c = Started(fencing: FencePolicy.Disabled);
         c["alpha"].Will("web", GroupOperation.Stop, GroupOutcome.StopFailedNeedsFencing);
         c.Shutdown("alpha");
         c.Advance(TimeSpan.FromMinutes(1));

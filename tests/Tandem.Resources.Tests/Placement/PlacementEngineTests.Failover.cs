@@ -11,8 +11,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Peer_lost_its_groups_start_here_only_after_it_is_fenced()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         c.Crash("alpha"); // the daemon dies; what it started still runs until the fence powers it off
         c.SeeDead("beta", "alpha");
         c.Run();
@@ -25,8 +24,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Peer_lost_holding_nothing_there_is_nothing_to_take_over()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         c.Crash("beta", powerOff: true);
         c.SeeDead("alpha", "beta");
         c.Run();
@@ -38,8 +36,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Failed_fence_blocks_the_takeover_which_is_retried_every_5_s_until_a_fence_succeeds()
     {
-        var c = Pair(fencing: FencePolicy.Fails);
-        c.StartTogether("alpha", "beta");
+        var c = Started(fencing: FencePolicy.Fails);
         c.Crash("alpha");
         c.SeeDead("beta", "alpha");
         c.Run();
@@ -58,8 +55,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Peer_back_in_the_same_run_cancels_the_takeover_and_its_groups_stay_where_they_are()
     {
-        var c = Pair(fencing: FencePolicy.Fails);
-        c.StartTogether("alpha", "beta");
+        var c = Started(fencing: FencePolicy.Fails);
         c.SeeDead("beta", "alpha"); // cut off, not dead
         c.Run();
         Assert.Equal(PlacementState.AwaitingTakeover, c["beta"].Group("web").State);
@@ -76,8 +72,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Fence_confirm_lets_a_takeover_blocked_by_a_failed_fence_proceed_on_the_operators_word()
     {
-        var c = Pair(fencing: FencePolicy.Fails);
-        c.StartTogether("alpha", "beta");
+        var c = Started(fencing: FencePolicy.Fails);
         c.Crash("alpha", powerOff: true);
         c.SeeDead("beta", "alpha");
         c.Run();
@@ -91,8 +86,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Fencing_disabled_a_dead_peer_is_taken_over_without_fencing_with_that_basis()
     {
-        var c = Pair(fencing: FencePolicy.Disabled);
-        c.StartTogether("alpha", "beta");
+        var c = Started(fencing: FencePolicy.Disabled);
         c.Crash("alpha", powerOff: true);
         c.SeeDead("beta", "alpha");
         c.Run();
@@ -104,8 +98,7 @@ public sealed partial class PlacementEngineTests
     public void New_run_of_the_peer_that_did_not_release_its_groups_is_fenced_before_they_are_taken_over()
     {
         // web runs on alpha, which is not its preferred node: alpha's new run does not start it itself.
-        var c = Pair(groups: [Group("web", "beta")]);
-        c.StartTogether("alpha", "beta");
+        var c = Started(groups: [Group("web", "beta")]);
         c.Operator("alpha", OperatorCommandKind.Takeover);
         c.AssertRunsOn("web", "alpha");
         c.Crash("alpha"); // the daemon restarts before deadtime: membership never sees it dead
@@ -119,8 +112,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void New_run_of_the_peer_that_runs_the_group_again_itself_cancels_the_takeover()
     {
-        var c = Pair(fencing: FencePolicy.Fails);
-        c.StartTogether("alpha", "beta");
+        var c = Started(fencing: FencePolicy.Fails);
         c.Crash("alpha");
         c.Start("alpha");
         c.AssertRunsOn("web", "alpha");
@@ -131,8 +123,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Late_messages_a_node_whose_messages_arrive_after_its_death_event_is_not_taken_over_twice()
     {
-        var c = Pair(groups: [Group("web", "alpha"), Group("db", "alpha")]);
-        c.StartTogether("alpha", "beta");
+        var c = Started(groups: [Group("web", "alpha"), Group("db", "alpha")]);
         // alpha's last messages are still in flight when it dies: its state, and a stop-failed
         // report (a retransmission that the channel delivers after membership declared it dead).
         var generation = c["alpha"].Generation;
@@ -181,8 +172,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Failure_handover_a_monitor_failing_beyond_the_restart_limit_moves_the_group_to_the_peer()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         c.MonitorGivesUp("alpha", "web", GroupOutcome.MoveRequired);
         c.AssertRunsOn("web", "beta");
         c.AssertNeverTwice("web");
@@ -191,8 +181,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Failed_stop_fence_the_node_whose_stop_failed_then_its_peer_takes_the_group_over()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         c["alpha"].Will("web", GroupOperation.Stop, GroupOutcome.StopFailedNeedsFencing);
         c.Operator("alpha", OperatorCommandKind.Standby);
         c.AssertRunsOn("web", "beta");
@@ -204,8 +193,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Failed_stop_on_a_leaving_node_it_is_fenced_before_the_group_it_could_not_stop_is_taken_over()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         c["alpha"].Will("web", GroupOperation.Stop, GroupOutcome.StopFailedNeedsFencing);
         c.Shutdown("alpha");
         c.AssertRunsOn("web", "beta");
@@ -216,8 +204,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Dual_active_after_a_partition_without_fencing_the_group_stays_on_its_preferred_node_and_stops_on_the_other()
     {
-        var c = Pair(fencing: FencePolicy.Disabled);
-        c.StartTogether("alpha", "beta");
+        var c = Started(fencing: FencePolicy.Disabled);
         c.Cut("alpha", "beta");
         c.SeeDead("alpha", "beta");
         c.SeeDead("beta", "alpha");

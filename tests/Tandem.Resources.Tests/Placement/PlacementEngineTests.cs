@@ -17,8 +17,7 @@ public sealed partial class PlacementEngineTests
     /// <summary>web runs on beta after alpha (its preferred node) crashed and was fenced.</summary>
     private static EngineCluster FailedOverToBeta(FailbackMode failback, params GroupSpec[] groups)
     {
-        var c = Pair(failback, FencePolicy.Succeeds, groups.Length == 0 ? null : groups);
-        c.StartTogether("alpha", "beta");
+        var c = Started(failback, FencePolicy.Succeeds, groups.Length == 0 ? null : groups);
         c.AssertRunsOn("web", "alpha");
         c.Crash("alpha", powerOff: true);
         c.SeeDead("beta", "alpha");
@@ -30,8 +29,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Initial_placement_each_group_starts_on_its_preferred_node_once_the_peers_state_is_known()
     {
-        var c = Pair(groups: [Group("web", "alpha"), Group("db", "beta")]);
-        c.StartTogether("alpha", "beta");
+        var c = Started(groups: [Group("web", "alpha"), Group("db", "beta")]);
         c.AssertRunsOn("web", "alpha");
         c.AssertRunsOn("db", "beta");
         c.AssertNeverTwice("web");
@@ -131,8 +129,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Standby_stops_the_group_here_before_the_peer_starts_it()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         var outcome = c.Operator("alpha", OperatorCommandKind.Standby);
         Assert.True(outcome.Accepted, outcome.Message);
         Assert.Equal(["web"], outcome.Groups);
@@ -143,8 +140,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Takeover_asks_the_peer_to_release_and_starts_the_group_here_once_released()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         var outcome = c.Operator("beta", OperatorCommandKind.Takeover);
         Assert.True(outcome.Accepted, outcome.Message);
         Assert.Contains("asking alpha to release web", outcome.Message, StringComparison.Ordinal);
@@ -155,8 +151,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Failback_moves_every_group_to_its_preferred_node()
     {
-        var c = Pair(groups: [Group("web", "alpha"), Group("db", "beta")]);
-        c.StartTogether("alpha", "beta");
+        var c = Started(groups: [Group("web", "alpha"), Group("db", "beta")]);
         c.Operator("beta", OperatorCommandKind.Takeover, GroupSet.Foreign);
         c.AssertRunsOn("web", "beta");
         var outcome = c.Operator("alpha", OperatorCommandKind.Failback);
@@ -179,8 +174,7 @@ public sealed partial class PlacementEngineTests
         var standby = c.Operator("alpha", OperatorCommandKind.Standby);
         Assert.False(standby.Accepted);
         Assert.Contains("not up", standby.Message, StringComparison.Ordinal);
-        var d = Pair(fencing: FencePolicy.Fails);
-        d.StartTogether("alpha", "beta");
+        var d = Started(fencing: FencePolicy.Fails);
         d.Crash("alpha");
         d.SeeDead("beta", "alpha");
         d.Run();
@@ -192,8 +186,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Clean_departure_the_released_groups_start_on_the_peer_at_once_without_fencing()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         c.Shutdown("alpha");
         c.AssertRunsOn("web", "beta");
         c.AssertNeverTwice("web");
@@ -205,8 +198,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void A_node_that_leaves_without_a_Leaving_message_is_treated_as_failed_and_fenced()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         var generation = c["alpha"].Generation;
         c.Crash("alpha");
         c.See("beta", new Tandem.Core.Membership.MemberView("alpha", Tandem.Core.Membership.MemberStatus.Left, generation, Tandem.Core.Membership.MemberChange.Left, "announced its shutdown"));
@@ -231,8 +223,7 @@ public sealed partial class PlacementEngineTests
     [Fact]
     public void Aborted_handover_a_group_whose_peer_vanishes_during_the_stop_starts_here_again()
     {
-        var c = Pair();
-        c.StartTogether("alpha", "beta");
+        var c = Started();
         c["alpha"].Feed(new OperatorCommand(OperatorCommandKind.Standby, GroupSet.All), c);
         c.Crash("beta", powerOff: true);
         c.SeeDead("alpha", "beta");
