@@ -324,7 +324,7 @@ public sealed partial class VolumeExportSubsystem
         try
         {
             // Follows growth of the file or device, for tandem volume resize.
-            var file = FileVolume.Open(plan.Disk);
+            var file = Watched(FileVolume.Open(plan.Disk), plan.Name);
             file.TracksGrowth = true;
             backing = file;
         }

@@ -334,7 +334,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         IBlockVolume volume;
         try
         {
-            volume = FileVolume.Open(plan.Disk);
+            volume = Watched(FileVolume.Open(plan.Disk), plan.Name);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -406,6 +406,18 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         LogTcpFailed(_logger, "*", listen, "nbd_listen must be IP:PORT (IPv6 in brackets)");
         Publish("nbd.tcp.unavailable", _node.NodeName, $"nbd_listen '{listen}' is not IP:PORT; serving on Unix sockets only", null);
         return null;
+    }
+
+    /// <summary>
+    /// Checks the backing every second (size, device and inode, deletion: issue #18 item 6) and
+    /// reports a fault at once; the volume then fails every I/O, so on-io-error applies.
+    /// </summary>
+    private FileVolume Watched(FileVolume file, string name)
+    {
+        file.BackingFaulted += reason => Publish("volume.backing.failed", name, reason,
+            new Dictionary<string, string> { ["backing"] = file.Path, ["identity"] = file.Identity });
+        file.StartMonitoring(_time, TimeSpan.FromSeconds(1));
+        return file;
     }
 
     private void Publish(string kind, string subject, string reason, IReadOnlyDictionary<string, string>? data)
