@@ -110,7 +110,7 @@ var commands = Task.Run(async () =>
                     Console.WriteLine(await ResyncAsync(double.Parse(words[1], CultureInfo.InvariantCulture), int.Parse(words[2], CultureInfo.InvariantCulture)));
                     break;
                 case "status":
-                    Console.WriteLine(volume.GetStatus().ToJsonString());
+                    Console.WriteLine(volume.GetStatus());
                     break;
                 case null:
                     break;

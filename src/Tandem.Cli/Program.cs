@@ -43,10 +43,29 @@ public static class Program
                 names.Insert(0, result.Command.Name);
             }
             var path = string.Join(' ', names);
+            if (Suggest(parse) is { } suggestion)
+            {
+                await error.WriteLineAsync($"Did you mean 'tandem {(path.Length == 0 ? "" : path + " ")}{suggestion}'?").ConfigureAwait(false);
+            }
             await error.WriteLineAsync($"Run 'tandem {(path.Length == 0 ? "" : path + " ")}--help' for usage.").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         return await parse.InvokeAsync(configuration).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The subcommand nearest to the first word that matched nothing (<c>tandem stauts</c>), when the
+    /// command reached has subcommands and one of them is near enough to be what was meant.
+    /// </summary>
+    private static string? Suggest(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var unknown = parse.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith('-'));
+        if (unknown is null || command.Subcommands.Count == 0)
+        {
+            return null;
+        }
+        return CommandSuggestions.Nearest(unknown, command.Subcommands.Where(c => !c.Hidden).SelectMany(c => c.Aliases.Prepend(c.Name)));
     }
 
     /// <summary>Builds the command tree.</summary>

@@ -74,11 +74,7 @@ public static class ClusterValidator
         }
     }
 
-    private static bool IsVolumeAgent(string agent) =>
-        agent is "drbddisk" or "volume";
+    private static bool IsVolumeAgent(string agent) => VolumeResource.IsVolumeAgent(agent);
 
-    private static string? VolumeName(ResourceSpec resource) =>
-        resource.Arguments.Count > 0 ? resource.Arguments[0]
-        : resource.Parameters.TryGetValue("resource", out var r) ? r
-        : null;
+    private static string? VolumeName(ResourceSpec resource) => VolumeResource.NameOf(resource);
 }

@@ -45,6 +45,16 @@ public sealed record ConfigOptions
     /// </summary>
     public Func<IPAddress, bool> IsLocalAddress { get; init; } = DefaultIsLocalAddress;
 
+    /// <summary>Facts about this machine that Heartbeat checks at start (interfaces, serial ports, users, ...).</summary>
+    /// <value><see cref="HostFacts.System"/>.</value>
+    public HostFacts Host { get; init; } = HostFacts.System;
+
+    /// <summary>
+    /// Whether a failed start check (<see cref="HostFacts"/>) is an error, as when the daemon starts,
+    /// rather than a warning, as in <c>config check</c>.
+    /// </summary>
+    public bool StartChecksAreErrors { get; init; }
+
     /// <summary>
     /// Directories searched, in order, for Heartbeat R1 resource scripts; null for
     /// <c>HA_DIR/resource.d</c> then <c>/etc/init.d</c>.

@@ -8,7 +8,7 @@ using Tandem.Fencing.Devices;
 namespace Tandem.Fencing;
 
 /// <summary>
-/// Applies the takeover rule: a dead peer's groups may be taken over only when it was fenced
+/// Applies the takeover rule (<see cref="TakeoverRule"/>): a dead peer's groups may be taken over only when it was fenced
 /// successfully, or it left cleanly, or the configuration explicitly runs without fencing (then a
 /// loud <c>fencing.disabled</c> warning at every takeover). Devices are tried in order, and the whole
 /// round retried with backoff until a deadline; a failed fence means no takeover (<c>fencing.failed</c>).
@@ -77,30 +77,31 @@ public sealed partial class FencingCoordinator
     /// <returns>The decision.</returns>
     public async Task<TakeoverDecision> AuthorizeTakeoverAsync(string peer, bool leftCleanly, CancellationToken cancellationToken)
     {
-        if (leftCleanly)
+        // A fencing done earlier is not reused: this node learns only now that the peer is gone,
+        // and only a fencing from now on proves that it is off now.
+        var ruling = TakeoverRule.Decide(new TakeoverFacts(leftCleanly, FencedSinceSilent: false, _spec.Disabled, DevicesFor(peer).Count > 0));
+        switch (ruling.Step)
         {
-            _events.Publish("fencing.unneeded", peer, $"{peer} left cleanly after releasing its groups; no fencing needed");
-            return new TakeoverDecision(peer, true, TakeoverBasis.LeftCleanly, $"{peer} left cleanly");
+            case TakeoverStep.Allow when ruling.Basis == TakeoverBasis.LeftCleanly:
+                _events.Publish("fencing.unneeded", peer, $"{peer} left cleanly after releasing its groups; no fencing needed");
+                return new TakeoverDecision(peer, true, TakeoverBasis.LeftCleanly, $"{peer} left cleanly");
+            case TakeoverStep.Allow:
+                var warning = $"WARNING: taking over from {peer} WITHOUT FENCING (fencing is disabled in the configuration): "
+                    + "if it is still alive, both nodes may now run the same groups and corrupt shared data";
+                _events.Publish("fencing.disabled", peer, warning);
+                LogDisabled(_logger, peer);
+                return new TakeoverDecision(peer, true, ruling.Basis, warning);
+            case TakeoverStep.Refuse:
+                var why = $"no fence device can fence {peer} from {LocalNode}; its groups will not be taken over";
+                _events.Publish("fencing.failed", peer, why);
+                LogFailed(_logger, peer, why);
+                return new TakeoverDecision(peer, false, TakeoverBasis.NoDevice, why);
+            default:
+                var result = await FenceAsync(peer, $"{peer} is dead and may still hold its groups", cancellationToken).ConfigureAwait(false);
+                return result.Success
+                    ? new TakeoverDecision(peer, true, TakeoverBasis.Fenced, result.Detail)
+                    : new TakeoverDecision(peer, false, TakeoverBasis.FenceFailed, result.Detail);
         }
-        if (_spec.Disabled)
-        {
-            var warning = $"WARNING: taking over from {peer} WITHOUT FENCING (fencing is disabled in the configuration): "
-                + "if it is still alive, both nodes may now run the same groups and corrupt shared data";
-            _events.Publish("fencing.disabled", peer, warning);
-            LogDisabled(_logger, peer);
-            return new TakeoverDecision(peer, true, TakeoverBasis.FencingDisabled, warning);
-        }
-        if (DevicesFor(peer).Count == 0)
-        {
-            var why = $"no fence device can fence {peer} from {LocalNode}; its groups will not be taken over";
-            _events.Publish("fencing.failed", peer, why);
-            LogFailed(_logger, peer, why);
-            return new TakeoverDecision(peer, false, TakeoverBasis.NoDevice, why);
-        }
-        var result = await FenceAsync(peer, $"{peer} is dead and may still hold its groups", cancellationToken).ConfigureAwait(false);
-        return result.Success
-            ? new TakeoverDecision(peer, true, TakeoverBasis.Fenced, result.Detail)
-            : new TakeoverDecision(peer, false, TakeoverBasis.FenceFailed, result.Detail);
     }
 
     /// <summary>Fences a node: each usable device in order, rounds repeated with backoff until success or the deadline.</summary>

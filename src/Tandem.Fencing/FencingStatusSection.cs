@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using Tandem.Core.Status;
 using Tandem.Fencing.Devices;
 
@@ -16,39 +14,15 @@ public sealed class FencingStatusSection(FencingCoordinator coordinator) : IStat
     public string Name => "fencing";
 
     /// <inheritdoc />
-    public JsonNode GetSnapshot()
-    {
-        var devices = new JsonArray();
-        foreach (var d in coordinator.Devices)
-        {
-            devices.Add(new JsonObject
-            {
-                ["name"] = d.Spec.Name,
-                ["kind"] = d.Spec.Kind.ToString().ToLowerInvariant(),
-                ["runsOn"] = d.Spec.RunsOn,
-                ["targets"] = new JsonArray([.. d.Spec.Targets.Select(t => (JsonNode?)JsonValue.Create(t))]),
-                ["unsupported"] = d is UnsupportedFenceDevice u ? u.Reason : null,
-            });
-        }
-        var waiting = new JsonArray([.. coordinator.Devices.OfType<ManualFenceDevice>().SelectMany(m => m.Waiting).Distinct()
-            .Order(StringComparer.Ordinal).Select(n => (JsonNode?)JsonValue.Create(n))]);
-        var last = new JsonObject();
-        foreach (var (node, (time, result)) in coordinator.LastResults.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            last[node] = new JsonObject
-            {
-                ["time"] = time.ToString("O", CultureInfo.InvariantCulture),
-                ["success"] = result.Success,
-                ["device"] = result.Device,
-                ["detail"] = result.Detail,
-            };
-        }
-        return new JsonObject
-        {
-            ["enabled"] = !coordinator.Disabled,
-            ["devices"] = devices,
-            ["awaitingConfirmation"] = waiting,
-            ["last"] = last,
-        };
-    }
+    object IStatusSection.GetSnapshot() => GetSnapshot();
+
+    /// <summary>Whether fencing is on, the devices, the nodes awaiting confirmation, the last outcome per node.</summary>
+    /// <returns>The section.</returns>
+    public FencingStatus GetSnapshot() => new(
+        !coordinator.Disabled,
+        [.. coordinator.Devices.Select(d => new FenceDeviceStatus(
+            d.Spec.Name, d.Spec.Kind.ToString().ToLowerInvariant(), d.Spec.RunsOn, [.. d.Spec.Targets], d is UnsupportedFenceDevice u ? u.Reason : null))],
+        [.. coordinator.Devices.OfType<ManualFenceDevice>().SelectMany(m => m.Waiting).Distinct().Order(StringComparer.Ordinal)],
+        coordinator.LastResults.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(p => p.Key, p => new FenceOutcomeStatus(p.Value.Time, p.Value.Result.Success, p.Value.Result.Device, p.Value.Result.Detail), StringComparer.Ordinal));
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Tandem.Core.Events;
 using Tandem.Core.Model;
@@ -31,8 +30,6 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
     private readonly PacketCodec _codec;
     private readonly RejectCounters _rejects;
     private readonly List<IHeartbeatLink> _links = [];
-    private readonly List<int> _linkSpecIndex = []; // _links[i] is _spec.Links[_linkSpecIndex[i]]
-    private readonly Dictionary<string, (ulong Generation, bool Bound)> _peerFormat = new(StringComparer.Ordinal);
     private readonly List<(string Link, string Reason)> _failedLinks = [];
     private readonly List<Task> _loops = [];
     private CancellationTokenSource? _stop;
@@ -70,7 +67,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         _loggers = loggers;
         _logger = loggers.CreateLogger<MembershipService>();
         _options = options ?? new MembershipOptions();
-        _codec = new PacketCodec(spec.Name, spec.Nodes.Select(n => n.Name), localNode, new PacketAuthenticator(auth), spec.Links.Select(l => l.Name));
+        _codec = new PacketCodec(spec.Name, spec.Nodes.Select(n => n.Name), localNode, new PacketAuthenticator(auth));
         _rejects = new RejectCounters(_logger, time);
         if (spec.Links.Count == 0)
         {
@@ -119,14 +116,12 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         _replayFloor = ReplayFloor.Open(_stateDirectory);
         try
         {
-            for (var specIndex = 0; specIndex < _spec.Links.Count; specIndex++)
+            foreach (var spec in _spec.Links)
             {
-                var spec = _spec.Links[specIndex];
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
                     _links.Add(_options.LinkFactory?.Invoke(spec) ?? LinkFactory.Open(spec, LocalNode, _loggers));
-                    _linkSpecIndex.Add(specIndex);
                 }
                 catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException or UnauthorizedAccessException)
                 {
@@ -145,7 +140,6 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
                 l.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
             _links.Clear();
-            _linkSpecIndex.Clear();
             _replayFloor.Dispose();
             throw;
         }
@@ -207,7 +201,6 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
             await l.DisposeAsync().ConfigureAwait(false);
         }
         _links.Clear();
-        _linkSpecIndex.Clear();
         _failedLinks.Clear();
         if (_ping is not null)
         {
@@ -224,86 +217,45 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot()
+    object IStatusSection.GetSnapshot() => GetSnapshot();
+
+    /// <summary>What this service knows now: this node, every peer and link, and the counters.</summary>
+    /// <returns>The snapshot.</returns>
+    public MembershipSnapshot GetSnapshot()
     {
         var detector = _detector;
-        var nodes = new JsonArray();
-        if (detector is not null)
-        {
-            foreach (var p in detector.Snapshot())
-            {
-                var links = new JsonArray();
-                foreach (var l in p.Links)
-                {
-                    links.Add(new JsonObject
-                    {
-                        ["link"] = l.Link,
-                        ["status"] = l.Status.ToString().ToLowerInvariant(),
-                        ["last_heard_ms"] = l.SinceLastHeard is { } s ? (long)s.TotalMilliseconds : null,
-                        ["heartbeats"] = l.Heartbeats,
-                    });
-                }
-                nodes.Add(new JsonObject
-                {
-                    ["node"] = p.Node,
-                    ["status"] = p.Status.ToString().ToLowerInvariant(),
-                    ["generation"] = p.Generation,
-                    ["late"] = p.Late,
-                    ["last_heard_ms"] = p.SinceLastHeard is { } s2 ? (long)s2.TotalMilliseconds : null,
-                    ["links"] = links,
-                });
-            }
-        }
-        var rejected = new JsonObject();
-        foreach (var (reason, count) in _rejects.Snapshot())
-        {
-            rejected[reason] = count;
-        }
-        var channel = _channel?.Counters();
-        var pings = new JsonArray();
-        foreach (var (name, up) in _ping?.Snapshot() ?? [])
-        {
-            pings.Add(new JsonObject { ["name"] = name, ["status"] = up ? "up" : "dead" });
-        }
-        var peerScores = new JsonObject();
+        PeerSnapshot[] nodes = detector is null ? [] : [.. detector.Snapshot().Select(p => new PeerSnapshot(
+            p.Node, p.Status.ToString().ToLowerInvariant(), p.Generation, p.Late, Milliseconds(p.SinceLastHeard),
+            [.. p.Links.Select(l => new PeerLinkSnapshot(l.Link, l.Status.ToString().ToLowerInvariant(), Milliseconds(l.SinceLastHeard), l.Heartbeats))]))];
+        Dictionary<string, int> peerScores;
         lock (_peerScores)
         {
-            foreach (var (peer, score) in _peerScores)
-            {
-                peerScores[peer] = score;
-            }
+            peerScores = new Dictionary<string, int>(_peerScores, StringComparer.OrdinalIgnoreCase);
         }
-        return new JsonObject
-        {
-            ["node"] = LocalNode,
-            ["status"] = (detector?.LocalStatus ?? NodeStatus.Init).ToString().ToLowerInvariant(),
-            ["generation"] = _generation,
-            ["timing_ms"] = new JsonObject
-            {
-                ["keepalive"] = (long)_spec.Timing.Keepalive.TotalMilliseconds,
-                ["warntime"] = (long)_spec.Timing.Warntime.TotalMilliseconds,
-                ["deadtime"] = (long)_spec.Timing.Deadtime.TotalMilliseconds,
-                ["initdead"] = (long)_spec.Timing.Initdead.TotalMilliseconds,
-            },
-            ["stalls"] = detector?.Stalls ?? 0,
-            ["nodes"] = nodes,
-            ["links"] = new JsonArray([
-                .. _links.Select(l => (JsonNode)new JsonObject { ["link"] = l.Name, ["open"] = true, ["send_errors"] = l.SendErrors }),
-                .. _failedLinks.Select(f => (JsonNode)new JsonObject { ["link"] = f.Link, ["open"] = false, ["error"] = f.Reason })]),
-            ["accepted"] = Interlocked.Read(ref _accepted),
-            ["rejected"] = rejected,
-            ["receive_errors"] = Interlocked.Read(ref _receiveErrors),
-            ["connectivity"] = new JsonObject
-            {
-                ["score"] = _ping?.Reachable ?? 0,
-                ["total"] = _ping?.Total ?? _spec.Ping.Count,
-                ["pings"] = pings,
-                ["peers"] = peerScores,
-                ["ipfail"] = IpFail switch { IpFailDecision.GiveUp => "give-up", IpFailDecision.Keep => "keep", _ => "unknown" },
-            },
-            ["channel"] = channel is { } c ? new JsonObject { ["unacknowledged"] = c.Unacknowledged, ["retransmits"] = c.Retransmits } : null,
-        };
+        var channel = _channel?.Counters();
+        var timing = _spec.Timing;
+        return new MembershipSnapshot(
+            LocalNode,
+            (detector?.LocalStatus ?? NodeStatus.Init).ToString().ToLowerInvariant(),
+            _generation,
+            new MembershipTimings((long)timing.Keepalive.TotalMilliseconds, (long)timing.Warntime.TotalMilliseconds,
+                (long)timing.Deadtime.TotalMilliseconds, (long)timing.Initdead.TotalMilliseconds),
+            detector?.Stalls ?? 0,
+            nodes,
+            [.. _links.Select(l => new LinkSnapshot(l.Name, true, l.SendErrors, null)), .. _failedLinks.Select(f => new LinkSnapshot(f.Link, false, null, f.Reason))],
+            Interlocked.Read(ref _accepted),
+            new Dictionary<string, long>(_rejects.Snapshot(), StringComparer.Ordinal),
+            Interlocked.Read(ref _receiveErrors),
+            new ConnectivitySnapshot(
+                _ping?.Reachable ?? 0,
+                _ping?.Total ?? _spec.Ping.Count,
+                [.. (_ping?.Snapshot() ?? []).Select(p => new PingSnapshot(p.Name, p.Up ? "up" : "dead"))],
+                peerScores,
+                IpFail switch { IpFailDecision.GiveUp => "give-up", IpFailDecision.Keep => "keep", _ => "unknown" }),
+            channel is { } c ? new ChannelCounters(c.Unacknowledged, c.Retransmits) : null);
     }
+
+    private static long? Milliseconds(TimeSpan? elapsed) => elapsed is { } e ? (long)e.TotalMilliseconds : null;
 
     /// <summary>
     /// Tells the peers this node is leaving: a last heartbeat reporting it dead, twice on every
@@ -328,32 +280,18 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Signs one packet for each link, bound to it, and sends it there. Until every peer has been
-    /// heard speaking the link-bound format in its current run, an unbound copy (version 1, its own
-    /// sequence number) goes too, so that a peer of an older release still hears this node
-    /// (docs/security.md, mixed versions).
-    /// </summary>
+    /// <summary>Signs one packet and sends it on every link.</summary>
     private async ValueTask SendAsync(PacketType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var sequence = (ulong)Interlocked.Increment(ref _sequence);
-        var legacySequence = AllPeersLinkBound() ? 0UL : (ulong)Interlocked.Increment(ref _sequence);
         var size = _codec.PacketSize(payload.Length);
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
-            for (var i = 0; i < _links.Count; i++)
+            var n = _codec.Encode(type, _generation, sequence, payload.Span, buffer);
+            foreach (var link in _links)
             {
-                var n = _codec.Encode(type, _generation, sequence, payload.Span, buffer, _linkSpecIndex[i]);
-                await _links[i].SendAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-            }
-            if (legacySequence != 0)
-            {
-                var n = _codec.Encode(type, _generation, legacySequence, payload.Span, buffer);
-                foreach (var link in _links)
-                {
-                    await link.SendAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                }
+                await link.SendAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -441,7 +379,7 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
 
     private void Handle(int linkIndex, string linkName, Dictionary<string, ReplayWindow> windows, ReadOnlySpan<byte> packet, LinkReceiveResult received)
     {
-        var reason = _codec.TryDecode(packet, _linkSpecIndex[linkIndex], out var d);
+        var reason = _codec.TryDecode(packet, out var d);
         if (reason == RejectReason.None)
         {
             if (!windows.TryGetValue(d.Sender, out var window))
@@ -449,10 +387,6 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
                 windows[d.Sender] = window = _replayFloor.CreateWindow(d.Sender);
             }
             reason = window.Check(d.Header.Generation, d.Header.Sequence);
-        }
-        if (reason == RejectReason.None)
-        {
-            reason = CheckFormat(d.Sender, d.Header);
         }
         if (reason != RejectReason.None)
         {
@@ -481,48 +415,6 @@ public sealed partial class MembershipService : IStatusSection, IAsyncDisposable
         {
             _channel.OnPacket(d.Sender, d.Header.Generation, d.Header.Type, payload);
         }
-    }
-
-    /// <summary>
-    /// Tracks which format each peer speaks in its current run: once it sent a link-bound packet,
-    /// its unbound packets of the same run are refused (they could only be the copies sent while
-    /// formats were agreed, and a relay could carry them to another link).
-    /// </summary>
-    private RejectReason CheckFormat(string sender, PacketHeader header)
-    {
-        var bound = header.Version == PacketHeader.LinkBoundVersion;
-        lock (_peerFormat)
-        {
-            if (_peerFormat.TryGetValue(sender, out var known) && header.Generation < known.Generation)
-            {
-                return RejectReason.None; // the replay window rejects it as an older generation
-            }
-            if (known.Generation == header.Generation && known.Bound && !bound)
-            {
-                return RejectReason.Unbound;
-            }
-            if (known.Generation != header.Generation || bound)
-            {
-                _peerFormat[sender] = (header.Generation, bound || (known.Generation == header.Generation && known.Bound));
-            }
-        }
-        return RejectReason.None;
-    }
-
-    private bool AllPeersLinkBound()
-    {
-        lock (_peerFormat)
-        {
-            foreach (var node in _spec.Nodes)
-            {
-                if (!string.Equals(node.Name, LocalNode, StringComparison.OrdinalIgnoreCase)
-                    && !(_peerFormat.TryGetValue(node.Name, out var f) && f.Bound))
-                {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tandem.Core.Events;
@@ -133,56 +132,29 @@ public sealed class NbdExportService : IStatusSection, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public JsonNode GetSnapshot()
+    object IStatusSection.GetSnapshot() => GetSnapshot();
+
+    /// <summary>Every export, by name: where it listens, its attached device, its clients.</summary>
+    /// <returns>The exports.</returns>
+    public IReadOnlyDictionary<string, NbdExportStatus> GetSnapshot()
     {
-        var root = new JsonObject();
+        var exports = new Dictionary<string, NbdExportStatus>(StringComparer.Ordinal);
         foreach (var (name, (definition, server)) in _exports.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
-            var clients = new JsonArray();
-            foreach (var client in server.Clients)
-            {
-                clients.Add(new JsonObject
-                {
-                    ["id"] = client.Id,
-                    ["remote"] = client.Remote,
-                    ["since"] = client.ConnectedAt.ToString("O", CultureInfo.InvariantCulture),
-                    ["export"] = client.Export,
-                    ["structuredReplies"] = client.StructuredReplies,
-                });
-            }
+            var clients = server.Clients.ToArray();
             var attached = _attacher?.FindBySocket(definition.SocketPath);
-            root[name] = new JsonObject
-            {
-                ["size"] = definition.Volume.Size,
-                ["socket"] = definition.SocketPath,
-                ["tcp"] = server.TcpEndPoint?.ToString(),
-                ["device"] = definition.Device,
-                ["attachedDevice"] = attached?.DevicePath,
-                ["attachMethod"] = attached?.Method.ToString(),
-                ["clientCount"] = clients.Count,
-                ["connections"] = new JsonObject
-                {
-                    ["unix"] = Counters(server.UnixCounters, server.ConnectionCount(tcp: false)),
-                    ["tcp"] = Counters(server.TcpCounters, server.ConnectionCount(tcp: true)),
-                },
-                ["clients"] = clients,
-            };
+            exports[name] = new NbdExportStatus(definition.Volume.Size, definition.SocketPath, server.TcpEndPoint?.ToString(), definition.Device,
+                attached?.DevicePath, attached?.Method.ToString(), clients.Length,
+                new NbdConnectionsStatus(
+                    NbdListenerStatus.From(server.UnixCounters, server.ConnectionCount(tcp: false)),
+                    NbdListenerStatus.From(server.TcpCounters, server.ConnectionCount(tcp: true))),
+                clients);
         }
-        return root;
+        return exports;
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
-
-    private static JsonObject Counters(NbdListenerCounters c, int open) => new()
-    {
-        ["open"] = open,
-        ["accepted"] = c.Accepted,
-        ["refused"] = c.Refused,
-        ["evicted"] = c.Evicted,
-        ["handshakeTimeouts"] = c.HandshakeTimeouts,
-        ["idleTimeouts"] = c.IdleTimeouts,
-    };
 
     private void Publish(string kind, string subject, string reason, IReadOnlyDictionary<string, string>? data)
     {

@@ -1,6 +1,8 @@
 using Tandem.Core.Model;
 using Tandem.Replication.Metadata;
+using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
+using Tandem.Replication.Writes;
 
 namespace Tandem.Replication;
 
@@ -11,9 +13,6 @@ namespace Tandem.Replication;
 // the peer back. on-congestion disconnect drops the connection instead.
 public sealed partial class ReplicatedVolume
 {
-    /// <summary>Bytes of replicated writes not yet confirmed by a barrier ack (DRBD's ap_in_flight).</summary>
-    private long _transferLogBytes;
-
     /// <summary>Marks the congestion out-of-sync notice (vs. a diskless Primary's).</summary>
     private const ulong AheadNotice = 1;
 
@@ -31,14 +30,14 @@ public sealed partial class ReplicatedVolume
         }
         var fill = leaving ? _options.CongestionFill / 2 : _options.CongestionFill;
         var extents = leaving ? _options.CongestionExtents / 2 : _options.CongestionExtents;
-        return (_options.CongestionFill > 0 && _transferLogBytes > fill)
+        return (_options.CongestionFill > 0 && _log.Bytes > fill)
             || (_options.CongestionExtents > 0 && _md.ActivityLog.BusyExtents > extents);
     }
 
     /// <summary>Applies on-congestion to a write about to be sent; true when it is not to be sent.</summary>
-    private bool OnCongestionLocked(Session s, long offset, int length)
+    private bool OnCongestionLocked(PeerSession s, long offset, int length)
     {
-        var why = $"{_transferLogBytes} bytes unacknowledged, {_md.ActivityLog.BusyExtents} busy extents";
+        var why = $"{_log.Bytes} bytes unacknowledged, {_md.ActivityLog.BusyExtents} busy extents";
         if (_options.OnCongestion == CongestionPolicy.Disconnect)
         {
             Log.Congestion(_logger, Resource, "disconnecting", why);
@@ -59,7 +58,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>A write while Ahead: not sent; the peer marks its blocks out of sync.</summary>
-    private void AheadLocked(Session s, long offset, int length)
+    private void AheadLocked(PeerSession s, long offset, int length)
     {
         // The epoch of the last sent writes must be closed, or its barrier ack never drains the fill.
         CloseEpochLocked();
@@ -67,7 +66,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>While Ahead, waits for the congestion to clear, then resyncs the marked blocks to the peer.</summary>
-    private async Task CongestionMonitorAsync(Session s)
+    private async Task CongestionMonitorAsync(PeerSession s)
     {
         var ct = s.Cts.Token;
         try

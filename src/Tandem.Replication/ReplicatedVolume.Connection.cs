@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Tandem.Core.Model;
 using Tandem.Replication.Metadata;
+using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
 using Tandem.Replication.Uuids;
 
@@ -12,7 +13,7 @@ namespace Tandem.Replication;
 public sealed partial class ReplicatedVolume
 {
     private const int BitmapWordsPerChunk = 8192;
-    private const int ResyncWindow = 32; // requests in flight: at most 8 MiB, as DRBD's default max-buffers
+    private const int ResyncWindow = PeerSession.ResyncWindow;
     private const int ResyncMaxBlocks = 64; // 256 KiB per request
     private const int BatchSlots = ResyncBatch.MaxData / FrameHeader.ResyncChunk; // a batch counts as many requests as its bytes
 
@@ -39,43 +40,20 @@ public sealed partial class ReplicatedVolume
                 }
                 continue;
             }
-            Socket? socket = null;
             var acceptor = !IAmDialer;
+            var reached = false;
             try
             {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                attempt.CancelAfter(_options.ConnectInterval);
-                if (acceptor)
+                Stream stream;
+                using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
-                    socket = await _listener!.AcceptSocketAsync(attempt.Token).ConfigureAwait(false);
+                    attempt.CancelAfter(_options.ConnectInterval);
+                    stream = acceptor
+                        ? await _transport.AcceptAsync(attempt.Token).ConfigureAwait(false)
+                        : await _transport.ConnectAsync(attempt.Token).ConfigureAwait(false);
                 }
-                else
-                {
-                    socket = new Socket(_options.Peer.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                    await DialAsync(socket, attempt.Token).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex) when (cancellationToken.IsCancellationRequested
-                && ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
-            {
-                // Stopping: disposal stops the listener, and an accept begun after that fails
-                // with "not listening" instead of observing the cancellation.
-                socket?.Dispose();
-                return;
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                socket?.Dispose();
-                if (!acceptor)
-                {
-                    await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
-                }
-                continue;
-            }
-            socket.NoDelay = true;
-            try
-            {
-                await StartSessionAsync(new NetworkStream(socket, ownsSocket: true), acceptor, cancellationToken).ConfigureAwait(false);
+                reached = true;
+                await StartSessionAsync(stream, acceptor, cancellationToken).ConfigureAwait(false);
             }
             catch (ProtocolException ex)
             {
@@ -90,45 +68,22 @@ public sealed partial class ReplicatedVolume
             }
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
+                // Stopping: disposal stops the transport, and an accept then fails.
                 if (cancellationToken.IsCancellationRequested)
                 {
                     return;
                 }
-                Log.ConnectFailed(_logger, Resource, ex.Message);
-                await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
+                if (reached)
+                {
+                    Log.ConnectFailed(_logger, Resource, ex.Message);
+                }
+                // An acceptor whose wait ended looks again at once; a failed dial or handshake waits.
+                if (reached || !acceptor)
+                {
+                    await DelayAsync(_options.ConnectInterval, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
-    }
-
-    /// <summary>
-    /// Connects without the runtime's asynchronous socket machinery: a non-blocking connect(2)
-    /// and poll(2) for its end (a loopback or LAN connect is usually done at the first poll). ConnectAsync would register the socket with the epoll thread for
-    /// good, and each later packet would then cost an epoll wake-up and a thread-pool work item,
-    /// though the session reads it by blocking on its own thread (PeerConnection.ReceiveAsync).
-    /// </summary>
-    private async Task DialAsync(Socket socket, CancellationToken cancellationToken)
-    {
-        socket.Blocking = false;
-        try
-        {
-            socket.Connect(_options.Peer);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
-        {
-            // Under way: wait for it below.
-        }
-        // Writable means connected or failed. Polled on a short real-time tick (not the volume's
-        // clock: this is not protocol timing, and the attempt's token bounds the whole wait).
-        while (!socket.Poll(TimeSpan.Zero, SelectMode.SelectWrite))
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(2), cancellationToken).ConfigureAwait(false);
-        }
-        var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-        if (error != SocketError.Success)
-        {
-            throw new SocketException((int)error);
-        }
-        socket.Blocking = true;
     }
 
     private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
@@ -198,35 +153,20 @@ public sealed partial class ReplicatedVolume
 
     private async Task StartSessionAsync(Stream stream, bool acceptor, CancellationToken cancellationToken)
     {
-        if (_tls is not null)
+        var offer = HandshakeOptions.Default(_options.CramHmacAlg, _options.SharedSecret);
+        if (_options.WithoutResyncBatch)
         {
-            using var tlsTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            tlsTimeout.CancelAfter(HandshakeTimeout);
-            stream = await _tls.AuthenticateAsync(stream, server: acceptor, tlsTimeout.Token).ConfigureAwait(false);
+            offer = offer with { Features = offer.Features & ~FeatureFlags.ResyncBatch };
         }
-        var connection = new PeerConnection(stream)
-        {
-            // The handshake reads by blocking too: an asynchronous read would register the socket
-            // with the runtime's epoll thread for good, and every later packet would then cost an
-            // epoll wake-up and a thread-pool work item, though nobody reads asynchronously.
-            ReceiveThread = Thread.CurrentThread,
-        };
+        PeerConnection connection;
         HandshakeResult hs;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(HandshakeTimeout);
-            var offer = HandshakeOptions.Default(_options.CramHmacAlg, _options.SharedSecret);
-            if (_options.WithoutResyncBatch)
-            {
-                offer = offer with { Features = offer.Features & ~FeatureFlags.ResyncBatch };
-            }
-            hs = await Handshake.RunAsync(connection, offer, GateAndSnapshotAsync, timeout.Token).ConfigureAwait(false);
+            (connection, hs) = await PeerSession.HandshakeAsync(stream, offer, GateAndSnapshotAsync, HandshakeTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             OpenGate();
-            await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
         var local = hs.Local;
@@ -285,7 +225,7 @@ public sealed partial class ReplicatedVolume
         {
             _md.Bitmap.SetAll();
         }
-        var session = new Session(connection, acceptor, plan) { Features = hs.Features };
+        var session = new PeerSession(connection, acceptor, plan, hs.Features);
         lock (_lock)
         {
             _session = session;
@@ -304,103 +244,19 @@ public sealed partial class ReplicatedVolume
             session.Send(FrameType.BitmapChunk, ReplicationMessages.BitmapChunk(i, words.AsSpan(i, n)), control: false);
         }
         session.Send(FrameType.BitmapDone, [], control: false);
-        session.LastReceived = _time.GetTimestamp();
-        // The receive loop starts on a thread of its own, where it blocks in the socket: each frame
-        // then costs one wake-up instead of an epoll wake-up and a thread-pool hop (PeerConnection.ReceiveAsync).
-        session.Receiver = Task.Factory.StartNew(() =>
-        {
-            connection.ReceiveThread = Thread.CurrentThread;
-            return ReceiveLoopAsync(session);
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
-        session.KeepAlive = KeepAliveAsync(session);
+        session.Run(_frames, _time, _options.PingInterval, _options.PeerTimeout, OnSessionLostAsync);
         if (CongestionControlled)
         {
             session.Congestion = CongestionMonitorAsync(session);
         }
     }
 
-    /// <summary>
-    /// Pings the peer every ping-int; a peer that sends nothing (not even the PingAck) for the
-    /// peer timeout after a ping is declared lost — a frozen or vanished peer closes no socket.
-    /// </summary>
-    private async Task KeepAliveAsync(Session s)
-    {
-        var ct = s.Cts.Token;
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(_options.PingInterval, _time, ct).ConfigureAwait(false);
-                var pinged = _time.GetTimestamp();
-                s.Send(FrameType.Ping, [], control: true);
-                await Task.Delay(_options.PeerTimeout, _time, ct).ConfigureAwait(false);
-                if (s.LastReceived < pinged)
-                {
-                    Log.ConnectionLost(_logger, Resource, "PingAck did not arrive in time");
-                    s.LostReason = $"PingAck did not arrive within {_options.PeerTimeout.TotalSeconds:0.#} s";
-                    s.Abort();
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task ReceiveLoopAsync(Session s)
-    {
-        var ct = s.Cts.Token;
-        var reason = "connection closed";
-        try
-        {
-            while (true)
-            {
-                var frame = await s.Connection.ReceiveFrameAsync(ct).ConfigureAwait(false);
-                s.LastReceived = _time.GetTimestamp();
-                var reusable = true;
-                if (frame.Type == FrameType.Data)
-                {
-                    reusable = await OnDataAsync(s, frame.Payload, ct).ConfigureAwait(false);
-                }
-                else if (frame.Type == FrameType.ResyncData)
-                {
-                    reusable = await OnResyncDataAsync(s, frame.Payload, ct).ConfigureAwait(false);
-                }
-                else if (frame.Type == FrameType.ResyncBatch)
-                {
-                    reusable = await OnResyncBatchAsync(s, frame.Payload, ct).ConfigureAwait(false);
-                }
-                else
-                {
-                    await HandleFrameAsync(s, frame.Type, frame.Buffer, ct).ConfigureAwait(false);
-                }
-                if (reusable)
-                {
-                    frame.Release();
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            reason = s.LostReason ?? "disconnected";
-        }
-        catch (ProtocolException ex)
-        {
-            reason = ex.Message;
-        }
-        catch (Exception ex) when (ex is IOException or EndOfStreamException or SocketException or ObjectDisposedException)
-        {
-            reason = s.LostReason ?? $"network failure: {ex.Message}";
-        }
-        await OnSessionLostAsync(s, reason).ConfigureAwait(false);
-    }
-
     /// <summary>A replicated write from the Primary (Data): stored, acknowledged as the protocol asks.</summary>
-    /// <returns>False when a failed local write may still read <paramref name="payload"/> (a
+    /// <returns>False when a failed local write may still read the frame (a
     /// disk-timeout leaves the request running): its buffer must not be reused.</returns>
-    private async Task<bool> OnDataAsync(Session s, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    private async Task<bool> OnDataAsync(PeerSession s, ReceivedFrame frame, CancellationToken ct)
     {
+        var payload = frame.Payload;
         if (!DataHeader.TryParse(payload.Span, out var h))
         {
             throw new ProtocolException("malformed data header");
@@ -453,8 +309,9 @@ public sealed partial class ReplicatedVolume
 
     /// <summary>A block of the resync from the SyncSource: stored and acknowledged.</summary>
     /// <returns>True: a failed local write throws, and then the buffer is not reused.</returns>
-    private async Task<bool> OnResyncDataAsync(Session s, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    private async Task<bool> OnResyncDataAsync(PeerSession s, ReceivedFrame frame, CancellationToken ct)
     {
+        var payload = frame.Payload;
         if (payload.Length < 8)
         {
             throw new ProtocolException("malformed resync data");
@@ -473,8 +330,9 @@ public sealed partial class ReplicatedVolume
 
     /// <summary>A batch of scattered runs from the SyncSource: each stored, then one acknowledgement.</summary>
     /// <returns>True: a failed local write throws, and then the buffer is not reused.</returns>
-    private async Task<bool> OnResyncBatchAsync(Session s, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    private async Task<bool> OnResyncBatchAsync(PeerSession s, ReceivedFrame frame, CancellationToken ct)
     {
+        var payload = frame.Payload;
         var runs = s.BatchRuns;
         if (!ResyncBatch.TryParse(payload.Span, Size, runs, out var id, out var count, out var error))
         {
@@ -493,286 +351,7 @@ public sealed partial class ReplicatedVolume
         return true;
     }
 
-    /// <summary>Every frame but the writes (Data, ResyncData, ResyncBatch), which the receive loop
-    /// hands to <see cref="OnDataAsync"/>, <see cref="OnResyncDataAsync"/> and
-    /// <see cref="OnResyncBatchAsync"/> in pooled buffers.</summary>
-    private async Task HandleFrameAsync(Session s, FrameType type, byte[] payload, CancellationToken ct)
-    {
-        switch (type)
-        {
-            case FrameType.BitmapChunk:
-                if (!ReplicationMessages.TryParseBitmapChunk(payload, out var first, out var words))
-                {
-                    throw new ProtocolException("malformed bitmap chunk");
-                }
-                _md.Bitmap.MergeAt(first, words);
-                break;
-            case FrameType.BitmapDone:
-                await AfterBitmapExchangeAsync(s, ct).ConfigureAwait(false);
-                break;
-            case FrameType.SyncStart:
-                {
-                    if (!ReplicationMessages.TryParseUuids(payload, out var sync, out _))
-                    {
-                        throw new ProtocolException("malformed sync start");
-                    }
-                    await _md.UpdateAsync(u => new GenerationUuids(sync.Current & ~1UL, 0, u.History0, u.History1),
-                        f => f & ~(MetadataFlags.Consistent | MetadataFlags.WasUpToDate), ct).ConfigureAwait(false);
-                    await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
-                    SetDisk(DiskState.Inconsistent, "resync target");
-                    lock (_lock)
-                    {
-                        _replication = ReplicationState.SyncTarget;
-                        s.Resync = new ResyncProgress(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow(), ReplicationState.SyncTarget);
-                    }
-                    Log.SyncStarted(_logger, Resource, ReplicationState.SyncTarget, _md.Bitmap.OutOfSyncBytes);
-                    Publish("volume.sync.started", "sync target", ("role", "SyncTarget"), ("bytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-                    break;
-                }
-            case FrameType.Barrier:
-                {
-                    if (!ReplicationMessages.TryParseBarrier(payload, out var epoch, out var setSize))
-                    {
-                        throw new ProtocolException("malformed barrier");
-                    }
-                    if (setSize != s.EpochWrites)
-                    {
-                        throw new ProtocolException($"barrier #{epoch} announces {setSize} writes, {s.EpochWrites} arrived");
-                    }
-                    // Every write of the epoch is complete (the loop is sequential): write
-                    // ordering "drain" acknowledges now, "flush" (disk-flushes, the default) first
-                    // makes them stable, before the next epoch too.
-                    if (LocalDiskAttached && _options.DiskFlushes)
-                    {
-                        try
-                        {
-                            await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
-                        }
-                        catch (IOException) when (!LocalDiskAttached)
-                        {
-                            // Detached: the writes of this epoch were negatively acknowledged or are marked.
-                        }
-                    }
-                    s.SendAck(FrameType.BarrierAck, ReplicationMessages.Barrier(epoch, setSize));
-                    s.EpochWrites = 0;
-                    break;
-                }
-            case FrameType.NegAck:
-                {
-                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
-                    {
-                        throw new ProtocolException("malformed negative ack");
-                    }
-                    OnNegAck(ack.Id);
-                    break;
-                }
-            case FrameType.DataRequest:
-                {
-                    if (!ReplicationMessages.TryParseAck(payload, out var req))
-                    {
-                        throw new ProtocolException("malformed data request");
-                    }
-                    await ServeDataRequestAsync(s, req, ct).ConfigureAwait(false);
-                    break;
-                }
-            case FrameType.DataReply:
-                {
-                    if (payload.Length < 8)
-                    {
-                        throw new ProtocolException("malformed data reply");
-                    }
-                    if (s.Reads.TryRemove(BinaryPrimitives.ReadUInt64BigEndian(payload), out var reader))
-                    {
-                        reader.TrySetResult(payload[8..]);
-                    }
-                    break;
-                }
-            case FrameType.NegDataReply:
-                {
-                    if (!ReplicationMessages.TryParseAck(payload, out var nack))
-                    {
-                        throw new ProtocolException("malformed negative data reply");
-                    }
-                    if (s.Reads.TryRemove(nack.Id, out var reader))
-                    {
-                        reader.TrySetException(new Tandem.Core.Volumes.VolumeException(Tandem.Core.Volumes.VolumeError.Io, $"{Resource}: the peer could not read {nack.Offset}+{nack.Length}"));
-                    }
-                    break;
-                }
-            case FrameType.OutOfSync:
-                {
-                    if (!ReplicationMessages.TryParseAck(payload, out var oos) || oos.Offset + oos.Length > Size)
-                    {
-                        throw new ProtocolException("malformed out-of-sync notice");
-                    }
-                    _md.Bitmap.Set(oos.Offset, oos.Length);
-                    if (oos.Id == AheadNotice)
-                    {
-                        await OnPeerAheadAsync(ct).ConfigureAwait(false);
-                    }
-                    break;
-                }
-            case FrameType.ResizeRequest:
-                await OnResizeRequestAsync(s, payload, ct).ConfigureAwait(false);
-                break;
-            case FrameType.ResizeReply:
-                OnResizeReply(s, payload);
-                break;
-            case FrameType.RecvAck:
-            case FrameType.WriteAck:
-                {
-                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
-                    {
-                        throw new ProtocolException("malformed ack");
-                    }
-                    OnWriteAck(ack.Id);
-                    break;
-                }
-            case FrameType.BarrierAck:
-                {
-                    if (!ReplicationMessages.TryParseBarrier(payload, out var epoch, out var setSize))
-                    {
-                        throw new ProtocolException("malformed barrier ack");
-                    }
-                    OnBarrierAck(epoch, setSize);
-                    break;
-                }
-            case FrameType.ResyncInSync:
-                {
-                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
-                    {
-                        throw new ProtocolException("malformed in-sync notice");
-                    }
-                    _md.Bitmap.Clear(ack.Offset, ack.Length);
-                    s.Send(FrameType.ResyncAck, ReplicationMessages.Ack(0, ack.Offset, ack.Length), control: true);
-                    break;
-                }
-            case FrameType.DigestRequest:
-                {
-                    if (payload.Length <= ReplicationMessages.AckSize || !ReplicationMessages.TryParseAck(payload.AsSpan(0, ReplicationMessages.AckSize), out var req))
-                    {
-                        throw new ProtocolException("malformed digest request");
-                    }
-                    var alg = Encoding.ASCII.GetString(payload, ReplicationMessages.AckSize, payload.Length - ReplicationMessages.AckSize);
-                    if (!BlockDigest.IsKnown(alg) || req.Length > FrameHeader.ResyncChunk || req.Offset + req.Length > Size)
-                    {
-                        throw new ProtocolException($"bad digest request ({alg}, {req.Offset}+{req.Length})");
-                    }
-                    var data = new byte[req.Length];
-                    await LocalAsync(() => _backing.ReadAsync(req.Offset, data, ct)).ConfigureAwait(false);
-                    var digests = BlockDigest.Compute(alg, data);
-                    var reply = new byte[12 + digests.Length];
-                    BinaryPrimitives.WriteInt64BigEndian(reply, req.Offset);
-                    BinaryPrimitives.WriteInt32BigEndian(reply.AsSpan(8), BlockDigest.Size(alg));
-                    digests.CopyTo(reply, 12);
-                    s.Send(FrameType.DigestReply, reply, control: true);
-                    break;
-                }
-            case FrameType.DigestReply:
-                {
-                    if (payload.Length < 12)
-                    {
-                        throw new ProtocolException("malformed digest reply");
-                    }
-                    var offset = BinaryPrimitives.ReadInt64BigEndian(payload);
-                    if (s.Digests.TryRemove(offset, out var waiter))
-                    {
-                        waiter.TrySetResult(payload[12..]);
-                    }
-                    break;
-                }
-            case FrameType.ResyncAck:
-                {
-                    if (!ReplicationMessages.TryParseAck(payload, out var ack))
-                    {
-                        throw new ProtocolException("malformed resync ack");
-                    }
-                    _md.Bitmap.Clear(ack.Offset, ack.Length);
-                    Interlocked.Add(ref s.AckedBytes, ack.Length);
-                    s.Window.Release();
-                    break;
-                }
-            case FrameType.ResyncBatchAck:
-                {
-                    if (!ReplicationMessages.TryParseAck(payload, out var ack) || !s.Batches.TryRemove(ack.Id, out var runs))
-                    {
-                        throw new ProtocolException("malformed resync batch ack, or the ack of a batch never sent");
-                    }
-                    long total = 0;
-                    foreach (var (offset, length) in runs)
-                    {
-                        _md.Bitmap.Clear(offset, length);
-                        total += length;
-                    }
-                    Interlocked.Add(ref s.AckedBytes, total);
-                    s.Window.Release(BatchSlots);
-                    break;
-                }
-            case FrameType.SyncDone:
-                {
-                    if (!ReplicationMessages.TryParseUuids(payload, out var uuids, out var skip))
-                    {
-                        throw new ProtocolException("malformed sync done");
-                    }
-                    _md.Bitmap.ClearAll();
-                    await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
-                    await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
-                    await _md.UpdateAsync(_ => uuids with { Current = uuids.Current & ~1UL },
-                        f => (f | MetadataFlags.Consistent | MetadataFlags.WasUpToDate) & ~(MetadataFlags.CrashedPrimary | MetadataFlags.FullSync), ct).ConfigureAwait(false);
-                    SetDisk(DiskState.UpToDate, skip == 1 ? "initial sync skipped by the peer" : "resync finished");
-                    lock (_lock)
-                    {
-                        _replication = ReplicationState.Established;
-                        _peerDisk = DiskState.UpToDate;
-                        s.Resync = null;
-                    }
-                    if (skip != 1)
-                    {
-                        Log.SyncFinished(_logger, Resource);
-                        Publish("volume.sync.finished", "sync target done", ("role", "SyncTarget"));
-                        NotifyHandler("after-resync-target");
-                    }
-                    s.SendState(Role, Disk);
-                    break;
-                }
-            case FrameType.State:
-                if (payload.Length != 2 || payload[0] > (byte)Role.Primary || payload[1] > (byte)DiskState.UpToDate)
-                {
-                    throw new ProtocolException("malformed state");
-                }
-                {
-                    DiskState oldPeerDisk;
-                    lock (_lock)
-                    {
-                        oldPeerDisk = _peerDisk;
-                        _peerRole = (Role)payload[0];
-                        _peerDisk = (DiskState)payload[1];
-                    }
-                    var newPeerDisk = (DiskState)payload[1];
-                    if (newPeerDisk <= DiskState.Failed && oldPeerDisk > DiskState.Failed)
-                    {
-                        Publish("volume.peer-disk", $"the peer's disk is {newPeerDisk}", ("old", oldPeerDisk.ToString()), ("new", newPeerDisk.ToString()));
-                        await OnPeerDisklessAsync(ct).ConfigureAwait(false);
-                    }
-                    if (newPeerDisk == DiskState.UpToDate)
-                    {
-                        await ClearPeerOutdatedAsync(ct).ConfigureAwait(false);
-                    }
-                    break;
-                }
-            case FrameType.Ping:
-                s.Send(FrameType.PingAck, [], control: true);
-                break;
-            case FrameType.PingAck:
-                break;
-            case FrameType.Error:
-                throw new ProtocolException($"the peer reported: {Encoding.UTF8.GetString(payload)}");
-            default:
-                throw new ProtocolException($"unexpected {type} frame after the handshake");
-        }
-    }
-
-    private async Task AfterBitmapExchangeAsync(Session s, CancellationToken ct)
+    private async Task AfterBitmapExchangeAsync(PeerSession s, CancellationToken ct)
     {
         switch (s.Plan.Action)
         {
@@ -815,7 +394,7 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    private async Task StartResyncAsSourceAsync(Session s, string reason, CancellationToken ct)
+    private async Task StartResyncAsSourceAsync(PeerSession s, string reason, CancellationToken ct)
     {
         var fresh = ReplicaMetadata.NewRandomUuid();
         await _md.UpdateAsync(u => u.Bitmap != 0
@@ -837,7 +416,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>Takes a resync window slot; reports the resync as stalled when no acknowledgement frees one in time.</summary>
-    private async Task WaitWindowAsync(Session s, CancellationToken ct)
+    private async Task WaitWindowAsync(PeerSession s, CancellationToken ct)
     {
         while (!await s.Window.WaitAsync(_options.StallTimeout, ct).ConfigureAwait(false))
         {
@@ -847,7 +426,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>Reports a resync with requests outstanding and no acknowledgement for the stall timeout, and its recovery.</summary>
-    private void CheckStall(Session s, long acked, long sent)
+    private void CheckStall(PeerSession s, long acked, long sent)
     {
         var now = _time.GetTimestamp();
         if (acked != s.LastAcked)
@@ -873,7 +452,7 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    private async Task<byte[]> PeerDigestsAsync(Session s, string alg, long offset, int length, CancellationToken ct)
+    private async Task<byte[]> PeerDigestsAsync(PeerSession s, string alg, long offset, int length, CancellationToken ct)
     {
         var tcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         s.Digests[offset] = tcs;
@@ -885,7 +464,7 @@ public sealed partial class ReplicatedVolume
 
     private static bool AllEqual(byte[] a, byte[] b) => a.AsSpan().SequenceEqual(b);
 
-    private async Task ResyncSourceAsync(Session s)
+    private async Task ResyncSourceAsync(PeerSession s)
     {
         var ct = s.Cts.Token;
         try
@@ -1053,19 +632,21 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    private void PublishProgress(Session s)
+    private void PublishProgress(PeerSession s)
     {
         var r = s.Resync;
         if (r is null)
         {
             return;
         }
-        var json = r.ToJson(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow());
-        Publish("volume.sync.progress", $"{json["percent"]}% done", ("percent", json["percent"]!.ToString()),
-            ("remainingBytes", json["remainingBytes"]!.ToString()), ("etaSeconds", json["etaSeconds"]?.ToString() ?? "unknown"));
+        var progress = r.ToStatus(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow());
+        var percent = progress.Percent.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Publish("volume.sync.progress", $"{percent}% done", ("percent", percent),
+            ("remainingBytes", progress.RemainingBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("etaSeconds", progress.EtaSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"));
     }
 
-    private async Task OnSessionLostAsync(Session s, string reason)
+    private async Task OnSessionLostAsync(PeerSession s, string reason)
     {
         LostWrites lost;
         bool fence;
@@ -1123,80 +704,5 @@ public sealed partial class ReplicatedVolume
             _ = FenceAfterLossAsync(reason);
         }
         _wake.Release();
-    }
-
-    private sealed class Session(PeerConnection connection, bool resolveConflicts, SyncPlan plan)
-    {
-        public PeerConnection Connection { get; } = connection;
-        public bool ResolveConflicts { get; } = resolveConflicts;
-        public SyncPlan Plan { get; } = plan;
-        public CancellationTokenSource Cts { get; } = new();
-        public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public SemaphoreSlim Window { get; } = new(ResyncWindow, ResyncWindow);
-        public Task? Receiver { get; set; }
-        public Task? Resyncer { get; set; }
-        public ResyncProgress? Resync { get; set; }
-        public int EpochWrites { get; set; }
-#pragma warning disable SA1401, CA1051 // Interlocked needs a field
-        public long SkippedBytes;
-        public long AckedBytes;
-        public long LastReceived;
-        public int NegAckResync;
-        public ulong LastBatchId;
-        public FeatureFlags Features { get; init; }
-
-        /// <summary>Whether the peer understands the frames of diskless operation, resize and Ahead/Behind.</summary>
-        public bool Extended => (Features & FeatureFlags.DisklessResizeCongestion) != 0;
-
-        /// <summary>Whether the peer takes scattered resync runs several to a frame.</summary>
-        public bool Batching => (Features & FeatureFlags.ResyncBatch) != 0;
-
-        /// <summary>Resync batches sent and not yet acknowledged, by id: the runs their ack makes in sync.</summary>
-        public System.Collections.Concurrent.ConcurrentDictionary<ulong, List<(long Offset, int Length)>> Batches { get; } = new();
-
-        /// <summary>The receive loop's scratch for parsing a batch (only that loop touches it).</summary>
-        public (long Offset, int Length)[] BatchRuns { get; } = new (long, int)[ResyncBatch.MaxRuns];
-        public Task? KeepAlive { get; set; }
-        public Task? Congestion { get; set; }
-        public string? LostReason { get; set; }
-        public long LastAcked { get; set; }
-        public long LastAckTime { get; set; }
-        public bool Stalled { get; set; }
-#pragma warning restore SA1401, CA1051
-        public System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource<byte[]>> Digests { get; } = new();
-        public System.Collections.Concurrent.ConcurrentDictionary<ulong, TaskCompletionSource<byte[]>> Reads { get; } = new();
-        public TaskCompletionSource<(bool Ok, long Usable, string Reason)>? ResizeReply { get; set; }
-
-        public void Send(FrameType type, byte[] payload, bool control) => Connection.Enqueue(type, default, payload, control);
-
-        /// <summary>Sends an acknowledgement of a received frame (batched while more input is buffered).</summary>
-        public void SendAck(FrameType type, byte[] payload) => Connection.EnqueueAck(type, payload);
-
-        public void SendState(Role role, DiskState disk) => Send(FrameType.State, [(byte)role, (byte)disk], control: true);
-
-        public void Abort()
-        {
-            foreach (var waiter in Digests.Values)
-            {
-                waiter.TrySetException(new IOException("connection lost"));
-            }
-            try
-            {
-                Cts.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-            Connection.Abort();
-        }
-
-        public async Task CloseAsync()
-        {
-            Abort();
-            if (Receiver is not null)
-            {
-                await Receiver.ConfigureAwait(false);
-            }
-        }
     }
 }

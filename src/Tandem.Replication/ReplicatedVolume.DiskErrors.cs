@@ -1,8 +1,10 @@
 using System.Buffers.Binary;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
+using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
 using Tandem.Replication.Uuids;
+using Tandem.Replication.Writes;
 
 namespace Tandem.Replication;
 
@@ -76,7 +78,7 @@ public sealed partial class ReplicatedVolume
         SetDisk(DiskState.Failed, $"local I/O error: {reason}");
         SetDisk(DiskState.Diskless, "detached (on-io-error)");
         Log.Detached(_logger, Resource);
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;
@@ -135,7 +137,7 @@ public sealed partial class ReplicatedVolume
     /// <summary>A write of a diskless Primary: replicated only; it fails unless an UpToDate peer takes it.</summary>
     private async Task WriteDisklessAsync(long offset, ReadOnlyMemory<byte> data, bool fua, CancellationToken cancellationToken)
     {
-        Request? request;
+        ReplicatedWrite? request;
         lock (_lock)
         {
             if (_peerDisk == DiskState.UpToDate && _session is { Extended: true })
@@ -165,7 +167,7 @@ public sealed partial class ReplicatedVolume
         while (buffer.Length > 0)
         {
             var n = Math.Min(buffer.Length, FrameHeader.MaxData);
-            Session? s;
+            PeerSession? s;
             lock (_lock)
             {
                 s = _session is { Extended: true } && _peerDisk == DiskState.UpToDate ? _session : null;
@@ -200,7 +202,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>Peer side of a diskless read: reply with the data, or a negative reply when this node cannot serve it.</summary>
-    private async Task ServeDataRequestAsync(Session s, (ulong Id, long Offset, int Length) req, CancellationToken ct)
+    private async Task ServeDataRequestAsync(PeerSession s, (ulong Id, long Offset, int Length) req, CancellationToken ct)
     {
         if (req.Offset + req.Length > Size)
         {
@@ -227,10 +229,10 @@ public sealed partial class ReplicatedVolume
     /// <summary>The peer could not write a replicated block: it is out of sync there; the write stands on the local disk alone.</summary>
     private void OnNegAck(ulong id)
     {
-        Request? r;
+        ReplicatedWrite? r;
         lock (_lock)
         {
-            _pending.TryGetValue(id, out r);
+            r = _log.Find(id);
             if (r is not null)
             {
                 _md.Bitmap.Set(r.Offset, r.Length);
@@ -248,7 +250,7 @@ public sealed partial class ReplicatedVolume
         {
             r.NetOk.TrySetResult();
         }
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _role == Role.Primary && _peerDisk == DiskState.UpToDate && _replication == ReplicationState.Established ? _session : null;
@@ -260,7 +262,7 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    private async Task ResyncNegAckedAsync(Session s)
+    private async Task ResyncNegAckedAsync(PeerSession s)
     {
         try
         {
@@ -320,7 +322,7 @@ public sealed partial class ReplicatedVolume
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error is VolumeException ? error : new VolumeException(VolumeError.Io, error.Message, error));
         }
         // Detached: the peer holds the only copy; its bitmap tracks what this disk misses.
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;

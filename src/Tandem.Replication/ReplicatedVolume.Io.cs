@@ -3,6 +3,7 @@ using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
 using Tandem.Replication.Protocol;
+using Tandem.Replication.Writes;
 
 namespace Tandem.Replication;
 
@@ -79,7 +80,7 @@ public sealed partial class ReplicatedVolume
         lock (_lock)
         {
             CloseEpochLocked(direct: _inflight == 0);
-            wait = LastClosedEpochLocked()?.Acked.Task ?? Task.CompletedTask;
+            wait = _log.LastClosed()?.Acked.Task ?? Task.CompletedTask;
         }
         if (LocalDiskAttached)
         {
@@ -188,11 +189,11 @@ public sealed partial class ReplicatedVolume
             await WriteDisklessAsync(offset, data, fua, cancellationToken).ConfigureAwait(false);
             lock (_lock)
             {
-                _closeEpoch = true;
+                _log.CloseRequested = true;
             }
             return;
         }
-        Request? request = null;
+        ReplicatedWrite? request = null;
         IOException? localError = null;
         try
         {
@@ -261,15 +262,15 @@ public sealed partial class ReplicatedVolume
         lock (_lock)
         {
             // A write completed to the upper layer: later writes may depend on it (§1.2).
-            _closeEpoch = true;
+            _log.CloseRequested = true;
         }
     }
 
     /// <summary>
-    /// Waits until the peer has a replicated write as the protocol promises (<see cref="Request.NetOk"/>);
+    /// Waits until the peer has a replicated write as the protocol promises (<see cref="ReplicatedWrite.NetOk"/>);
     /// for FUA also until its epoch is stable there (closed when the write was queued, or now).
     /// </summary>
-    private async Task WaitReplicatedAsync(Request request, bool fua, CancellationToken cancellationToken)
+    private async Task WaitReplicatedAsync(ReplicatedWrite request, bool fua, CancellationToken cancellationToken)
     {
         // Not cancellable: the frame refers to the caller's buffer until NetOk (see EnqueueLocked's callers).
         await InlineWaitAsync(request.NetOk.Task, CancellationToken.None).ConfigureAwait(false);
@@ -280,7 +281,7 @@ public sealed partial class ReplicatedVolume
         Task acked;
         lock (_lock)
         {
-            if (request.Epoch.Number == _epoch)
+            if (request.Epoch.Number == _log.CurrentEpoch)
             {
                 CloseEpochLocked();
             }
@@ -290,7 +291,7 @@ public sealed partial class ReplicatedVolume
     }
 
     /// <summary>Queues the write for the peer if replicating; null when not (the caller marks the bitmap).</summary>
-    private Request? EnqueueLocked(long offset, ReadOnlyMemory<byte> data, bool fua)
+    private ReplicatedWrite? EnqueueLocked(long offset, ReadOnlyMemory<byte> data, bool fua)
     {
         var s = _session;
         if (s is not null && _replication == ReplicationState.Ahead)
@@ -310,16 +311,12 @@ public sealed partial class ReplicatedVolume
         // The only write in flight (queue depth 1) goes out on this thread, without waking the
         // send loop; with more in flight the send loop batches them.
         var direct = _inflight <= 1;
-        if (_closeEpoch || _epochWrites >= _options.MaxEpochSize)
+        if (_log.CloseRequested || _log.OpenEpochWrites >= _options.MaxEpochSize)
         {
             CloseEpochLocked(direct);
         }
-        var epoch = _epochs.Last!.Value;
-        var request = new Request(++_nextId, offset, data.Length, epoch);
-        epoch.Requests.Add(request);
-        _epochWrites++;
-        _pending[request.Id] = request;
-        _transferLogBytes += data.Length;
+        var request = _log.Add(offset, data.Length);
+        var epoch = request.Epoch;
         var flags = (fua ? DataFlags.Fua : DataFlags.None) | _options.Protocol switch
         {
             ReplicationProtocol.B => DataFlags.SendReceiveAck,
@@ -342,31 +339,13 @@ public sealed partial class ReplicatedVolume
         return request;
     }
 
+    /// <summary>Closes the open epoch and sends its barrier (nothing when it is empty).</summary>
     private void CloseEpochLocked(bool direct = false)
     {
-        _closeEpoch = false;
-        if (_epochWrites == 0)
+        if (_log.Close() is { } barrier)
         {
-            return; // empty epochs are never closed
+            _session?.Connection.Enqueue(FrameType.Barrier, ReplicationMessages.Barrier(barrier.Number, barrier.SetSize), default, control: false, direct: direct);
         }
-        var epoch = _epochs.Last!.Value;
-        epoch.Closed = true;
-        _session?.Connection.Enqueue(FrameType.Barrier, ReplicationMessages.Barrier(epoch.Number, (uint)_epochWrites), default, control: false, direct: direct);
-        _epoch++;
-        _epochWrites = 0;
-        _epochs.AddLast(new Epoch(_epoch));
-    }
-
-    private Epoch? LastClosedEpochLocked()
-    {
-        for (var node = _epochs.Last; node is not null; node = node.Previous)
-        {
-            if (node.Value.Closed)
-            {
-                return node.Value;
-            }
-        }
-        return null;
     }
 
     /// <summary>The peer confirmed an epoch stable: its requests leave the transfer log.</summary>
@@ -375,18 +354,7 @@ public sealed partial class ReplicatedVolume
         Epoch epoch;
         lock (_lock)
         {
-            var first = _epochs.First?.Value;
-            if (first is null || !first.Closed || first.Number != number || first.Requests.Count != setSize)
-            {
-                throw new ProtocolException($"BAD! BarrierAck #{number} with {setSize} writes; expected #{first?.Number} with {first?.Requests.Count}");
-            }
-            _epochs.RemoveFirst();
-            epoch = first;
-            foreach (var r in epoch.Requests)
-            {
-                _pending.Remove(r.Id);
-                _transferLogBytes -= r.Length;
-            }
+            epoch = _log.Acknowledge(number, setSize);
         }
         foreach (var r in epoch.Requests)
         {
@@ -398,10 +366,10 @@ public sealed partial class ReplicatedVolume
 
     private void OnWriteAck(ulong id)
     {
-        Request? r;
+        ReplicatedWrite? r;
         lock (_lock)
         {
-            _pending.TryGetValue(id, out r);
+            r = _log.Find(id);
         }
         r?.NetOk.TrySetResult();
     }
@@ -415,7 +383,7 @@ public sealed partial class ReplicatedVolume
     private LostWrites FailTransferLogLocked()
     {
         var lost = new LostWrites();
-        foreach (var epoch in _epochs)
+        foreach (var epoch in _log.Clear())
         {
             foreach (var r in epoch.Requests)
             {
@@ -426,13 +394,6 @@ public sealed partial class ReplicatedVolume
             }
             lost.Complete.Add(epoch.Acked);
         }
-        _epochs.Clear();
-        _pending.Clear();
-        _transferLogBytes = 0;
-        _epoch++;
-        _epochWrites = 0;
-        _closeEpoch = false;
-        _epochs.AddLast(new Epoch(_epoch));
         return lost;
     }
 
@@ -455,7 +416,7 @@ public sealed partial class ReplicatedVolume
         {
             return;
         }
-        // NetOk runs its waiter inline (see Request): the rest of each write and its reply run
+        // NetOk runs its waiter inline (see ReplicatedWrite): the rest of each write and its reply run
         // on the thread pool, not on the connection's teardown.
         var resource = Resource;
         ThreadPool.UnsafeQueueUserWorkItem(static state =>
@@ -491,12 +452,12 @@ public sealed partial class ReplicatedVolume
             Task wait;
             lock (_lock)
             {
-                if (_pending.Count == 0)
+                if (_log.Count == 0)
                 {
                     return;
                 }
                 CloseEpochLocked();
-                wait = LastClosedEpochLocked()?.Acked.Task ?? Task.CompletedTask;
+                wait = _log.LastClosed()?.Acked.Task ?? Task.CompletedTask;
             }
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -600,31 +561,5 @@ public sealed partial class ReplicatedVolume
         {
             throw new VolumeException(VolumeError.Invalid, $"range {offset}+{length} is outside 0..{Size}");
         }
-    }
-
-    private sealed class Request(ulong id, long offset, int length, Epoch epoch)
-    {
-        public ulong Id { get; } = id;
-        public long Offset { get; } = offset;
-        public int Length { get; } = length;
-        public Epoch Epoch { get; } = epoch;
-        public bool Diskless { get; set; }
-
-        /// <summary>
-        /// Completed when the peer has it (as the protocol says), or the peer is lost. Its waiter
-        /// (the rest of the write, then the NBD reply) runs inline on the thread that completes
-        /// it, usually the receive thread on the ack: a thread-pool hop per write costs more than
-        /// that work (docs/benchmarks.md). So it is never completed under <c>_lock</c> once awaited.
-        /// </summary>
-        public TaskCompletionSource NetOk { get; } = new();
-    }
-
-    private sealed class Epoch(uint number)
-    {
-        public uint Number { get; } = number;
-        public bool Closed { get; set; }
-        public List<Request> Requests { get; } = [];
-        /// <summary>Completed when the peer confirmed the epoch stable, or was lost; runs its waiter (a FLUSH, a FUA write) inline, as <see cref="Request.NetOk"/>.</summary>
-        public TaskCompletionSource Acked { get; } = new();
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
 
 namespace Tandem.Replication;
@@ -31,7 +32,7 @@ public sealed partial class ReplicatedVolume
         {
             throw new ArgumentOutOfRangeException(nameof(newSize), newSize, "the size must be a positive multiple of 4096 bytes");
         }
-        Session s;
+        PeerSession s;
         lock (_lock)
         {
             if (_session is null || _replication != ReplicationState.Established)
@@ -116,7 +117,7 @@ public sealed partial class ReplicatedVolume
         Publish("volume.resize", $"size {old} -> {newSize} bytes", ("old", old.ToString(CultureInfo.InvariantCulture)), ("new", newSize.ToString(CultureInfo.InvariantCulture)));
     }
 
-    private async Task OnResizeRequestAsync(Session s, byte[] payload, CancellationToken ct)
+    private async Task OnResizeRequestAsync(PeerSession s, byte[] payload, CancellationToken ct)
     {
         if (payload.Length != 8)
         {
@@ -166,7 +167,7 @@ public sealed partial class ReplicatedVolume
         s.Send(FrameType.ResizeReply, reply, control: true);
     }
 
-    private static void OnResizeReply(Session s, byte[] payload)
+    private static void OnResizeReply(PeerSession s, byte[] payload)
     {
         if (payload.Length < 9)
         {

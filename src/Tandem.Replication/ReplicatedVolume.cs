@@ -1,14 +1,15 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tandem.Core.Events;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
+using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
+using Tandem.Replication.Transport;
 using Tandem.Replication.Uuids;
+using Tandem.Replication.Writes;
 
 namespace Tandem.Replication;
 
@@ -34,6 +35,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private readonly SemaphoreSlim _generation = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stop = new();
+    private readonly FrameDispatcher _frames;
 
     private Role _role = Role.Secondary;
     private Role _peerRole = Role.Unknown;
@@ -45,22 +47,16 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     private bool _discardMyData;
     private bool _wantConnect;
     private bool _disposed;
-    private Session? _session;
-    private PeerTls? _tls;
-    private TcpListener? _listener;
+    private PeerSession? _session;
+    private IPeerTransport _transport = null!;
     private Task? _connector;
     private TaskCompletionSource? _gate;
     private TaskCompletionSource? _drained;
     private int _inflight;
     private long _sentBytesBefore; // by sessions that ended
 
-    // Transfer log (primary side): requests awaiting their ack, epochs awaiting their barrier ack.
-    private ulong _nextId;
-    private uint _epoch = 1;
-    private int _epochWrites;
-    private bool _closeEpoch;
-    private readonly LinkedList<Epoch> _epochs = new();
-    private readonly Dictionary<ulong, Request> _pending = [];
+    // Primary side: requests awaiting their ack, epochs awaiting their barrier ack (under _lock).
+    private readonly TransferLog _log = new();
 
     private ReplicatedVolume(ReplicatedVolumeOptions options, IBlockVolume backing, ReplicaMetadata md, IEventSink? events, ILogger logger, TimeProvider time)
     {
@@ -76,10 +72,11 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         _disk = (md.Flags & MetadataFlags.Consistent) == 0 ? DiskState.Inconsistent
             : (md.Flags & MetadataFlags.WasUpToDate) == 0 ? DiskState.Outdated
             : DiskState.UpToDate;
-        _epochs.AddLast(new Epoch(_epoch));
+        _frames = CreateFrameDispatcher();
     }
 
-    /// <summary>Opens a replica on a backing that has metadata (see <see cref="ReplicaMetadata.CreateAsync(IBlockVolume, IBlockVolume?, ReplicatedResourceSpec, bool, CancellationToken)"/>), as Secondary and StandAlone; call <see cref="ConnectAsync"/> to reach the peer.</summary>
+    /// <summary>Opens a replica on a backing that has metadata (see <see cref="ReplicaMetadata.CreateAsync(IBlockVolume, IBlockVolume?, ReplicatedResourceSpec, bool, CancellationToken)"/>), as Secondary and StandAlone; call <see cref="ConnectAsync"/> to reach the peer.
+    /// It listens on <see cref="ReplicatedVolumeOptions.Listen"/> and dials <see cref="ReplicatedVolumeOptions.Peer"/> over TCP (TLS when the options name a certificate).</summary>
     /// <param name="options">How it runs.</param>
     /// <param name="backing">The data backing.</param>
     /// <param name="externalMetadata">The metadata device, or null for internal metadata.</param>
@@ -88,16 +85,32 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <param name="time">The clock, or null for the system clock.</param>
     /// <param name="cancellationToken">Cancels the open.</param>
     /// <returns>The volume.</returns>
+    public static Task<ReplicatedVolume> OpenAsync(ReplicatedVolumeOptions options, IBlockVolume backing, IBlockVolume? externalMetadata,
+        IEventSink? events, ILogger? logger, TimeProvider? time, CancellationToken cancellationToken) =>
+        OpenAsync(options, backing, externalMetadata, events, logger, time, transport: null, cancellationToken);
+
+    /// <summary>Opens a replica as <see cref="OpenAsync(ReplicatedVolumeOptions, IBlockVolume, IBlockVolume?, IEventSink?, ILogger?, TimeProvider?, CancellationToken)"/> does, reaching its peer through <paramref name="transport"/>
+    /// (an <see cref="InMemoryPeerLink"/>'s, for two replicas in one process); TLS, when the options name a certificate, runs over it.</summary>
+    /// <param name="options">How it runs (its addresses are not used with a transport given).</param>
+    /// <param name="backing">The data backing.</param>
+    /// <param name="externalMetadata">The metadata device, or null for internal metadata.</param>
+    /// <param name="events">Where state changes are reported, or null.</param>
+    /// <param name="logger">The logger, or null.</param>
+    /// <param name="time">The clock, or null for the system clock.</param>
+    /// <param name="transport">How the peer is reached, or null for TCP on the options' addresses. The volume owns it (disposes it when it stops).</param>
+    /// <param name="cancellationToken">Cancels the open.</param>
+    /// <returns>The volume.</returns>
     public static async Task<ReplicatedVolume> OpenAsync(ReplicatedVolumeOptions options, IBlockVolume backing, IBlockVolume? externalMetadata,
-        IEventSink? events, ILogger? logger, TimeProvider? time, CancellationToken cancellationToken)
+        IEventSink? events, ILogger? logger, TimeProvider? time, IPeerTransport? transport, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backing);
         var tls = PeerTls.Create(options); // fails here, not at the first connect, on a bad certificate
         var md = await ReplicaMetadata.OpenAsync(backing, externalMetadata, cancellationToken).ConfigureAwait(false);
-        var v = new ReplicatedVolume(options, backing, md, events, logger ?? NullLogger.Instance, time ?? TimeProvider.System) { _tls = tls };
-        v._listener = new TcpListener(options.Listen);
-        v._listener.Start();
+        var v = new ReplicatedVolume(options, backing, md, events, logger ?? NullLogger.Instance, time ?? TimeProvider.System);
+        transport ??= new TcpPeerTransport(options.Listen, options.Peer);
+        v._transport = tls is null ? transport : new TlsPeerTransport(transport, tls, v.HandshakeTimeout);
+        v._transport.Start();
         v._connector = v.ConnectorLoopAsync(v._stop.Token);
         return v;
     }
@@ -201,7 +214,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             await _md.UpdateAsync(u => u with { Current = u.Current | 1 }, f => f | MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
         }
         SetRole(Role.Primary, force ? "promoted (forced)" : "promoted");
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;
@@ -232,7 +245,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
             await _md.UpdateAsync(u => u with { Current = u.Current & ~1UL }, f => f & ~MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
         }
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;
@@ -263,7 +276,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <returns>Completes when disconnected.</returns>
     public async Task DisconnectAsync()
     {
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             _wantConnect = false;
@@ -288,7 +301,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <returns>Completes when the resync was started.</returns>
     public async Task InvalidateAsync(CancellationToken cancellationToken)
     {
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             if (_role != Role.Secondary || _session is null || _peerDisk != DiskState.UpToDate)
@@ -314,7 +327,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <returns>Completes when this side is UpToDate.</returns>
     public async Task SkipInitialSyncAsync(CancellationToken cancellationToken)
     {
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;
@@ -347,7 +360,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     /// <returns>The number of bytes found out of sync.</returns>
     public async Task<long> VerifyAsync(bool resyncFromHere, CancellationToken cancellationToken)
     {
-        Session s;
+        PeerSession s;
         lock (_lock)
         {
             if (_session is null || _replication != ReplicationState.Established || _disk != DiskState.UpToDate)
@@ -395,41 +408,37 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     }
 
     /// <summary>A snapshot for <c>tandem status</c> (the spirit of /proc/drbd).</summary>
-    /// <returns>The JSON object.</returns>
-    public JsonObject GetStatus()
+    /// <returns>The volume's state.</returns>
+    public ReplicaStatus GetStatus()
     {
         lock (_lock)
         {
-            var status = new JsonObject
+            return new ReplicaStatus
             {
-                ["resource"] = Resource,
-                ["role"] = _role.ToString(),
-                ["peerRole"] = _peerRole.ToString(),
-                ["disk"] = _disk.ToString(),
-                ["peerDisk"] = _peerDisk.ToString(),
-                ["connection"] = _connection.ToString(),
-                ["replication"] = _replication.ToString(),
-                ["protocol"] = _options.Protocol.ToString(),
-                ["writeOrdering"] = _options.DiskFlushes ? "flush" : "drain",
-                ["size"] = _size,
-                ["outOfSyncBytes"] = _md.Bitmap.OutOfSyncBytes,
-                ["sentBytes"] = _sentBytesBefore + (_session?.Connection.BytesSent ?? 0),
-                ["uuids"] = _md.Uuids.ToString(),
-                ["ioFrozen"] = _frozen is not null,
-                ["peerOutdated"] = (_md.Flags & MetadataFlags.PeerOutdated) != 0,
+                Resource = Resource,
+                Role = _role.ToString(),
+                PeerRole = _peerRole.ToString(),
+                Disk = _disk.ToString(),
+                PeerDisk = _peerDisk.ToString(),
+                Connection = _connection.ToString(),
+                Replication = _replication.ToString(),
+                Protocol = _options.Protocol.ToString(),
+                WriteOrdering = _options.DiskFlushes ? "flush" : "drain",
+                Size = _size,
+                OutOfSyncBytes = _md.Bitmap.OutOfSyncBytes,
+                SentBytes = _sentBytesBefore + (_session?.Connection.BytesSent ?? 0),
+                Uuids = _md.Uuids.ToString(),
+                IoFrozen = _frozen is not null,
+                PeerOutdated = (_md.Flags & MetadataFlags.PeerOutdated) != 0,
+                Sync = _session?.Resync?.ToStatus(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow()),
             };
-            if (_session?.Resync is { } r)
-            {
-                status["sync"] = r.ToJson(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow());
-            }
-            return status;
         }
     }
 
     /// <summary>Simulates power loss of this node: the connection is cut and nothing more is written or sent.</summary>
     internal async Task CrashAsync()
     {
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             _disposed = true;
@@ -438,7 +447,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         }
         s?.Abort();
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener?.Stop();
+        await _transport.DisposeAsync().ConfigureAwait(false);
         _wake.Release();
         if (_connector is not null)
         {
@@ -467,7 +476,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             _disposed = true;
             _wantConnect = false;
         }
-        Session? s;
+        PeerSession? s;
         lock (_lock)
         {
             s = _session;
@@ -477,7 +486,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             await s.CloseAsync().ConfigureAwait(false);
         }
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener?.Stop();
+        await _transport.DisposeAsync().ConfigureAwait(false);
         _wake.Release();
         if (_connector is not null)
         {

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Tandem.Core.Status;
 
 namespace Tandem.Replication;
@@ -33,16 +32,15 @@ public sealed class ReplicationStatusSection : IStatusSection
     }
 
     /// <inheritdoc />
-    public JsonNode GetSnapshot()
+    object IStatusSection.GetSnapshot() => GetSnapshot();
+
+    /// <summary>Every volume of the section.</summary>
+    /// <returns>The section.</returns>
+    public ReplicationStatus GetSnapshot()
     {
-        var array = new JsonArray();
         lock (_lock)
         {
-            foreach (var v in _volumes)
-            {
-                array.Add(v.GetStatus());
-            }
+            return new ReplicationStatus([.. _volumes.Select(v => v.GetStatus())]);
         }
-        return new JsonObject { ["volumes"] = array };
     }
 }

@@ -158,14 +158,14 @@ public sealed class FencingCoordinatorTests
         Assert.False(decision.IsCompleted);
         Assert.False(coordinator.Confirm("carol"));
         var status = new FencingStatusSection(coordinator).GetSnapshot();
-        Assert.Equal("bob", (string?)status["awaitingConfirmation"]![0]);
-        Assert.Equal("manual", (string?)status["devices"]![0]!["kind"]);
+        Assert.Equal("bob", Assert.Single(status.AwaitingConfirmation));
+        Assert.Equal("manual", Assert.Single(status.Devices).Kind);
         Assert.True(coordinator.Confirm("bob"));
         var result = await decision.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         var after = new FencingStatusSection(coordinator).GetSnapshot();
-        Assert.Empty(after["awaitingConfirmation"]!.AsArray());
-        Assert.True((bool)after["last"]!["bob"]!["success"]!);
-        Assert.True((bool)after["enabled"]!);
+        Assert.Empty(after.AwaitingConfirmation);
+        Assert.True(after.Last["bob"].Success);
+        Assert.True(after.Enabled);
         Assert.True(result.Allowed);
         Assert.Equal(TakeoverBasis.Fenced, result.Basis);
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Tandem.Core.Events;
 using Tandem.Core.Model;
+using Tandem.Core.Os;
 using Tandem.Membership;
 
 // Usage: Tandem.Membership.Node NODE STATEDIR KEEPALIVE_MS DEADTIME_MS SECRET LINK...

@@ -33,8 +33,8 @@ public sealed class MembershipServiceTests : IDisposable
             Assert.Equal(NodeStatus.Active, alpha.Detector.LocalStatus);
 
             var status = alpha.GetSnapshot();
-            Assert.Equal("active", (string?)status["nodes"]![0]!["status"]);
-            Assert.Equal("up", (string?)status["nodes"]![0]!["links"]![1]!["status"]);
+            Assert.Equal("active", status.Nodes[0].Status);
+            Assert.Equal("up", status.Nodes[0].Links[1].Status);
 
             var stopped = DateTimeOffset.UtcNow;
             await beta.AbandonAsync(); // a crash: no goodbye
@@ -87,7 +87,7 @@ public sealed class MembershipServiceTests : IDisposable
             Assert.True(alpha.Rejects[RejectReason.BadMac] > 0, "no bad-mac rejection counted");
             Assert.True(alpha.Rejects[RejectReason.OlderGeneration] > 0, "no older-generation rejection counted");
             Assert.True(alpha.Rejects[RejectReason.BadMagic] + alpha.Rejects[RejectReason.Truncated] > 0, "no junk rejection counted");
-            var rejected = alpha.GetSnapshot()["rejected"]!.AsObject();
+            var rejected = alpha.GetSnapshot().Rejected;
             Assert.True(rejected.ContainsKey("bad-mac"));
             Assert.Equal(NodeStatus.Active, alpha.Detector.StatusOf("beta"));
             Assert.Empty(alphaEvents.OfKind("node.dead"));

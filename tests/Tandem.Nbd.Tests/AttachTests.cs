@@ -121,22 +121,22 @@ public sealed class AttachTests
             await using var service = new NbdExportService(attacher: attacher);
             var socket = Path.Combine(dir, "r3.sock");
             await service.StartExportAsync(new NbdExportDefinition("r3", volume, socket), ct);
-            Assert.Null((string?)service.GetSnapshot()["r3"]!["attachedDevice"]);
+            Assert.Null(service.GetSnapshot()["r3"].AttachedDevice);
 
             var device = await attacher.AttachAsync(socket, new AttachOptions { Method = AttachMethod.FuseLoop }, ct);
             try
             {
                 Assert.Equal("r3", device.Name);
-                var snapshot = service.GetSnapshot()["r3"]!;
-                Assert.Equal(device.DevicePath, (string)snapshot["attachedDevice"]!);
-                Assert.Equal("FuseLoop", (string)snapshot["attachMethod"]!);
-                Assert.True((int)snapshot["clientCount"]! >= 1, "nbdfuse should show as a client");
+                var snapshot = service.GetSnapshot()["r3"];
+                Assert.Equal(device.DevicePath, snapshot.AttachedDevice);
+                Assert.Equal("FuseLoop", snapshot.AttachMethod);
+                Assert.True(snapshot.ClientCount >= 1, "nbdfuse should show as a client");
             }
             finally
             {
                 await attacher.DetachAsync("r3", CancellationToken.None);
             }
-            Assert.Null((string?)service.GetSnapshot()["r3"]!["attachedDevice"]);
+            Assert.Null(service.GetSnapshot()["r3"].AttachedDevice);
         }
         finally
         {

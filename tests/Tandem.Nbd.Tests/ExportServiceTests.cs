@@ -74,18 +74,18 @@ public sealed class ExportServiceTests
             {
                 client.Go("r0");
                 await sink.WaitForAsync("nbd.client.connected");
-                var snapshot = service.GetSnapshot()["r0"]!;
-                Assert.Equal(4L << 20, (long)snapshot["size"]!);
-                Assert.Equal(socket, (string)snapshot["socket"]!);
-                Assert.StartsWith("127.0.0.1:", (string)snapshot["tcp"]!, StringComparison.Ordinal);
-                Assert.Equal("/dev/drbd0", (string)snapshot["device"]!);
-                Assert.Equal(1, (int)snapshot["clientCount"]!);
-                Assert.Equal("r0", (string)snapshot["clients"]![0]!["export"]!);
+                var snapshot = service.GetSnapshot()["r0"];
+                Assert.Equal(4L << 20, snapshot.Size);
+                Assert.Equal(socket, snapshot.Socket);
+                Assert.StartsWith("127.0.0.1:", snapshot.Tcp, StringComparison.Ordinal);
+                Assert.Equal("/dev/drbd0", snapshot.Device);
+                Assert.Equal(1, snapshot.ClientCount);
+                Assert.Equal("r0", Assert.Single(snapshot.Clients).Export);
                 client.SendRequest(NbdCommand.Disconnect, 0, 0, 0);
                 Assert.True(client.ServerClosed());
             }
             await sink.WaitForAsync("nbd.client.disconnected");
-            Assert.Equal(0, (int)service.GetSnapshot()["r0"]!["clientCount"]!);
+            Assert.Equal(0, service.GetSnapshot()["r0"].ClientCount);
 
             // The TCP listener serves the same export.
             var tcp = service.FindServer("r0")!.TcpEndPoint!;

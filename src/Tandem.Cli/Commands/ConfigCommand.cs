@@ -82,10 +82,31 @@ internal static class ConfigCommand
             {
                 output.Write(ClusterSummary.ToText(result.Spec));
             }
+            output.WriteLine(Verdict(result.IsValid, result.Diagnostics));
             return result.IsValid ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
     }
+
+    /// <summary>
+    /// The last line of <c>config check</c>: whether a daemon would start on this configuration, and
+    /// how many errors, warnings and notes say why or what to look at (the lines above them).
+    /// </summary>
+    /// <param name="valid">Whether the configuration is valid.</param>
+    /// <param name="diagnostics">Everything the check found.</param>
+    /// <returns>The line.</returns>
+    internal static string Verdict(bool valid, IReadOnlyCollection<Diagnostic> diagnostics)
+    {
+        var errors = diagnostics.Count(d => d.Severity == Severity.Error);
+        var warnings = diagnostics.Count(d => d.Severity == Severity.Warning);
+        var notes = diagnostics.Count - errors - warnings;
+        var counts = $"{Count(errors, "error")}, {Count(warnings, "warning")}, {Count(notes, "note")}";
+        return valid
+            ? $"Verdict: valid ({counts}){(warnings > 0 ? "; read the warnings above before relying on it" : "")}"
+            : $"Verdict: INVALID ({counts}); a daemon would refuse to start on it: fix the errors above";
+    }
+
+    private static string Count(int n, string noun) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? "" : "s")}");
 
     private static Command Convert(CommonOptions common, HelpSections help)
     {

@@ -68,14 +68,16 @@ internal static class DaemonCommand
         {
             var error = parse.InvocationConfiguration.Error;
             var nodeName = parse.GetValue(node)!;
-            var result = ConfigLoader.Load(common.ToConfigOptions(parse, nodeName));
+            // What Heartbeat checks of the machine at start (interfaces, serial ports, users, ...) is an
+            // error here, as it is for Heartbeat; config check, perhaps run elsewhere, only warns.
+            var result = ConfigLoader.Load(common.ToConfigOptions(parse, nodeName) with { StartChecksAreErrors = true });
             foreach (var diagnostic in result.Diagnostics)
             {
                 error.WriteLine(diagnostic.ToString());
             }
             if (!result.IsValid || result.Spec is null)
             {
-                error.WriteLine("tandem daemon: the configuration has errors (above); the daemon does not start. `tandem config check` shows the same findings.");
+                error.WriteLine("tandem daemon: the configuration has errors (above); the daemon does not start. `tandem config check` shows the same findings (what Heartbeat checks of this machine at start, such as a missing interface, it shows as warnings).");
                 return ExitCodes.Failure;
             }
             var options = new DaemonOptions

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Tandem.Cli.Output;
 using Tandem.Config.Native;
 using Tandem.Daemon.Control;
@@ -11,8 +10,6 @@ namespace Tandem.Cli.Commands;
 /// <summary><c>tandem status</c>: what a running daemon reports about its node.</summary>
 internal static class StatusCommand
 {
-    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
-
     public static Command Create(CommonOptions common, HelpSections help)
     {
         var watch = new Option<bool>("--watch", "-w")
@@ -82,7 +79,7 @@ internal static class StatusCommand
                 var json = await client.GetStatusJsonAsync(cancellationToken).ConfigureAwait(false);
                 if (parse.GetValue(common.Json))
                 {
-                    output.WriteLine(JsonNode.Parse(json)!.ToJsonString(s_indented));
+                    output.WriteLine(JsonOutput.Indented(json));
                 }
                 else
                 {

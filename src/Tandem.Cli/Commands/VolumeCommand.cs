@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Tandem.Daemon.Control;
+using Tandem.Daemon.Status;
 using Tandem.Daemon.Subsystems;
 using Tandem.Nbd.Attach;
 
@@ -196,17 +196,17 @@ internal static class VolumeCommand
             try
             {
                 var json = await client.GetStatusJsonAsync(cancellationToken).ConfigureAwait(false);
-                var volumes = JsonNode.Parse(json)?["volumes"] as JsonArray ?? [];
+                var volumes = StatusDocument.Parse(json).Section<VolumeStatus[]>("volumes") ?? [];
                 if (parse.GetValue(common.Json))
                 {
-                    output.WriteLine(volumes.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                    output.WriteLine(Output.JsonOutput.Indented(volumes));
                     return ExitCodes.Ok;
                 }
-                if (volumes.Count == 0)
+                if (volumes.Length == 0)
                 {
                     output.WriteLine("no volumes on this node");
                 }
-                foreach (var volume in volumes.OfType<JsonObject>())
+                foreach (var volume in volumes)
                 {
                     output.WriteLine(Output.StatusFormatter.FormatVolume(volume));
                 }

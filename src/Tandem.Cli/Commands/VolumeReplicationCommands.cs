@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Tandem.Cli.Output;
 using Tandem.Config;
 using Tandem.Daemon.Control;
+using Tandem.Daemon.Status;
 using Tandem.Daemon.Volumes;
 using Tandem.Replication.Metadata;
 
@@ -216,24 +216,24 @@ internal static class VolumeReplicationCommands
                 var waitKind = waitFor?.Invoke(parse);
                 var since = waitKind is null ? 0 : (await client.GetEventsAsync(0, cancellationToken).ConfigureAwait(false)).LastOrDefault()?.Sequence ?? 0;
                 var json = await client.RunVolumeActionAsync(target, name, request?.Invoke(parse), cancellationToken).ConfigureAwait(false);
-                var answer = JsonNode.Parse(json) as JsonObject ?? [];
+                var answer = JsonSerializer.Deserialize(json, ControlJsonContext.Default.ReplicationActionResult)
+                    ?? throw new JsonException("the daemon's answer is empty");
                 if (parse.GetValue(common.Json) && waitKind is null)
                 {
-                    output.WriteLine(answer.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                    output.WriteLine(JsonOutput.Indented(answer));
                     return ExitCodes.Ok;
                 }
                 if (!parse.GetValue(common.Json))
                 {
-                    output.WriteLine((string?)answer["message"]);
-                    foreach (var v in (answer["volumes"] as JsonArray ?? []).OfType<JsonObject>())
+                    output.WriteLine(answer.Message);
+                    foreach (var v in answer.Volumes)
                     {
                         output.WriteLine(ReplicationFormatter.Format(v));
                     }
                 }
                 if (waitKind is not null)
                 {
-                    var names = (answer["volumes"] as JsonArray ?? []).OfType<JsonObject>()
-                        .SelectMany(v => new[] { (string?)v["name"], (string?)v["resource"] }).OfType<string>().ToHashSet(StringComparer.Ordinal);
+                    var names = answer.Volumes.SelectMany(v => new[] { v.Name, v.Resource }).ToHashSet(StringComparer.Ordinal);
                     return await WaitForEventAsync(client, since, waitKind, names, parse.GetValue(common.Json), output, error, name, cancellationToken).ConfigureAwait(false);
                 }
                 return ExitCodes.Ok;
@@ -359,11 +359,11 @@ internal static class VolumeReplicationCommands
         using var client = new ControlClient(runDirectory) { RequestTimeout = TimeSpan.FromSeconds(5) };
         try
         {
-            var status = JsonNode.Parse(await client.GetStatusJsonAsync(cancellationToken).ConfigureAwait(false));
-            return (status?["volumes"] as JsonArray ?? []).OfType<JsonObject>()
-                .Where(v => (string?)v["name"] == target || (string?)v["resource"] == target)
-                .Where(v => v["replication"] is JsonObject r && (string?)r["state"] == "up")
-                .Select(v => (string?)v["name"])
+            var status = StatusDocument.Parse(await client.GetStatusJsonAsync(cancellationToken).ConfigureAwait(false));
+            return (status.Section<VolumeStatus[]>("volumes") ?? [])
+                .Where(v => v.Name == target || v.Resource == target)
+                .Where(v => v.Replication.State == "up")
+                .Select(v => v.Name)
                 .FirstOrDefault();
         }
         catch (Exception e) when (e is DaemonUnreachableException or ControlApiException or JsonException)
@@ -404,8 +404,8 @@ internal static class VolumeReplicationCommands
             try
             {
                 var json = await client.GetStatusJsonAsync(cancellationToken).ConfigureAwait(false);
-                var volumes = (JsonNode.Parse(json)?["volumes"] as JsonArray ?? []).OfType<JsonObject>()
-                    .Where(v => target is null || (string?)v["name"] == target || (string?)v["resource"] == target)
+                var volumes = (StatusDocument.Parse(json).Section<VolumeStatus[]>("volumes") ?? [])
+                    .Where(v => target is null || v.Name == target || v.Resource == target)
                     .ToList();
                 if (target is not null && volumes.Count == 0)
                 {
@@ -414,7 +414,7 @@ internal static class VolumeReplicationCommands
                 }
                 if (parse.GetValue(common.Json))
                 {
-                    output.WriteLine(new JsonArray([.. volumes.Select(v => v.DeepClone())]).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                    output.WriteLine(JsonOutput.Indented(volumes.ToArray()));
                     return ExitCodes.Ok;
                 }
                 if (volumes.Count == 0)

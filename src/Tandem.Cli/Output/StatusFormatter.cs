@@ -1,15 +1,20 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Tandem.Daemon.Control;
+using Tandem.Daemon.Status;
+using Tandem.Fencing;
+using Tandem.Membership;
+using Tandem.Resources.Groups;
 
 namespace Tandem.Cli.Output;
 
 /// <summary>
 /// Formats <c>tandem status</c> for people, in the manner of crm_mon: the node and where it came
-/// from, then one heading per section. Sections are drawn generically (a list of items, each a line
-/// with its name first), so that a subsystem's new section shows without changing this code.
+/// from, then one heading per section, each fact on its own line with the labels of a block aligned.
+/// The known sections are read as their typed records; a section this CLI does not know is drawn
+/// generically (one line per member, nested members indented), never as raw JSON. Times are UTC
+/// to the second.
 /// </summary>
 public static class StatusFormatter
 {
@@ -20,16 +25,19 @@ public static class StatusFormatter
     {
         ArgumentNullException.ThrowIfNull(status);
         var text = new StringBuilder();
-        text.AppendLine($"Node: {status.Node} (cluster {status.Cluster})");
-        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Daemon: tandem {status.Version}, pid {status.Pid}"));
-        text.AppendLine("Configuration: " + (status.ConfigSources.Count == 0 ? "(given in code)" : string.Join(", ", status.ConfigSources)));
-        text.AppendLine($"Started: {status.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z, up {Uptime(TimeSpan.FromSeconds(status.UptimeSeconds))}");
-        text.AppendLine($"Directories: state {status.StateDirectory}, run {status.RunDirectory}");
-        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Last event: #{status.LastEvent}"));
-        foreach (var (name, value) in status.Sections ?? [])
+        AppendFields(text, "",
+        [
+            ("Node", $"{status.Node} (cluster {status.Cluster})"),
+            ("Daemon", string.Create(CultureInfo.InvariantCulture, $"tandem {status.Version}, pid {status.Pid}")),
+            ("Configuration", status.ConfigSources.Count == 0 ? "(given in code)" : string.Join(", ", status.ConfigSources)),
+            ("Started", $"{Time(status.StartedAt)}, up {Uptime(TimeSpan.FromSeconds(status.UptimeSeconds))}"),
+            ("Directories", $"state {status.StateDirectory}, run {status.RunDirectory}"),
+            ("Last event", string.Create(CultureInfo.InvariantCulture, $"#{status.LastEvent}")),
+        ]);
+        foreach (var name in status.Sections.Keys)
         {
             text.AppendLine();
-            AppendSection(text, name, value);
+            AppendSection(text, status, name);
         }
         return text.ToString();
     }
@@ -46,67 +54,62 @@ public static class StatusFormatter
             : string.Create(i, $"{uptime.Seconds}s");
     }
 
+    /// <summary>A time as operators read it: UTC, to the second (<c>2026-11-25 19:20:01Z</c>).</summary>
+    /// <param name="time">The time.</param>
+    /// <returns>The text.</returns>
+    public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z";
+
     /// <summary>
     /// Formats one entry of the <c>volumes</c> section: its state, size and replication on the first
     /// line, then its export addresses, its device, and its clients, each on an indented line.
     /// </summary>
     /// <param name="volume">The entry.</param>
     /// <returns>The text, without a final newline.</returns>
-    public static string FormatVolume(JsonObject volume)
+    public static string FormatVolume(VolumeStatus volume)
     {
         ArgumentNullException.ThrowIfNull(volume);
+        var i = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        var name = Scalar(volume["name"]);
-        var state = volume["state"] is null ? "exported" : Scalar(volume["state"]);
-        text.Append(CultureInfo.InvariantCulture, $"{name}: {state}");
-        if (volume["size"] is JsonValue size && size.TryGetValue<long>(out var bytes))
+        text.Append(i, $"{volume.Name}: {volume.State}");
+        if (volume.Size is { } bytes)
         {
-            text.Append(CultureInfo.InvariantCulture, $", {Size(bytes)}");
+            text.Append(i, $", {Size(bytes)}");
         }
-        if (volume["replication"] is JsonObject replicated)
+        text.Append(i, $", replication {ReplicationSummary(volume.Replication)}");
+        var fields = new List<(string, string)>();
+        if (volume.Reason is { } reason)
         {
-            text.Append(CultureInfo.InvariantCulture, $", replication {ReplicationSummary(replicated)}");
+            fields.Add(("reason", reason));
         }
-        else if (volume["replication"] is { } replication)
+        fields.Add(("backing", volume.Disk));
+        if (volume.Socket is { } socket)
         {
-            text.Append(CultureInfo.InvariantCulture, $", replication {Scalar(replication)}");
+            fields.Add(("export", volume.Tcp is { } tcp ? $"{socket}, tcp {tcp}" : socket));
         }
-        if (volume["reason"] is { } reason)
+        if (volume.AttachedDevice is { } attached)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\n    reason: {Scalar(reason)}");
+            var method = volume.AttachMethod is { } m ? $" ({m})" : "";
+            fields.Add(("attached", $"{attached}{method}{(volume.Device is null ? "" : $", configured device {volume.Device}")}"));
         }
-        if (volume["disk"] is { } disk)
+        else if (volume.State == "exported")
         {
-            text.Append(CultureInfo.InvariantCulture, $"\n    backing: {Scalar(disk)}");
+            fields.Add(("attached", $"no{(volume.Device is null ? "" : $" (configured device {volume.Device})")}"));
         }
-        if (volume["socket"] is { } socket)
+        if (volume.Clients is { } clients)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\n    export: {Scalar(socket)}");
-            if (volume["tcp"] is { } tcp)
-            {
-                text.Append(CultureInfo.InvariantCulture, $", tcp {Scalar(tcp)}");
-            }
+            fields.Add(("clients", clients.Count == 0 ? "none" : string.Create(i, $"{clients.Count}")));
         }
-        var device = volume["device"] is { } d ? Scalar(d) : null;
-        var attached = volume["attachedDevice"] is { } a ? Scalar(a) : null;
-        if (attached is not null)
+        // Not padded: each line is a fact of one list item, read on its own (and grepped by scripts).
+        var block = new StringBuilder();
+        foreach (var (label, value) in fields)
         {
-            var method = volume["attachMethod"] is { } m ? $" ({Scalar(m)})" : "";
-            text.Append(CultureInfo.InvariantCulture, $"\n    attached: {attached}{method}{(device is null ? "" : $", configured device {device}")}");
+            block.AppendLine($"    {label}: {value}");
         }
-        else if (state == "exported")
+        foreach (var client in volume.Clients ?? [])
         {
-            text.Append(CultureInfo.InvariantCulture, $"\n    attached: no{(device is null ? "" : $" (configured device {device})")}");
+            block.AppendLine(string.Create(i, $"      #{client.Id} {client.Remote} since {Time(client.ConnectedAt)}, export {client.Export ?? "-"}"));
         }
-        if (volume["clients"] is JsonArray clients)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"\n    clients ({clients.Count})");
-            foreach (var client in clients.OfType<JsonObject>())
-            {
-                text.Append(CultureInfo.InvariantCulture,
-                    $"\n      #{Scalar(client["id"])} {Scalar(client["remote"])} since {Scalar(client["since"])}, export {Scalar(client["export"])}");
-            }
-        }
+        text.Append('\n').Append(block.ToString().TrimEnd('\n'));
         return text.ToString();
     }
 
@@ -117,37 +120,41 @@ public static class StatusFormatter
     /// </summary>
     /// <param name="group">The entry.</param>
     /// <returns>The text, without a final newline.</returns>
-    public static string FormatGroup(JsonObject group)
+    public static string FormatGroup(GroupStatus group)
     {
         ArgumentNullException.ThrowIfNull(group);
+        var i = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        var runningOn = group["runningOn"] is { } r ? Scalar(r) : null;
-        text.Append(CultureInfo.InvariantCulture, $"{Scalar(group["name"])}: {(runningOn is null ? "not running" : $"running on {runningOn}")}");
-        text.Append(CultureInfo.InvariantCulture, $" (preferred {Scalar(group["preferredNode"])}; here {Scalar(group["state"])}");
-        if (group["peerState"] is { } peer)
+        text.Append(i, $"{group.Name}: {(group.RunningOn is null ? "not running" : $"running on {group.RunningOn}")}");
+        text.Append(i, $" (preferred {group.PreferredNode ?? "-"}; here {group.State}");
+        if (group.PeerState is { } peer)
         {
-            text.Append(CultureInfo.InvariantCulture, $", peer {Scalar(peer)}");
+            text.Append(i, $", peer {peer}");
         }
         text.Append(')');
-        if (group["failedHere"] is JsonValue failed && failed.TryGetValue<bool>(out var f) && f)
+        if (group.FailedHere == true)
         {
             text.Append(" [failed here]");
         }
-        if (group["blocked"] is { } blocked)
+        if (group.RunningSince is { } since)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\n    waiting: {Scalar(blocked)}");
+            text.Append(i, $"\n    running since {Time(since)}");
         }
-        foreach (var resource in (group["resources"] as JsonArray ?? []).OfType<JsonObject>())
+        if (group.Blocked is { } blocked)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\n    {Scalar(resource["id"])} [{Scalar(resource["agent"])}] {Scalar(resource["state"])}");
-            if (resource["restarts"] is JsonValue restarts && restarts.TryGetValue<int>(out var n) && n > 0)
+            text.Append(i, $"\n    waiting: {blocked}");
+        }
+        foreach (var resource in group.Resources)
+        {
+            text.Append(i, $"\n    {resource.Id} [{resource.Agent}] {resource.State}");
+            if (resource.Restarts > 0)
             {
-                text.Append(CultureInfo.InvariantCulture, $", {n} restart{(n == 1 ? "" : "s")}");
+                text.Append(i, $", {resource.Restarts} restart{(resource.Restarts == 1 ? "" : "s")}");
             }
-            if (resource["lastFailure"] is { } failure)
+            if (resource.LastFailure is { } failure)
             {
-                var when = resource["lastFailureTime"] is { } t ? $" at {Scalar(t)}" : "";
-                text.Append(CultureInfo.InvariantCulture, $"\n      last failure{when}: {Scalar(failure)}");
+                var when = resource.LastFailureTime is { } t ? $" at {Time(t)}" : "";
+                text.Append(i, $"\n      last failure{when}: {failure}");
             }
         }
         return text.ToString();
@@ -159,48 +166,93 @@ public static class StatusFormatter
     /// </summary>
     /// <param name="fencing">The section.</param>
     /// <returns>The text, without a final newline.</returns>
-    public static string FormatFencing(JsonObject fencing)
+    public static string FormatFencing(FencingStatus fencing)
     {
         ArgumentNullException.ThrowIfNull(fencing);
+        var i = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        var enabled = fencing["enabled"] is JsonValue e && e.TryGetValue<bool>(out var on) && on;
-        text.Append(enabled ? "Fencing: enabled" : "Fencing: DISABLED (a dead node is taken over without being fenced)");
-        var devices = (fencing["devices"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-        if (enabled && devices.Count == 0)
+        text.Append(fencing.Enabled ? "Fencing: enabled" : "Fencing: DISABLED (a dead node is taken over without being fenced)");
+        if (fencing.Enabled && fencing.Devices.Count == 0)
         {
             text.Append("\n  devices: none (no dead node can be taken over)");
         }
-        foreach (var d in devices)
+        foreach (var d in fencing.Devices)
         {
-            var targets = d["targets"] is JsonArray ts && ts.Count > 0 ? string.Join(", ", ts.Select(Scalar)) : "every node";
-            var runsOn = d["runsOn"] is { } ro ? Scalar(ro) : "any node";
-            text.Append(CultureInfo.InvariantCulture, $"\n  * {Scalar(d["name"])} ({Scalar(d["kind"])}), fences {targets}, runs on {runsOn}");
-            if (d["unsupported"] is { } why)
+            var targets = d.Targets.Count > 0 ? string.Join(", ", d.Targets) : "every node";
+            text.Append(i, $"\n  * {d.Name} ({d.Kind}), fences {targets}, runs on {d.RunsOn ?? "any node"}");
+            if (d.Unsupported is { } why)
             {
-                text.Append(CultureInfo.InvariantCulture, $"\n      unsupported: {Scalar(why)}");
+                text.Append(i, $"\n      unsupported: {why}");
             }
         }
-        if (fencing["awaitingConfirmation"] is JsonArray waiting && waiting.Count > 0)
+        foreach (var node in fencing.AwaitingConfirmation)
         {
-            foreach (var node in waiting)
-            {
-                text.Append(CultureInfo.InvariantCulture, $"\n  awaiting confirmation: {Scalar(node)} (run 'tandem fence confirm {Scalar(node)}' once it is off)");
-            }
+            text.Append(i, $"\n  awaiting confirmation: {node} (run 'tandem fence confirm {node}' once it is off)");
         }
-        if (fencing["last"] is JsonObject last)
+        foreach (var (node, o) in fencing.Last)
         {
-            foreach (var (node, outcome) in last)
-            {
-                if (outcome is not JsonObject o)
-                {
-                    continue;
-                }
-                var success = o["success"] is JsonValue s && s.TryGetValue<bool>(out var ok) && ok;
-                text.Append(CultureInfo.InvariantCulture,
-                    $"\n  last fencing of {node}: {(success ? "succeeded" : "FAILED")} at {Scalar(o["time"])} ({Scalar(o["device"])}): {Scalar(o["detail"])}");
-            }
+            text.Append(i, $"\n  last fencing of {node}: {(o.Success ? "succeeded" : "FAILED")} at {Time(o.Time)} ({o.Device}): {o.Detail}");
         }
         return text.ToString();
+    }
+
+    /// <summary>Formats the <c>membership</c> section: status, timing, packets, connectivity, one aligned line each.</summary>
+    /// <param name="m">The section.</param>
+    /// <returns>The text, without a final newline.</returns>
+    public static string FormatMembership(MembershipCounters m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var i = CultureInfo.InvariantCulture;
+        var fields = new List<(string, string)> { ("status", m.Generation is { } g ? string.Create(i, $"{m.Status}, generation {g}") : m.Status) };
+        if (m.TimingMs is { } t)
+        {
+            fields.Add(("timing", string.Create(i, $"keepalive {t.Keepalive}ms, warntime {t.Warntime}ms, deadtime {t.Deadtime}ms, initdead {t.Initdead}ms")));
+        }
+        if (m.Accepted is { } accepted)
+        {
+            var rejected = m.Rejected is { Count: > 0 } r ? string.Join(", ", r.Select(kv => string.Create(i, $"{kv.Value} {kv.Key}"))) : "none";
+            fields.Add(("packets", string.Create(i, $"{accepted} accepted, rejected {rejected}, {m.ReceiveErrors ?? 0} receive errors")));
+        }
+        if (m.Stalls is { } stalls)
+        {
+            fields.Add(("detector stalls", string.Create(i, $"{stalls}")));
+        }
+        if (m.Connectivity is { } c)
+        {
+            var pings = c.Pings.Count == 0 ? "" : " (" + string.Join(", ", c.Pings.Select(p => $"{p.Name} {p.Status}")) + ")";
+            var peers = c.Peers.Count == 0 ? "" : "; peers " + string.Join(", ", c.Peers.Select(p => string.Create(i, $"{p.Key} {p.Value}")));
+            fields.Add(("connectivity", string.Create(i, $"{c.Score}/{c.Total} ping nodes{pings}{peers}; ipfail {c.Ipfail}")));
+        }
+        if (m.Channel is { } ch)
+        {
+            fields.Add(("channel", string.Create(i, $"{ch.Unacknowledged} unacknowledged, {ch.Retransmits} retransmits")));
+        }
+        var text = new StringBuilder();
+        AppendFields(text, "  ", fields);
+        return text.ToString().TrimEnd('\n');
+    }
+
+    /// <summary>Formats the <c>failover</c> section: mode, peer, auto_failback, fencing, and a takeover that waits.</summary>
+    /// <param name="f">The section.</param>
+    /// <returns>The text, without a final newline.</returns>
+    public static string FormatFailover(FailoverStatus f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        var fields = new List<(string, string)>
+        {
+            ("mode", f.Mode),
+            ("peer", f.Peer is null ? "none" : $"{f.Peer} ({f.PeerState ?? "unknown"})"),
+            ("auto_failback", f.AutoFailback),
+            ("fencing", f.Fencing),
+            ("placement", f.PlacementDecided ? "decided" : "not decided yet"),
+        };
+        if (f.Takeover is { } takeover)
+        {
+            fields.Add(("takeover", takeover));
+        }
+        var text = new StringBuilder();
+        AppendFields(text, "  ", fields);
+        return text.ToString().TrimEnd('\n');
     }
 
     private static string Size(long bytes) =>
@@ -208,85 +260,170 @@ public static class StatusFormatter
         : bytes >= 1L << 20 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.#} MiB")
         : string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes");
 
-    private static void AppendSection(StringBuilder text, string name, JsonNode? value)
+    private static void AppendSection(StringBuilder text, StatusDocument status, string name)
     {
         var heading = name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name[1..];
-        if (name == "volumes" && value is JsonArray volumes && volumes.Count > 0)
+        switch (name)
         {
-            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{heading} ({volumes.Count}):"));
-            foreach (var volume in volumes)
-            {
-                text.AppendLine("  * " + (volume is JsonObject v ? FormatVolume(v).Replace("\n", "\n  ", StringComparison.Ordinal) : Scalar(volume)));
-            }
-            return;
+            case "links" when TryRead<HeartbeatLinkStatus[]>(status, name) is { } links:
+                AppendList(text, heading, links, FormatLink);
+                return;
+            case "peers" when TryRead<PeerStatus[]>(status, name) is { } peers:
+                AppendList(text, heading, peers, FormatPeer);
+                return;
+            case "volumes" when TryRead<VolumeStatus[]>(status, name) is { } volumes:
+                AppendList(text, heading, volumes, FormatVolume);
+                return;
+            case "groups" when TryRead<GroupStatus[]>(status, name) is { } groups:
+                AppendList(text, heading, groups, FormatGroup);
+                return;
+            case "fencing" when TryRead<FencingStatus>(status, name) is { } fencing:
+                text.AppendLine(FormatFencing(fencing));
+                return;
+            case "membership" when TryRead<MembershipCounters>(status, name) is { } membership:
+                text.AppendLine($"{heading}:").AppendLine(FormatMembership(membership));
+                return;
+            case "failover" when TryRead<FailoverStatus>(status, name) is { } failover:
+                text.AppendLine($"{heading}:").AppendLine(FormatFailover(failover));
+                return;
+            default:
+                AppendGeneric(text, heading, status.SectionJson(name));
+                return;
         }
-        if (name == "groups" && value is JsonArray groups && groups.Count > 0)
+    }
+
+    private static T? TryRead<T>(StatusDocument status, string name) where T : class
+    {
+        try
         {
-            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{heading} ({groups.Count}):"));
-            foreach (var group in groups)
-            {
-                text.AppendLine("  * " + (group is JsonObject g ? FormatGroup(g).Replace("\n", "\n  ", StringComparison.Ordinal) : Scalar(group)));
-            }
-            return;
+            return status.Section<T>(name);
         }
-        if (name == "fencing" && value is JsonObject fencing && fencing.ContainsKey("enabled"))
+        catch (JsonException)
         {
-            text.AppendLine(FormatFencing(fencing));
-            return;
+            // A daemon of another version (or a broken section's error): drawn generically.
+            return null;
         }
+    }
+
+    private static void AppendList<T>(StringBuilder text, string heading, IReadOnlyList<T> items, Func<T, string> format)
+    {
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{heading} ({items.Count}):"));
+        if (items.Count == 0)
+        {
+            text.AppendLine("  (none)");
+        }
+        foreach (var item in items)
+        {
+            text.AppendLine("  * " + format(item).Replace("\n", "\n  ", StringComparison.Ordinal));
+        }
+    }
+
+    private static string FormatLink(HeartbeatLinkStatus link) =>
+        !link.Open ? $"{link.Name}: not open ({link.Error ?? "no reason given"})"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{link.Name}: {(link.Peers.Count == 0 ? "no peer" : string.Join(", ", link.Peers.Select(p => $"{p.Value} to {p.Key}")))}, {link.SendErrors ?? 0} send errors");
+
+    private static string FormatPeer(PeerStatus peer)
+    {
+        var heard = peer.LastHeardMs is { } ms ? HeardAgo(ms) : "never heard";
+        var links = peer.Links.Count == 0 ? "" : "; links " + string.Join(", ", peer.Links.Select(l => $"{l.Link} {l.Status}"));
+        return $"{peer.Name}: {peer.Status}{(peer.Late ? " (late)" : "")}, {heard}{links}";
+    }
+
+    private static string HeardAgo(long ms) =>
+        ms < 10_000 ? string.Create(CultureInfo.InvariantCulture, $"heard {ms} ms ago")
+        : $"heard {Uptime(TimeSpan.FromMilliseconds(ms))} ago";
+
+    /// <summary>A replicated volume in a few words: roles, disk states, connection (or why it is not up).</summary>
+    private static string ReplicationSummary(Replication.ReplicaStatus r) =>
+        r.State == Replication.ReplicaStatus.NotReplicated ? $"none ({r.Reason ?? "local backing"})"
+        : r.State == "up"
+            ? $"{r.Role}/{r.PeerRole} {r.Disk}/{r.PeerDisk} {r.Connection}{(r.Replication is "SyncSource" or "SyncTarget" ? $" {r.Replication}" : "")}"
+            : r.State ?? "unknown";
+
+    /// <summary>A section this CLI does not know: members as aligned lines, nested members indented, lists as items.</summary>
+    private static void AppendGeneric(StringBuilder text, string heading, JsonElement? value)
+    {
         switch (value)
         {
-            case JsonArray array:
-                text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{heading} ({array.Count}):"));
-                if (array.Count == 0)
+            case { ValueKind: JsonValueKind.Array } array:
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{heading} ({array.GetArrayLength()}):"));
+                if (array.GetArrayLength() == 0)
                 {
                     text.AppendLine("  (none)");
                 }
-                foreach (var item in array)
+                foreach (var item in array.EnumerateArray())
                 {
                     text.AppendLine("  * " + Item(item));
                 }
                 break;
-            case JsonObject obj:
+            case { ValueKind: JsonValueKind.Object } obj:
                 text.AppendLine($"{heading}:");
-                if (obj.Count == 0)
+                if (!obj.EnumerateObject().Any())
                 {
                     text.AppendLine("  (none)");
                 }
-                foreach (var (key, member) in obj)
-                {
-                    text.AppendLine($"  {key}: {Scalar(member)}");
-                }
+                AppendObject(text, "  ", obj);
                 break;
             default:
-                text.AppendLine($"{heading}: {Scalar(value)}");
+                text.AppendLine($"{heading}: {(value is { } v ? Scalar(v) : "-")}");
                 break;
         }
     }
 
-    private static string Item(JsonNode? item)
+    private static void AppendObject(StringBuilder text, string indent, JsonElement obj)
     {
-        if (item is not JsonObject obj)
+        var members = obj.EnumerateObject().ToList();
+        var width = members.Count == 0 ? 0 : members.Max(m => m.Name.Length) + 1;
+        foreach (var member in members)
         {
-            return Scalar(item);
+            if (member.Value.ValueKind == JsonValueKind.Object)
+            {
+                text.AppendLine($"{indent}{member.Name}:");
+                AppendObject(text, indent + "  ", member.Value);
+            }
+            else
+            {
+                text.AppendLine($"{indent}{(member.Name + ":").PadRight(width)} {Inline(member.Value)}");
+            }
         }
-        var name = obj.TryGetPropertyValue("name", out var n) ? Scalar(n) : null;
-        var rest = obj.Where(kv => kv.Key != "name").Select(kv => $"{kv.Key}={Scalar(kv.Value)}");
-        var facts = string.Join(" ", rest);
+    }
+
+    private static string Item(JsonElement item)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            return Inline(item);
+        }
+        var name = item.TryGetProperty("name", out var n) ? Scalar(n) : null;
+        var facts = string.Join(" ", item.EnumerateObject().Where(p => p.Name != "name").Select(p => $"{p.Name}={Inline(p.Value)}"));
         return name is null ? facts : facts.Length == 0 ? name : $"{name}: {facts}";
     }
 
-    private static string Scalar(JsonNode? node) => node switch
+    /// <summary>A value on one line: scalars as they are, lists joined by commas, objects as (key=value ...).</summary>
+    private static string Inline(JsonElement value) => value.ValueKind switch
     {
-        null => "-",
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        JsonValue v => v.ToJsonString(),
-        _ => node.ToJsonString(),
+        JsonValueKind.Array => value.GetArrayLength() == 0 ? "none" : string.Join(", ", value.EnumerateArray().Select(Inline)),
+        JsonValueKind.Object => "(" + string.Join(" ", value.EnumerateObject().Select(p => $"{p.Name}={Inline(p.Value)}")) + ")",
+        _ => Scalar(value),
     };
 
-    /// <summary>A replicated volume in a few words: roles, disk states, connection (or why it is not up).</summary>
-    private static string ReplicationSummary(JsonObject r) =>
-        (string?)r["state"] == "up"
-            ? $"{r["role"]}/{r["peerRole"]} {r["disk"]}/{r["peerDisk"]} {r["connection"]}{((string?)r["replication"] is "SyncSource" or "SyncTarget" ? $" {r["replication"]}" : "")}"
-            : $"{r["state"]}";
+    private static string Scalar(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString() is { } s && DateTimeOffset.TryParseExact(s, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
+            ? Time(time)
+            : value.GetString() ?? "",
+        JsonValueKind.Null or JsonValueKind.Undefined => "-",
+        _ => value.GetRawText(),
+    };
+
+    /// <summary>Lines of "label: value" with the values of the block starting in one column.</summary>
+    private static void AppendFields(StringBuilder text, string indent, IReadOnlyList<(string Label, string Value)> fields)
+    {
+        var width = fields.Count == 0 ? 0 : fields.Max(f => f.Label.Length) + 1;
+        foreach (var (label, value) in fields)
+        {
+            text.Append(indent).Append((label + ":").PadRight(width)).Append(' ').AppendLine(value);
+        }
+    }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Tandem.Daemon.Control;
 
@@ -13,6 +12,11 @@ namespace Tandem.Cli.Output;
 /// </summary>
 internal sealed class StatusWatcher
 {
+    /// <summary>JSON Lines: the CLI's documents, with its naming policy, each on one line.</summary>
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<UnreachableFrame> s_lines =
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<UnreachableFrame>)new JsonSerializerOptions(CliJsonContext.Default.Options) { WriteIndented = false }
+            .GetTypeInfo(typeof(UnreachableFrame));
+
     /// <summary>ANSI: cursor home, clear screen. Only written to a terminal.</summary>
     private const string ClearScreen = "\u001b[H\u001b[2J";
 
@@ -122,8 +126,8 @@ internal sealed class StatusWatcher
         if (Json)
         {
             var line = json is not null
-                ? JsonNode.Parse(json)!.ToJsonString()
-                : new JsonObject { ["unreachable"] = unreachable, ["time"] = now }.ToJsonString();
+                ? StatusDocument.Parse(json).ToJson()
+                : JsonSerializer.Serialize(new UnreachableFrame(unreachable ?? "the daemon does not answer", now), s_lines);
             _output.WriteLine(line);
             _output.Flush();
             return;

@@ -130,7 +130,16 @@ public static class AuthKeysReader
             }
             var methodToken = tokens[1];
             AuthMethod method;
-            switch (methodToken.Text.ToLowerInvariant())
+            if (methodToken.Text != methodToken.Text.ToLowerInvariant()
+                && methodToken.Text.ToLowerInvariant() is "sha1" or "md5" or "crc" or "sha256" or "sha512")
+            {
+                // Heartbeat loads the method as a plugin of that exact name: SHA1 is no plugin.
+                report.Error("AUTH007", number, methodToken.Column,
+                    $"Invalid authtype [{methodToken.Text}]: method names are lower-case",
+                    $"write '{keyIndex} {methodToken.Text.ToLowerInvariant()} SECRET'");
+                continue;
+            }
+            switch (methodToken.Text)
             {
                 case "sha1": method = AuthMethod.Sha1; break;
                 case "md5": method = AuthMethod.Md5; break;
@@ -198,6 +207,13 @@ public static class AuthKeysReader
         {
             report.Error("AUTH012", 0, 0, "no 'auth N' line: which key signs messages is not said",
                 keys.Count > 0 ? $"add 'auth {keys[0].Index}'" : "add 'auth 1' and '1 sha1 SECRET'");
+        }
+        else if (keyLines.TryGetValue(active.Value, out var keyAt) && keyAt < activeAt.Line)
+        {
+            // Heartbeat takes a key as the signing key only when it reads it after 'auth N'.
+            report.Error("AUTH017", keyAt, 1,
+                $"Auth Key [{active}] not found in keyfile: key {active} comes before the 'auth {active}' line (line {activeAt.Line}), and Heartbeat takes the signing key only from the lines after it",
+                "put the 'auth N' line first, then the key lines");
         }
         else if (!keyLines.ContainsKey(active.Value) && !refused.Contains(active.Value))
         {

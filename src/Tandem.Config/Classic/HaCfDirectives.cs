@@ -44,6 +44,22 @@ internal static class HaCfDirectives
             ["crmd_spawns_pengine"] = ("Tandem does not run Pacemaker", HaCfValueKind.Bool),
         };
 
+    /// <summary>
+    /// Directives read as a whole line, or media directives that parse their whole line: Heartbeat
+    /// refuses them without a value. Every other directive is applied once per value, so a line with
+    /// none does nothing.
+    /// </summary>
+    private static readonly IReadOnlySet<string> s_wholeLine = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "stonith", "stonith_host", "apiauth", "respawn", "failfast", "ucast", "ucast6", "mcast", "mcast6", "ping_group",
+    };
+
+    /// <summary>Whether Heartbeat refuses the directive without a value (whole-line directives).</summary>
+    public static bool NeedsValue(string name) => s_wholeLine.Contains(name);
+
+    /// <summary>Whether the directive's values are split at commas as well as blanks (option directives).</summary>
+    public static bool SplitsAtCommas(string name) => !s_wholeLine.Contains(name);
+
     /// <summary>Every legal directive.</summary>
     public static IEnumerable<string> All => ActedOn.Concat(NotActedOn.Keys);
 

@@ -22,12 +22,15 @@ public static class HaCfReader
     /// <param name="isLocalAddress">Tells whether an address is this machine's (its <c>ucast</c> lines are ignored).</param>
     /// <param name="diagnostics">Receives every finding.</param>
     /// <returns>The document, or null when the file cannot be read.</returns>
-    public static HaCfDocument? Read(string path, Func<IPAddress, bool> isLocalAddress, DiagnosticBag diagnostics)
+    /// <param name="host">Facts about this machine that Heartbeat checks at start; null to check none.</param>
+    /// <param name="startChecksAreErrors">Whether a failed start check is an error (the daemon) or a warning (config check).</param>
+    public static HaCfDocument? Read(string path, Func<IPAddress, bool> isLocalAddress, DiagnosticBag diagnostics,
+        HostFacts? host = null, bool startChecksAreErrors = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(diagnostics);
         var text = HbText.TryRead(path, Codes, diagnostics, "Heartbeat's ha.cf");
-        return text is null ? null : Parse(text, path, isLocalAddress, diagnostics);
+        return text is null ? null : Parse(text, path, isLocalAddress, diagnostics, host, startChecksAreErrors);
     }
 
     /// <summary>Parses the text of an <c>ha.cf</c>.</summary>
@@ -35,17 +38,20 @@ public static class HaCfReader
     /// <param name="fileName">The name used in diagnostics.</param>
     /// <param name="isLocalAddress">Tells whether an address is this machine's (its <c>ucast</c> lines are ignored).</param>
     /// <param name="diagnostics">Receives every finding.</param>
+    /// <param name="host">Facts about this machine that Heartbeat checks at start; null to check none.</param>
+    /// <param name="startChecksAreErrors">Whether a failed start check is an error (the daemon) or a warning (config check).</param>
     /// <returns>The document; partial when there were errors.</returns>
-    public static HaCfDocument Parse(string text, string fileName, Func<IPAddress, bool> isLocalAddress, DiagnosticBag diagnostics)
+    public static HaCfDocument Parse(string text, string fileName, Func<IPAddress, bool> isLocalAddress, DiagnosticBag diagnostics,
+        HostFacts? host = null, bool startChecksAreErrors = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentNullException.ThrowIfNull(isLocalAddress);
         ArgumentNullException.ThrowIfNull(diagnostics);
-        var parser = new Parser(new HbFileReport(diagnostics, fileName, Codes.TooManyErrors), isLocalAddress);
+        var parser = new Parser(new HbFileReport(diagnostics, fileName, Codes.TooManyErrors), isLocalAddress, host, startChecksAreErrors);
         foreach (var (number, line) in HbText.Lines(text, parser.Report, Codes))
         {
-            var tokens = HbText.Tokenize(HbText.StripComment(line), number);
+            var tokens = HaCfTokens.Split(HbText.StripComment(line), number);
             if (tokens.Count > 0)
             {
                 parser.Directive(tokens);
@@ -79,8 +85,10 @@ public static class HaCfReader
         private string? _facility;
         private string? _logFile;
         private string? _debugFile;
+        private HbToken _logFileAt;
+        private HbToken _debugFileAt;
+        private HbToken _facilityAt;
         private FailbackMode? _autoFailback;
-        private FailbackMode? _niceFailback;
         private HbToken _failbackAt;
         private string _autojoin = "none";
         private HbToken _autojoinAt;
@@ -88,10 +96,32 @@ public static class HaCfReader
         private (HbToken At, bool Used) _baudAt;
         private readonly List<(string Device, HbToken From)> _stonithHosts = [];
 
-        public Parser(HbFileReport report, Func<IPAddress, bool> isLocalAddress)
+        private readonly HostFacts? _host;
+        private readonly bool _startChecksAreErrors;
+        private (bool Set, bool On, HbToken At) _useLogd;
+
+        public Parser(HbFileReport report, Func<IPAddress, bool> isLocalAddress, HostFacts? host, bool startChecksAreErrors)
         {
             Report = report;
             _isLocalAddress = isLocalAddress;
+            _host = host;
+            _startChecksAreErrors = startChecksAreErrors;
+        }
+
+        /// <summary>
+        /// A fact of this machine that Heartbeat checks when it starts: an error when the daemon
+        /// starts, a warning in config check (which may run on another machine).
+        /// </summary>
+        private void StartCheck(string code, HbToken at, string message, string hint)
+        {
+            if (_startChecksAreErrors)
+            {
+                Report.Error(code, at.Line, at.Column, message, hint);
+            }
+            else
+            {
+                Report.Warning(code, at.Line, at.Column, message + " (Heartbeat refuses to start; so does the Tandem daemon)", hint);
+            }
         }
 
         public HbFileReport Report { get; }
@@ -100,6 +130,20 @@ public static class HaCfReader
         {
             var d = tokens[0];
             var args = tokens.GetRange(1, tokens.Count - 1);
+            if (d.Text == "udp")
+            {
+                // Heartbeat 3.0.6 still reads the directive of its first releases as bcast.
+                Report.Warning("HACF045", d.Line, d.Column, "WARNING: directive 'udp' replaced by 'bcast'",
+                    "write 'bcast' instead of 'udp'");
+                d = d with { Text = "bcast" };
+            }
+            if (args.Count == 0 && HaCfDirectives.IsKnown(d.Text) && !HaCfDirectives.NeedsValue(d.Text))
+            {
+                // Heartbeat applies an option directive once per value: with none, the line does nothing.
+                Report.Warning("HACF046", d.Line, d.Column + d.Text.Length, $"'{d.Text}' has no value: the line is skipped, as Heartbeat skips it",
+                    $"write '{d.Text} VALUE', or remove the line");
+                return;
+            }
             if (!HaCfDirectives.IsKnown(d.Text))
             {
                 var suggestion = HbText.DidYouMean(d.Text, HaCfDirectives.All);
@@ -110,6 +154,18 @@ public static class HaCfReader
                         ? "see docs/configuration-classic-heartbeat.md for the directives ha.cf accepts"
                         : $"did you mean '{suggestion}'?");
                 return;
+            }
+            if (d.Text == "use_logd" && args.Count > 0 && HbNames.TryParseBool(args[^1].Text, out var logd))
+            {
+                _useLogd = (true, logd, args[^1]);
+            }
+            if (d.Text == "compression" && _host is not null)
+            {
+                foreach (var module in args.Where(a => !_host.CompressionModules.Contains(a.Text)))
+                {
+                    StartCheck("HACF051", module, $"Compression module({HbNames.Quote(module.Text)}) not found",
+                        $"Heartbeat 3.0.6 has {string.Join(" and ", _host.CompressionModules.Order(StringComparer.Ordinal))}; Tandem compresses nothing, so remove the line");
+                }
             }
             if (HaCfDirectives.NotActedOn.TryGetValue(d.Text, out var info))
             {
@@ -215,14 +271,9 @@ public static class HaCfReader
                     }
                     break;
                 case "nice_failback":
-                    if (Single(d, args) is { } nf && Bool(nf) is { } nice)
+                    if (Single(d, args) is { } nf && Bool(nf) is not null)
                     {
-                        // Heartbeat: nice_failback on is auto_failback off; off is the legacy mode.
-                        _niceFailback = nice ? FailbackMode.Off : FailbackMode.Legacy;
-                        if (_autoFailback is null)
-                        {
-                            _failbackAt = nf;
-                        }
+                        NiceFailback(d, nf);
                     }
                     break;
                 case "ping" or "ping6":
@@ -262,6 +313,7 @@ public static class HaCfReader
                         if (HaCfDirectives.Facilities.Contains(fac.Text))
                         {
                             _facility = fac.Text == "none" ? null : fac.Text;
+                            _facilityAt = fac;
                         }
                         else
                         {
@@ -276,12 +328,14 @@ public static class HaCfReader
                     if (Single(d, args) is { } lf)
                     {
                         _logFile = lf.Text;
+                        _logFileAt = lf;
                     }
                     break;
                 case "debugfile":
                     if (Single(d, args) is { } df)
                     {
                         _debugFile = df.Text;
+                        _debugFileAt = df;
                     }
                     break;
                 case "cluster":
@@ -322,13 +376,8 @@ public static class HaCfReader
                     "No STONITH device configured. Shared disks are not protected.",
                     "a node that is declared dead is taken over without being fenced; if it is only cut off, both nodes may write the same data. Add a 'stonith' or 'stonith_host' line (or fencing in tandem.toml)");
             }
-            var failback = _autoFailback ?? _niceFailback ?? FailbackMode.Legacy;
-            if (_autoFailback is not null && _niceFailback is not null && _autoFailback != _niceFailback)
-            {
-                Report.Warning("HACF039", _failbackAt.Line, _failbackAt.Column,
-                    $"both auto_failback and nice_failback are set and disagree; auto_failback ({failback.ToString().ToLowerInvariant()}) is used",
-                    "nice_failback is obsolete: remove it and keep auto_failback");
-            }
+            var failback = _autoFailback ?? FailbackMode.Legacy;
+            LogDestination();
             var spec = new ClusterSpec
             {
                 Name = _name,
@@ -398,7 +447,13 @@ public static class HaCfReader
                     $"raise deadtime above {HeartbeatTime.Format(2 * ka)} (deadtime {HeartbeatTime.Format(ka * 15)} is a common choice) or lower keepalive");
             }
             var warntime = Get("warntime")?.Value ?? TimingSpec.DefaultWarntime(dt);
-            if (Get("warntime") is { } w && w.Value >= dt)
+            if (Get("warntime") is { } w0 && w0.Value <= TimeSpan.Zero)
+            {
+                Report.Error("HACF054", w0.At.Line, w0.At.Column, $"Warn time [{w0.At.Text}] is invalid: it must be more than zero",
+                    $"remove the line (the default is half of deadtime, {HeartbeatTime.Format(TimingSpec.DefaultWarntime(dt))}) or write a time between keepalive and deadtime");
+                warntime = TimingSpec.DefaultWarntime(dt);
+            }
+            else if (Get("warntime") is { } w && w.Value >= dt)
             {
                 Report.Warning("HACF012", w.At.Line, w.At.Column,
                     $"warntime ({HeartbeatTime.Format(w.Value)}) is not below deadtime ({HeartbeatTime.Format(dt)}): 'late heartbeat' warnings will never be given",
@@ -469,6 +524,41 @@ public static class HaCfReader
             return links;
         }
 
+        /// <summary>
+        /// Heartbeat's obsolete nice_failback, read as Heartbeat 3.0.6 reads it: whatever its value,
+        /// it means 'auto_failback legacy', unless an auto_failback on/off line came first, which it
+        /// then turns to off. A later auto_failback line overrides it.
+        /// </summary>
+        private void NiceFailback(HbToken d, HbToken value)
+        {
+            var was = _autoFailback;
+            Report.Warning("HACF053", d.Line, d.Column, "nice_failback flag is obsolete. Use auto_failback {on, off, legacy} instead.",
+                "See documentation for details.");
+            if (was is FailbackMode.On or FailbackMode.Off)
+            {
+                _autoFailback = FailbackMode.Off;
+                Report.Warning("HACF053", value.Line, value.Column, $"'nice_failback {HbNames.Quote(value.Text)}' has been changed to 'auto_failback off'",
+                    "remove the nice_failback line");
+            }
+            else
+            {
+                _autoFailback = FailbackMode.Legacy;
+                Report.Warning("HACF053", value.Line, value.Column, $"nice_failback {HbNames.Quote(value.Text)} has been strictly interpreted as 'auto_failback legacy'",
+                    "Consider converting to 'auto_failback on'. When you do, then you can use ipfail, and hb_standby");
+            }
+            _failbackAt = value;
+        }
+
+        /// <summary>Heartbeat refuses to start with use_logd off and nowhere to log.</summary>
+        private void LogDestination()
+        {
+            if (_useLogd is { Set: true, On: false } && _logFile is null && _debugFile is null && _facility is null)
+            {
+                StartCheck("HACF052", _useLogd.At, "No log entry found in ha.cf and use_logd is set to off",
+                    "add 'logfacility daemon' (syslog) or 'logfile /var/log/ha-log', or remove 'use_logd off'");
+            }
+        }
+
         private void NotActedOn(HbToken d, List<HbToken> args, string why, HaCfValueKind kind)
         {
             foreach (var a in args)
@@ -512,10 +602,10 @@ public static class HaCfReader
             }
             if (args.Count > 1)
             {
-                Report.Error("HACF025", args[1].Line, args[1].Column,
-                    $"'{d.Text}' takes one value, but {args.Count} were given",
-                    $"keep only the value you mean; '{d.Text}' cannot be given several values on one line");
-                return null;
+                // Heartbeat applies an option directive once per value, so the last one counts.
+                Report.Warning("HACF025", args[1].Line, args[1].Column,
+                    $"'{d.Text}' takes one value, but {args.Count} were given: the last, '{HbNames.Quote(args[^1].Text)}', is used, as Heartbeat applies each in turn",
+                    $"keep only the value you mean");
             }
             if (_singleSeen.TryGetValue(d.Text, out var first))
             {
@@ -523,7 +613,7 @@ public static class HaCfReader
                     "remove one of the lines");
             }
             _singleSeen[d.Text] = d.Line;
-            return args[0];
+            return args[^1];
         }
 
         private TimeSpan? Time(HbToken t)
@@ -568,6 +658,11 @@ public static class HaCfReader
         {
             if (HbNames.IsInterfaceName(t.Text))
             {
+                if (_host is not null && !_host.InterfaceExists(t.Text))
+                {
+                    StartCheck("HACF047", t, $"{directive}: interface [{HbNames.Quote(t.Text)}] does not exist",
+                        "write the interface as 'ip link' shows it on this node, for example eth0");
+                }
                 return true;
             }
             Report.Error(code, t.Line, t.Column,
@@ -662,9 +757,9 @@ public static class HaCfReader
             }
             if (args.Count > 5)
             {
-                Report.Error("HACF018", args[5].Line, args[5].Column, $"'{d.Text}' takes five values; expected '{usage}'",
+                // Heartbeat's mcast plugin reads five words and ignores the rest of the line.
+                Report.Warning("HACF018", args[5].Line, args[5].Column, $"'{d.Text}' takes five values; the rest of the line is ignored, as Heartbeat ignores it",
                     "remove the extra values; one mcast line describes one group");
-                return;
             }
             if (!Interface(args[0], "HACF018", d.Text))
             {
@@ -689,10 +784,12 @@ public static class HaCfReader
                     "694 is Heartbeat's port");
                 return;
             }
-            if (!HbNames.TryParseInt(args[3].Text, 1, 255, out var ttl))
+            // Heartbeat 3.0.6's mcast plugin takes a TTL of 0 to 4 only (mcast6: a hop limit to 255).
+            var maxTtl = ipv6 ? 255 : 4;
+            if (!HbNames.TryParseInt(args[3].Text, ipv6 ? 1 : 0, maxTtl, out var ttl))
             {
                 Report.Error("HACF018", args[3].Line, args[3].Column,
-                    $"mcast {(ipv6 ? "hop limit" : "TTL")} '{HbNames.Quote(args[3].Text)}' must be a number from 1 to 255",
+                    $"mcast [{HbNames.Quote(args[0].Text)}] bad {(ipv6 ? "hop limit" : "ttl")} [{HbNames.Quote(args[3].Text)}]: expected {(ipv6 ? "1" : "0")} to {maxTtl}",
                     "1 keeps heartbeats on the local network");
                 return;
             }
@@ -720,6 +817,11 @@ public static class HaCfReader
                         $"'{HbNames.Quote(a.Text)}' is not a serial device path",
                         "write the device's full path, for example /dev/ttyS0");
                     continue;
+                }
+                if (_host is not null && !_host.DeviceExists(a.Text))
+                {
+                    StartCheck("HACF048", a, $"serial port [{HbNames.Quote(a.Text)}] does not exist",
+                        "write the serial port of this node, for example /dev/ttyS0, or remove the line");
                 }
                 _links.Add(new PendingLink("serial", a.Text) { Baud = _baud });
                 _baudAt.Used = true;
@@ -764,6 +866,15 @@ public static class HaCfReader
             return ok;
         }
 
+        private void Resolves(HbToken a)
+        {
+            if (_host is not null && !_host.Resolves(a.Text))
+            {
+                StartCheck("HACF049", a, $"ping node [{HbNames.Quote(a.Text)}] does not resolve to an address",
+                    "write the ping node's address, or a name that resolves on this node (getent hosts NAME)");
+            }
+        }
+
         private void Ping(HbToken d, List<HbToken> args)
         {
             if (!NeedArgs(d, args, 1, "HACF026", $"{d.Text} ADDRESS [ADDRESS...]"))
@@ -774,6 +885,7 @@ public static class HaCfReader
             {
                 if (PingAddress(a, d.Text == "ping6"))
                 {
+                    Resolves(a);
                     _ping.Add(new PingSpec(a.Text, [a.Text], IsGroup: false));
                 }
             }
@@ -790,6 +902,7 @@ public static class HaCfReader
             {
                 if (PingAddress(a, ipv6: HbNames.TryParseIPv6(a.Text, out _)))
                 {
+                    Resolves(a);
                     addresses.Add(a.Text);
                 }
             }
@@ -819,7 +932,20 @@ public static class HaCfReader
                     "write the program's full path, for example /usr/lib/heartbeat/ipfail");
                 return;
             }
-            if (Path.GetFileName(program.Text) == "ipfail")
+            // ipfail is not run (its rule is built in), so neither its user nor its program matters
+            // here, although Heartbeat refuses to start without them.
+            var isIpfail = Path.GetFileName(program.Text) == "ipfail";
+            if (_host is not null && !isIpfail && !_host.UserExists(args[0].Text))
+            {
+                StartCheck("HACF050", args[0], $"Invalid uid [{HbNames.Quote(args[0].Text)}] specified for client child",
+                    "write a user that exists on this node (getent passwd USER), usually hacluster");
+            }
+            if (_host is not null && !isIpfail && !_host.IsExecutable(program.Text))
+            {
+                StartCheck("HACF050", program, $"Client child command [{HbNames.Quote(program.Text)}] is not executable",
+                    "install the program, or correct its path (Debian's ipfail is /usr/libexec/heartbeat/ipfail)");
+            }
+            if (isIpfail)
             {
                 Report.Info("HACF040", program.Line, program.Column,
                     "accepted, not acted on: respawn of ipfail (Tandem compares ping connectivity itself, using the ping and ping_group lines)");

@@ -85,13 +85,6 @@ public static class HaResourcesReader
         Dictionary<string, string?> scripts, Dictionary<string, int> keys, List<GroupSpec> groups, HbFileReport report)
     {
         var nodeToken = tokens[0];
-        if (tokens.Count < 2)
-        {
-            report.Error("HARES005", nodeToken.Line, nodeToken.Column + nodeToken.Text.Length,
-                $"the group for '{HbNames.Quote(nodeToken.Text)}' lists no resources: expected 'NODE RESOURCE [RESOURCE...]'",
-                "add the resources after the node name, for example 'node1 drbddisk::r0 Filesystem::/dev/drbd0::/data::ext4'");
-            return;
-        }
         var ok = true;
         var preferred = nodeToken.Text;
         if (!HbNames.IsHostName(nodeToken.Text))
@@ -117,6 +110,18 @@ public static class HaResourcesReader
             {
                 preferred = match.Name;
             }
+        }
+        if (tokens.Count < 2)
+        {
+            // Heartbeat checks only the node name of a line: a node without resources starts, and
+            // gives nothing to run.
+            if (ok)
+            {
+                report.Warning("HARES005", nodeToken.Line, nodeToken.Column + nodeToken.Text.Length,
+                    $"the line for '{HbNames.Quote(nodeToken.Text)}' lists no resources: it makes no group (Heartbeat accepts it and runs nothing)",
+                    "add the resources after the node name, for example 'node1 drbddisk::r0 Filesystem::/dev/drbd0::/data::ext4', or remove the line");
+            }
+            return;
         }
         var key = tokens[1];
         if (keys.TryGetValue(key.Text, out var firstLine))
@@ -233,9 +238,11 @@ public static class HaResourcesReader
     {
         if (!IpAddrSpec.TryParse(spec, out var parameters, out var error))
         {
-            report.Error("HARES009", token.Line, token.Column, $"{agent}: {error}",
+            // Heartbeat starts with such a line and fails the resource only when it starts it; so
+            // does Tandem (the IPaddr agent refuses to start without an address it can read).
+            report.Warning("HARES009", token.Line, token.Column, $"{agent}: {error}; the group will fail to start (Heartbeat, too, finds this only when it starts the resource)",
                 "write ip[/cidr[/iface[/broadcast]]], for example 192.168.0.10/24/eth0");
-            return null;
+            return new ResourceSpec(agent, agent) { Class = AgentClass.BuiltIn, Arguments = args };
         }
         return new ResourceSpec(agent, agent) { Class = AgentClass.BuiltIn, Arguments = args, Parameters = parameters };
     }

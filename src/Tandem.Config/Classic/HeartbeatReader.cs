@@ -19,7 +19,7 @@ public static class HeartbeatReader
         var resourcesPath = Path.Combine(directory, "haresources");
         var sources = new List<string>();
 
-        var haCf = HaCfReader.Read(haCfPath, options.IsLocalAddress, diagnostics);
+        var haCf = HaCfReader.Read(haCfPath, options.IsLocalAddress, diagnostics, options.Host, options.StartChecksAreErrors);
         if (haCf is not null)
         {
             sources.Add(haCfPath);
@@ -40,8 +40,10 @@ public static class HeartbeatReader
         }
         else
         {
-            diagnostics.Info("HARES001", resourcesPath, 0, 0,
-                $"there is no haresources file ({resourcesPath}): the cluster has no resource groups, only membership");
+            // Heartbeat 3.0.6 without Pacemaker refuses to start without it.
+            diagnostics.Error("HARES001", resourcesPath, 0, 0,
+                $"Cannot open resources file [{resourcesPath}]",
+                "create it; an empty haresources (or one of comments) runs membership only, with no resource groups");
         }
 
         if (haCf is not null && groups.Count > 0)

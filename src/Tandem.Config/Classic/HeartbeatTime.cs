@@ -4,7 +4,7 @@ namespace Tandem.Config.Classic;
 
 /// <summary>
 /// Heartbeat's time values (cluster-glue <c>cl_get_msec</c>): a number, decimals allowed, then an
-/// optional unit. No unit means seconds; <c>ms</c>/<c>msec</c> milliseconds; <c>us</c>/<c>usec</c>
+/// optional unit, in any case. No unit means seconds; <c>ms</c>/<c>msec</c> milliseconds; <c>us</c>/<c>usec</c>
 /// microseconds. Any other suffix, including <c>s</c>, is an error. The value is rounded to the
 /// nearest millisecond.
 /// </summary>
@@ -50,7 +50,8 @@ public static class HeartbeatTime
             return false;
         }
         long scale; // microseconds per unit
-        switch (unit)
+        // cl_get_msec compares its units without case: 500MS and 2Msec are milliseconds.
+        switch (unit.ToLowerInvariant())
         {
             case "":
                 scale = 1_000_000;

@@ -77,7 +77,8 @@ internal sealed partial class NativeSchemaReader
             var cls = t.Choice("class", s_classes) ?? AgentClass.Heartbeat;
             var provider = t.String("provider");
             var arguments = t.StringArray("arguments") ?? [];
-            var parameters = ToDictionary(t.StringMap("parameters"));
+            var parameterList = t.StringMap("parameters");
+            var parameters = ToDictionary(parameterList);
             var defaults = new ResourceSpec("", "");
             var start = t.Duration("start_timeout", allowZero: false) ?? defaults.StartTimeout;
             var stop = t.Duration("stop_timeout", allowZero: false) ?? defaults.StopTimeout;
@@ -88,6 +89,17 @@ internal sealed partial class NativeSchemaReader
             {
                 failed = true;
                 continue;
+            }
+            if (cls == AgentClass.BuiltIn && VolumeResource.IsVolumeAgent(agent))
+            {
+                foreach (var (key, _, keyAt) in parameterList ?? [])
+                {
+                    if (VolumeResource.CheckParameter(key) is { } unknown)
+                    {
+                        ctx.Error(NativeCodes.UnknownKey, keyAt, $"{unknown.Problem} (in {t.Path}.parameters)", unknown.Hint);
+                        failed = true;
+                    }
+                }
             }
             if (provider is not null && cls != AgentClass.Ocf)
             {

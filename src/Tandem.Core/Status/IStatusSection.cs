@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Tandem.Core.Status;
 
 /// <summary>
@@ -11,7 +9,11 @@ public interface IStatusSection
     /// <summary>The section's key in the status document (for example <c>volumes</c>).</summary>
     string Name { get; }
 
-    /// <summary>A point-in-time snapshot of the section, as JSON.</summary>
+    /// <summary>
+    /// A point-in-time snapshot of the section: an immutable typed record, or an array of them. The
+    /// daemon writes it as JSON at the control API, with the API's one naming policy (camelCase),
+    /// so its type must be one the API's source-generated JSON context knows.
+    /// </summary>
     /// <returns>The snapshot; never null.</returns>
-    JsonNode GetSnapshot();
+    object GetSnapshot();
 }

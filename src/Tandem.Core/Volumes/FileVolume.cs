@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using Tandem.Core.Files;
+using Tandem.Core.Os;
 
 namespace Tandem.Core.Volumes;
 

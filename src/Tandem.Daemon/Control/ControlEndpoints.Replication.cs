@@ -68,7 +68,7 @@ internal static partial class ControlEndpoints
             var result = await volumes.RunReplicationActionAsync(name, action, options, context.RequestAborted).ConfigureAwait(false);
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(result.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
+            await context.Response.WriteAsync(JsonSerializer.Serialize(result, ControlJsonContext.Default.ReplicationActionResult), context.RequestAborted).ConfigureAwait(false);
         }
         catch (VolumeOperationException e)
         {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Tandem.Daemon.Failover;
+using Tandem.Resources.Placement;
 
 namespace Tandem.Daemon.Control;
 

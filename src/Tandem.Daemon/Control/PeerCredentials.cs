@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using Tandem.Daemon.Interop;
+using Tandem.Core.Os;
 
 namespace Tandem.Daemon.Control;
 

@@ -1,12 +1,15 @@
+using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Tandem.Daemon.Control;
 
 /// <summary>
 /// The answer of <c>GET /v1/status</c>: who the node is and where it came from, then one member per
-/// status section (<c>links</c>, <c>peers</c>, <c>volumes</c>, <c>groups</c>, ...).
+/// status section (<c>links</c>, <c>peers</c>, <c>volumes</c>, <c>groups</c>, ...). In the daemon a
+/// section is the typed record its subsystem returned; read back from JSON it is the section's JSON
+/// until <see cref="Section{T}(string)"/> asks for its type.
 /// </summary>
 public sealed class StatusDocument
 {
@@ -45,19 +48,64 @@ public sealed class StatusDocument
     /// member of the document, next to the fields above.
     /// </summary>
     [JsonIgnore]
-    public JsonObject? Sections { get; set; }
+    public OrderedDictionary<string, object> Sections { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A section as its type, or null when the document has no section of that name.</summary>
+    /// <typeparam name="T">The section's record (for example <c>IReadOnlyList&lt;VolumeStatus&gt;</c>); it must be in <see cref="ControlJsonContext"/>.</typeparam>
+    /// <param name="name">The section's name.</param>
+    /// <returns>The section.</returns>
+    /// <exception cref="JsonException">The section is not of that type.</exception>
+    public T? Section<T>(string name) where T : class
+    {
+        if (!Sections.TryGetValue(name, out var value))
+        {
+            return null;
+        }
+        return value switch
+        {
+            T typed => typed,
+            JsonElement element => element.Deserialize(TypeInfo<T>()),
+            _ => JsonSerializer.SerializeToElement(value, value.GetType(), ControlJsonContext.Default).Deserialize(TypeInfo<T>()),
+        };
+    }
+
+    /// <summary>A section as JSON, whatever its type (for a section this client does not know).</summary>
+    /// <param name="name">The section's name.</param>
+    /// <returns>The JSON, or null when there is no such section.</returns>
+    public JsonElement? SectionJson(string name) =>
+        !Sections.TryGetValue(name, out var value) ? null
+        : value is JsonElement element ? element
+        : JsonSerializer.SerializeToElement(value, value.GetType(), ControlJsonContext.Default);
 
     /// <summary>Formats the document: the fixed fields, then one member per section.</summary>
     /// <param name="indented">True for an indented form that people read.</param>
     /// <returns>The JSON text.</returns>
+    /// <exception cref="NotSupportedException">A section's type is not in <see cref="ControlJsonContext"/>.</exception>
     public string ToJson(bool indented = false)
     {
-        var root = JsonSerializer.SerializeToNode(this, ControlJsonContext.Default.StatusDocument)!.AsObject();
-        foreach (var (name, value) in Sections ?? [])
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented }))
         {
-            root[name] = value?.DeepClone();
+            writer.WriteStartObject();
+            foreach (var field in JsonSerializer.SerializeToElement(this, ControlJsonContext.Default.StatusDocument).EnumerateObject())
+            {
+                field.WriteTo(writer);
+            }
+            foreach (var (name, value) in Sections)
+            {
+                writer.WritePropertyName(name);
+                if (value is JsonElement element)
+                {
+                    element.WriteTo(writer);
+                }
+                else
+                {
+                    JsonSerializer.Serialize(writer, value, value.GetType(), ControlJsonContext.Default);
+                }
+            }
+            writer.WriteEndObject();
         }
-        return root.ToJsonString(indented ? s_indented : null);
+        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>Reads a document; every member that is not a fixed field is a section.</summary>
@@ -68,20 +116,20 @@ public sealed class StatusDocument
     {
         var document = JsonSerializer.Deserialize(json, ControlJsonContext.Default.StatusDocument)
             ?? throw new JsonException("the status document is null");
-        var root = JsonNode.Parse(json)?.AsObject() ?? throw new JsonException("the status document is not an object");
-        var sections = new JsonObject();
-        foreach (var (name, value) in root)
+        using var root = JsonDocument.Parse(json);
+        foreach (var member in root.RootElement.EnumerateObject())
         {
-            if (!s_fixedNames.Contains(name))
+            if (!s_fixedNames.Contains(member.Name))
             {
-                sections[name] = value?.DeepClone();
+                document.Sections[member.Name] = member.Value.Clone();
             }
         }
-        document.Sections = sections;
         return document;
     }
 
-    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
+    private static JsonTypeInfo<T> TypeInfo<T>() =>
+        ControlJsonContext.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T>
+            ?? throw new NotSupportedException($"{typeof(T).Name} is not a type of the control API");
 
     /// <summary>The names of the fixed fields; a section may not take one.</summary>
     public static IReadOnlySet<string> FixedNames => s_fixedNames;

@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using Tandem.Core.Status;
+using Tandem.Daemon.Status;
 
 namespace Tandem.Daemon.Failover;
 
@@ -11,5 +11,5 @@ public sealed class FailoverStatusSection(ResourceSubsystem resources) : IStatus
     public string Name => "failover";
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot() => resources.GetFailoverSnapshot();
+    public object GetSnapshot() => resources.GetFailoverSnapshot();
 }

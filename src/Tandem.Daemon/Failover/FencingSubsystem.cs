@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tandem.Core.Events;
@@ -42,7 +41,7 @@ public sealed partial class FencingSubsystem : IHostedService, IStatusSection
     public string Name => _section.Name;
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot() => _section.GetSnapshot();
+    public object GetSnapshot() => _section.GetSnapshot();
 
     /// <inheritdoc/>
     public Task StartAsync(CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using Tandem.Daemon.Status;
 using Tandem.Fencing.Devices;
+using Tandem.Resources.Groups;
+using Tandem.Resources.Placement;
 
 namespace Tandem.Daemon.Failover;
 
@@ -13,23 +15,27 @@ public sealed partial class ResourceSubsystem
     /// <param name="set">Which groups, relative to this node.</param>
     /// <param name="cancellationToken">Stops waiting for the decision.</param>
     /// <returns>The groups being moved, or why not.</returns>
-    public Task<PlacementOutcome> StandbyAsync(GroupSet set, CancellationToken cancellationToken) => CommandAsync("standby", set, cancellationToken);
+    public Task<PlacementOutcome> StandbyAsync(GroupSet set, CancellationToken cancellationToken) => CommandAsync(OperatorCommandKind.Standby, set, cancellationToken);
 
-    /// <summary><c>tandem takeover</c>: asks the peer to release the groups of the set that it holds, and starts them here.</summary>
+    /// <summary>
+    /// <c>tandem takeover</c>: asks the peer to release the groups of the set that it holds, and
+    /// starts them here; a group that failed here, or is blocked by a stop that failed, is tried again.
+    /// </summary>
     /// <param name="set">Which groups, relative to this node.</param>
     /// <param name="cancellationToken">Stops waiting for the decision.</param>
     /// <returns>The groups being moved, or why not.</returns>
-    public Task<PlacementOutcome> TakeoverAsync(GroupSet set, CancellationToken cancellationToken) => CommandAsync("takeover", set, cancellationToken);
+    public Task<PlacementOutcome> TakeoverAsync(GroupSet set, CancellationToken cancellationToken) => CommandAsync(OperatorCommandKind.Takeover, set, cancellationToken);
 
     /// <summary><c>tandem failback</c>: moves every group to its preferred node (gives foreign groups back, asks for local ones).</summary>
     /// <param name="cancellationToken">Stops waiting for the decision.</param>
     /// <returns>The groups being moved, or why not.</returns>
-    public Task<PlacementOutcome> FailbackAsync(CancellationToken cancellationToken) => CommandAsync("failback", GroupSet.All, cancellationToken);
+    public Task<PlacementOutcome> FailbackAsync(CancellationToken cancellationToken) => CommandAsync(OperatorCommandKind.Failback, GroupSet.All, cancellationToken);
 
     /// <summary>
     /// <c>tandem fence confirm NODE</c>: an operator promises that <paramref name="node"/> is off.
     /// Completes a manual fencing that waits for it; otherwise, when a takeover from that node waits
-    /// for a fencing that has not succeeded, the takeover proceeds on the operator's word.
+    /// for a fencing that has not succeeded (or a group is blocked by a stop that failed there), the
+    /// takeover proceeds on the operator's word.
     /// </summary>
     /// <param name="node">The node that is off.</param>
     /// <param name="cancellationToken">Stops waiting for the decision.</param>
@@ -39,218 +45,127 @@ public sealed partial class ResourceSubsystem
         ArgumentException.ThrowIfNullOrEmpty(node);
         if (!_started || _stop.IsCancellationRequested)
         {
-            return ConfirmWithoutLoop(node);
+            return ConfirmWithoutEngine(node);
         }
-        var done = new TaskCompletionSource<PlacementOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(new ConfirmInput(node, done));
-        return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await AskAsync(engine =>
+        {
+            var manualWaiting = _fencing.Coordinator.Devices.OfType<ManualFenceDevice>().Any(m => m.Waiting.Contains(node, StringComparer.OrdinalIgnoreCase));
+            return manualWaiting || !engine.WaitsForConfirmation(node) ? null : new OperatorConfirmedFenced(node);
+        }, () => ConfirmWithoutEngine(node), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<PlacementOutcome> CommandAsync(string command, GroupSet set, CancellationToken cancellationToken)
+    private async Task<PlacementOutcome> CommandAsync(OperatorCommandKind kind, GroupSet set, CancellationToken cancellationToken)
     {
         if (!_started || _stop.IsCancellationRequested)
         {
             return Refused("the resource manager is not running");
         }
-        var done = new TaskCompletionSource<PlacementOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(new CommandInput(command, set, done));
-        return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private PlacementOutcome RunCommand(string command, GroupSet set)
-    {
-        if (_peer is null)
+        if (_peer is null || _runners.Count == 0)
         {
             return Refused($"there is no peer to move groups to or from ({_mode})");
         }
-        if (!_stable)
-        {
-            return Refused($"the initial placement is not decided yet (waiting for the state of {_peer}); try again in a moment");
-        }
-        if (_takeover is { } pending)
-        {
-            return Refused($"a takeover from {_peer} waits for fencing ({pending.LastFailure ?? "in progress"}); once you know {_peer} is off, run 'tandem fence confirm {_peer}'");
-        }
-        switch (command)
-        {
-            case "standby":
-            {
-                if (!PeerUp)
-                {
-                    return Refused($"{_peer} is not up: there is nobody to hand groups to; they stay here");
-                }
-                var moving = _slots.Where(s => InSet(s, set) && s.Holder == GroupHolder.Me && (s.ActiveHere || s.Busy)).ToList();
-                foreach (var slot in moving)
-                {
-                    _events.Publish("group.standby", slot.Name, $"an operator hands {slot.Name} to {_peer}", Data(slot));
-                    Stop(slot, $"standby: an operator hands {slot.Name} to {_peer}", ReleaseCode.Handover, 0);
-                }
-                return new PlacementOutcome(true, [.. moving.Select(s => s.Name)], moving.Count == 0
-                    ? $"no group of the set '{SetName(set)}' runs here: nothing to hand over"
-                    : $"stopping {Count(moving.Count, "group")} here; {_peer} starts each once it is stopped");
-            }
-            case "takeover":
-            {
-                var wanted = _slots.Where(s => InSet(s, set) && !(s.Holder == GroupHolder.Me && (s.ActiveHere || s.Busy))).ToList();
-                foreach (var slot in wanted)
-                {
-                    slot.FailedHere = false; // the operator says: try again here
-                }
-                var startHere = wanted.Where(s => s.Holder == GroupHolder.Me || !PeerUp).ToList();
-                var ask = wanted.Except(startHere).ToList();
-                if (ask.Count > 0 && !PeerUp)
-                {
-                    return Refused($"{_peer} is not up and holds {string.Join(", ", ask.Select(s => s.Name))}");
-                }
-                foreach (var slot in startHere)
-                {
-                    Start(slot, "takeover: an operator wants it here");
-                }
-                foreach (var slot in ask)
-                {
-                    _events.Publish("group.takeover-requested", slot.Name, $"an operator wants {slot.Name} here; asking {_peer} to release it", Data(slot));
-                }
-                if (ask.Count > 0)
-                {
-                    Request(ask, "an operator's takeover on " + Me);
-                }
-                return new PlacementOutcome(true, [.. wanted.Select(s => s.Name)], wanted.Count == 0
-                    ? $"every group of the set '{SetName(set)}' already runs here"
-                    : $"{(ask.Count > 0 ? $"asking {_peer} to release {string.Join(", ", ask.Select(s => s.Name))}; " : "")}"
-                      + $"{(startHere.Count > 0 ? $"starting {string.Join(", ", startHere.Select(s => s.Name))} here" : "each starts here once released")}");
-            }
-            default:
-            {
-                if (!PeerUp)
-                {
-                    return Refused($"{_peer} is not up: groups cannot move to their preferred node now");
-                }
-                var giveBack = _slots.Where(s => !IsPreferredHere(s) && s.Holder == GroupHolder.Me && (s.ActiveHere || s.Busy)).ToList();
-                var takeBack = _slots.Where(s => IsPreferredHere(s) && s.Holder != GroupHolder.Me).ToList();
-                foreach (var slot in giveBack)
-                {
-                    _events.Publish("group.failback", slot.Name, $"failback: handing {slot.Name} to {_peer}, its preferred node", Data(slot));
-                    Stop(slot, $"failback: {slot.Name} goes back to {_peer}, its preferred node", ReleaseCode.Handover, 0);
-                }
-                foreach (var slot in takeBack)
-                {
-                    slot.FailedHere = false;
-                    _events.Publish("group.failback", slot.Name, $"failback: asking {_peer} for {slot.Name}, whose preferred node is {Me}", Data(slot));
-                }
-                if (takeBack.Count > 0)
-                {
-                    Request(takeBack, "failback: every group to its preferred node");
-                }
-                var all = giveBack.Concat(takeBack).OrderBy(s => s.Index).Select(s => s.Name).ToList();
-                return new PlacementOutcome(true, all, all.Count == 0 ? "every group already runs on its preferred node" : $"moving {Count(all.Count, "group")} to its preferred node");
-            }
-        }
+        return await AskAsync(_ => new OperatorCommand(kind, set), () => Refused("the resource manager is not running"), cancellationToken).ConfigureAwait(false);
     }
 
-    private PlacementOutcome ConfirmFenced(string node)
+    /// <summary>Feeds an operator's input to the engine on the loop (in turn with every other input) and returns its answer.</summary>
+    private async Task<PlacementOutcome> AskAsync(Func<PlacementEngine, PlacementInput?> input, Func<PlacementOutcome> otherwise, CancellationToken cancellationToken)
     {
-        var manualWaiting = _fencing.Coordinator.Devices.OfType<ManualFenceDevice>().Any(m => m.Waiting.Contains(node, StringComparer.OrdinalIgnoreCase));
-        if (manualWaiting || _takeover is null || !string.Equals(node, _peer, StringComparison.OrdinalIgnoreCase))
+        var done = new TaskCompletionSource<PlacementOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(new OperatorTurn(engine =>
         {
-            return ConfirmWithoutLoop(node);
-        }
-        _events.Publish("fencing.operator-confirmed", node,
-            $"an operator confirmed that {node} is off (tandem fence confirm); its groups are taken over without a successful fence");
-        var groups = _takeover.Groups.ToList();
-        CompleteTakeover($"an operator confirmed that {node} is off", "OperatorConfirmed");
-        return new PlacementOutcome(true, groups, $"taking over {string.Join(", ", groups)} from {node}");
+            if (input(engine) is not { } ask)
+            {
+                done.TrySetResult(otherwise());
+                return;
+            }
+            _answer = null;
+            Decide(ask);
+            done.TrySetResult(_answer ?? otherwise());
+        }));
+        return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private PlacementOutcome ConfirmWithoutLoop(string node) =>
+    private PlacementOutcome ConfirmWithoutEngine(string node) =>
         _fencing.Coordinator.Confirm(node)
             ? new PlacementOutcome(true, [], $"the manual fencing of {node} is confirmed; its takeover proceeds")
             : Refused($"nothing waits for a confirmation that {node} is off (no manual fencing of it, no blocked takeover from it)");
 
-    private bool InSet(GroupSlot slot, GroupSet set) => set switch
-    {
-        GroupSet.Local => IsPreferredHere(slot),
-        GroupSet.Foreign => !IsPreferredHere(slot),
-        _ => true,
-    };
-
-    private static string SetName(GroupSet set) => set.ToString().ToLowerInvariant();
+    private static PlacementOutcome Refused(string why) => new(false, [], why);
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot()
+    public object GetSnapshot() => GetGroups();
+
+    /// <summary>The <c>groups</c> status section: each group, where it runs, its state here and on the peer, each resource.</summary>
+    /// <returns>The groups.</returns>
+    public GroupStatus[] GetGroups()
     {
         lock (_lock)
         {
-            var groups = new JsonArray();
-            foreach (var slot in _slots)
+            if (_engine is not { } engine)
             {
-                var state = slot.ReportedState;
-                var resources = new JsonArray();
-                foreach (var r in slot.Runner.Resources)
-                {
-                    resources.Add(new JsonObject
-                    {
-                        ["id"] = r.Id,
-                        ["agent"] = r.Agent,
-                        ["state"] = r.State.ToString().ToLowerInvariant(),
-                        ["lastFailure"] = r.LastFailure,
-                        ["lastFailureTime"] = r.LastFailureTime?.ToString("O", CultureInfo.InvariantCulture),
-                        ["restarts"] = r.Restarts,
-                    });
-                }
-                var runningOn = slot.ActiveHere ? Me
-                    : slot.PeerState is { } ps && GroupSlot.IsActive(ps) && PeerUp ? _peer
-                    : null;
-                groups.Add(new JsonObject
-                {
-                    ["name"] = slot.Name,
-                    ["preferredNode"] = slot.Spec.PreferredNode,
-                    ["runningOn"] = runningOn,
-                    ["state"] = state.ToString().ToLowerInvariant(),
-                    ["peerState"] = slot.PeerState is not { } peerState ? null
-                        : PeerUp ? peerState.ToString().ToLowerInvariant()
-                        : $"{peerState.ToString().ToLowerInvariant()} (last known; {_peer} is gone)",
-                    ["holder"] = slot.Holder switch { GroupHolder.Me => Me, GroupHolder.Peer => _peer, _ => null },
-                    ["runningSince"] = slot.RunningSince?.ToString("O", CultureInfo.InvariantCulture),
-                    ["failedHere"] = slot.FailedHere,
-                    ["blocked"] = BlockedText(slot),
-                    ["resources"] = resources,
-                });
+                return [];
             }
-            return groups;
+            return [.. engine.Groups.Select(g =>
+            {
+                var runner = _runners[g.Name];
+                // The runner knows the finer state here (recovering); the engine knows a start is decided before the runner begins it.
+                var state = g.State == PlacementState.Starting && runner.State is GroupState.Stopped or GroupState.Failed ? GroupState.Starting : runner.State;
+                return new GroupStatus
+                {
+                    Name = g.Name,
+                    PreferredNode = g.Spec.PreferredNode,
+                    RunningOn = g.ActiveHere ? Me
+                        : g.PeerState is { } ps && ps is not (GroupState.Stopped or GroupState.Failed) && engine.PeerUp ? _peer
+                        : null,
+                    State = state.ToString().ToLowerInvariant(),
+                    Placement = g.State.ToString().ToLowerInvariant(),
+                    PeerState = g.PeerState is not { } peerState ? null
+                        : engine.PeerUp ? peerState.ToString().ToLowerInvariant()
+                        : $"{peerState.ToString().ToLowerInvariant()} (last known; {_peer} is gone)",
+                    Holder = engine.HolderOf(g) switch { GroupHolder.Me => Me, GroupHolder.Peer => _peer, _ => null },
+                    RunningSince = g.RunningSince,
+                    FailedHere = g.FailedHere,
+                    Blocked = WaitingText(engine, g),
+                    Resources = [.. runner.Resources.Select(GroupResourceStatus.From)],
+                };
+            })];
         }
     }
 
     /// <summary>Why a group waits, with the latest fencing failure while a takeover waits for fencing to succeed.</summary>
-    private string? BlockedText(GroupSlot slot)
+    private string? WaitingText(PlacementEngine engine, GroupPlacement g)
     {
-        if (_takeover is { } t && t.Groups.Contains(slot.Name) && t.LastFailure is null
+        if (g.State is PlacementState.Running or PlacementState.Starting or PlacementState.Stopping or PlacementState.Peer or PlacementState.Undecided or PlacementState.Stopped or PlacementState.FailbackPending)
+        {
+            return null;
+        }
+        if (engine.Takeover is { } t && t.Groups.Contains(g.Name) && t.LastFailure is null
             && _fencing.Coordinator.LastResults.TryGetValue(_peer!, out var last) && !last.Result.Success && last.Time >= t.Since)
         {
-            return $"{slot.Blocked}; fencing {_peer} has not succeeded yet (last attempt: {last.Result.Detail}); "
+            return $"{g.Waiting}; fencing {_peer} has not succeeded yet (last attempt: {last.Result.Detail}); "
                 + $"the group stays down until it does, or run 'tandem fence confirm {_peer}' once you know it is off";
         }
-        return slot.Blocked;
+        return g.Waiting;
     }
 
     /// <summary>The <c>failover</c> status section: the peer as the resource manager sees it, and any takeover waiting for fencing.</summary>
     /// <returns>The snapshot.</returns>
-    public JsonObject GetFailoverSnapshot()
+    public FailoverStatus GetFailoverSnapshot()
     {
         lock (_lock)
         {
-            return new JsonObject
-            {
-                ["mode"] = _mode,
-                ["peer"] = _peer,
-                ["peerState"] = _peer is null ? null : PeerUp ? "up" : _peerLost ? (_peerLeftCleanly ? "left" : "lost") : "unknown",
-                ["autoFailback"] = Mode(_node.Spec.AutoFailback),
-                ["fencing"] = _fencing.Coordinator.Disabled ? "DISABLED" : "enabled",
-                ["placementDecided"] = _stable,
-                ["takeover"] = _takeover is { } t
+            var engine = _engine;
+            return new FailoverStatus(
+                _mode,
+                _peer,
+                _peer is null || engine is null ? null : engine.PeerUp ? "up" : engine.PeerLost ? (engine.PeerLeftCleanly ? "left" : "lost") : "unknown",
+                Mode(_node.Spec.AutoFailback),
+                _fencing.Coordinator.Disabled ? "DISABLED" : "enabled",
+                engine?.Stable ?? false,
+                engine?.Takeover is { } t
                     ? $"waiting since {t.Since.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}Z to take over {string.Join(", ", t.Groups)} from {_peer} "
                       + $"(attempt {t.Attempts.ToString(CultureInfo.InvariantCulture)}): {t.Reason}{(t.LastFailure is null ? "; fencing in progress" : "; last attempt: " + t.LastFailure)}"
-                    : null,
-            };
+                    : null);
         }
     }
 }

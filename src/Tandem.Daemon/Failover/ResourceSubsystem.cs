@@ -4,40 +4,35 @@ using Microsoft.Extensions.Logging;
 using Tandem.Core.Events;
 using Tandem.Core.Model;
 using Tandem.Core.Status;
-using Tandem.Daemon.Events;
 using Tandem.Daemon.Subsystems;
+using Tandem.Membership.Detection;
 using Tandem.Membership.Messaging;
 using Tandem.Resources.Agents;
 using Tandem.Resources.Groups;
+using Tandem.Resources.Placement;
 
 namespace Tandem.Daemon.Failover;
 
 /// <summary>
 /// The resource manager of a node (stage Resources): one <see cref="GroupRunner"/> per group of the
-/// configuration, and the placement protocol with the peer over the cluster channel — initial
-/// placement on the preferred node, auto_failback, standby/takeover/failback, takeover after the
-/// peer's death (fenced first), handover after failures, and the rule for a group found running on
-/// both nodes after a partition. It is the <c>groups</c> section of <c>tandem status</c>.
+/// configuration, and the executor of the <see cref="PlacementEngine"/>, which decides where each
+/// group runs (initial placement, auto_failback, standby/takeover/failback, takeover after the
+/// peer's death, handover after failures, the dual-active rule, blocked groups). It is the
+/// <c>groups</c> section of <c>tandem status</c>.
 /// </summary>
 /// <remarks>
-/// Every decision is taken by one loop that reads one input at a time (a message from the peer, a
-/// membership event, the end of a group operation, an operator's command), so decisions never race
-/// each other. Group operations run in the background and report back as inputs; the loop never
-/// waits for an agent. The invariant that keeps a group from running twice: only the group's holder
-/// starts it, and the holder changes only (1) when the peer releases it after stopping it, (2) when
-/// the peer is gone and the takeover rule allows it (fenced, left cleanly, or fencing disabled), or
-/// (3) at initial placement, when neither node runs it: then the preferred node holds it, a rule
-/// both nodes evaluate alike.
+/// One loop feeds the engine one input at a time (a placement message, a membership view, the end
+/// of a group operation, a fencing answer, a timer, an operator's command) and carries out the
+/// commands it returns: group operations, sends, fencing and timers run in the background and
+/// come back as inputs, so the loop never waits for an agent. Membership is read from the
+/// detector's typed views, never from the event log.
 /// </remarks>
 public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, IAsyncDisposable
 {
-    private static readonly TimeSpan s_takeoverRetry = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan s_leftGrace = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_leavingAckTimeout = TimeSpan.FromSeconds(2);
 
     private readonly NodeContext _node;
     private readonly IEventSink _events;
-    private readonly EventLog _eventLog;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
@@ -46,47 +41,36 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
     private readonly IVolumeControl? _volumes;
     private readonly Lock _lock = new();
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly List<GroupSlot> _slots = [];
-    private readonly HashSet<GroupSlot> _deferredFailback = [];
-    private bool _failbackRecheckScheduled;
+    private readonly Dictionary<string, GroupRunner> _runners = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, CancellationTokenSource> _takeovers = [];
     private readonly List<Task> _operations = [];
     private readonly List<Task> _background = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
-    private EventSubscription? _subscription;
+    private PlacementEngine? _engine;
+    private MembershipSubscription? _subscription;
     private ClusterChannel? _channel;
     private string? _peer;
     private string _mode = "starting";
-    private ulong _peerGeneration;
-    private bool _peerKnown;
-    private bool _peerLost;
-    private bool _peerLeftCleanly;
-    private bool _peerStable;
-    private bool _stable;
-    private PendingTakeover? _takeover;
-    private int _epoch;
-    private bool _shuttingDown;
+    private HashSet<string> _notUpToDate = new(StringComparer.Ordinal);
+    private PlacementOutcome? _answer;
     private bool _started;
-    private byte[]? _lastState;
-    private uint _nextRequestId;
 
     /// <summary>Creates the subsystem; nothing runs until <see cref="StartAsync"/>.</summary>
     /// <param name="node">This node and the cluster.</param>
     /// <param name="events">Where decisions go.</param>
-    /// <param name="eventLog">The node's event stream (membership's node events are read from it).</param>
     /// <param name="time">The clock.</param>
     /// <param name="loggers">The loggers.</param>
     /// <param name="fencing">The fencing coordinator's host.</param>
     /// <param name="membership">Membership (the peer's liveness and the cluster channel); null when not hosted.</param>
     /// <param name="volumes">The replicated volume layer for <c>drbddisk</c>/<c>volume</c>; null when the daemon has none.</param>
-    public ResourceSubsystem(NodeContext node, IEventSink events, EventLog eventLog, TimeProvider time, ILoggerFactory loggers,
+    public ResourceSubsystem(NodeContext node, IEventSink events, TimeProvider time, ILoggerFactory loggers,
         FencingSubsystem fencing, MembershipSubsystem? membership = null, IVolumeControl? volumes = null)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(loggers);
         _node = node;
         _events = events;
-        _eventLog = eventLog;
         _time = time;
         _loggers = loggers;
         _logger = loggers.CreateLogger<ResourceSubsystem>();
@@ -109,23 +93,25 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         {
             var context = new AgentContext(Me, group.Name) { Notification = spec.Notification };
             var runner = GroupRunner.Create(group, factory, context, _events, policy: null, _time, _loggers.CreateLogger<GroupRunner>());
-            var slot = new GroupSlot(_slots.Count, group, runner);
+            var name = group.Name;
             runner.RecoveryNeeded = result =>
             {
-                Post(new RecoveryInput(slot, result));
+                Post(new GroupRecoveryNeeded(name, result));
                 return Task.CompletedTask;
             };
-            _slots.Add(slot);
+            _runners[name] = runner;
         }
         if (_volumes is null && spec.Groups.SelectMany(g => g.Resources).Any(VolumeAgent.IsVolumeResource))
         {
             _events.Publish("resources.no-volumes", Me,
                 "this daemon has no replicated volume layer: drbddisk/volume resources fail to start here (not installed)");
         }
+        var peers = spec.Nodes.Where(n => !string.Equals(n.Name, Me, StringComparison.OrdinalIgnoreCase)).ToList();
+        _peer = peers.Count == 1 ? peers[0].Name : null;
+        _engine = new PlacementEngine(new PlacementSettings(Me, _peer, spec.Groups, spec.AutoFailback, !_fencing.Coordinator.Disabled), _time);
         _started = true;
         _loops.Add(RunLoopAsync(_stop.Token));
-        var peers = spec.Nodes.Where(n => !string.Equals(n.Name, Me, StringComparison.OrdinalIgnoreCase)).ToList();
-        if (_slots.Count == 0)
+        if (spec.Groups.Count == 0)
         {
             _mode = "no groups";
             return Task.CompletedTask;
@@ -133,7 +119,7 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         if (peers.Count == 0)
         {
             _mode = "standalone";
-            Post(new StandaloneInput());
+            Post(new PlacementStarted());
             return Task.CompletedTask;
         }
         if (peers.Count > 1)
@@ -142,7 +128,6 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
             _events.Publish("resources.disabled", Me, $"groups are managed in two-node clusters only; this one has {spec.Nodes.Count} nodes: no group is started");
             return Task.CompletedTask;
         }
-        _peer = peers[0].Name;
         if (_membership?.Service is not { } service)
         {
             _mode = "disabled: no membership";
@@ -152,20 +137,14 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         }
         _mode = "two-node";
         _channel = service.Channel;
-        // Subscribe before looking at the detector, so that no change falls between the two.
-        _subscription = _eventLog.Subscribe(_eventLog.LastSequence);
-        _loops.Add(PumpEventsAsync(_subscription, _stop.Token));
-        _loops.Add(PumpMessagesAsync(_channel, _stop.Token));
         _events.Publish("resources.started", Me,
-            $"{_slots.Count} group(s); waiting for the state of {_peer} (auto_failback {Mode(spec.AutoFailback)})");
-        lock (_lock)
-        {
-            SendState(force: true);
-        }
-        if (service.Detector.StatusOf(_peer) is Membership.NodeStatus.Dead)
-        {
-            Post(new PeerEventInput("node.dead", $"{_peer} was already dead when resources started"));
-        }
+            $"{spec.Groups.Count} group(s); waiting for the state of {_peer} (auto_failback {Mode(spec.AutoFailback)})");
+        // The engine announces its state first; the subscription's first view is the current one
+        // (a peer already dead when resources start is taken over from it), then every change.
+        Post(new PlacementStarted());
+        _subscription = service.Detector.Subscribe();
+        _loops.Add(PumpViewsAsync(_subscription, _stop.Token));
+        _loops.Add(PumpMessagesAsync(_channel, _stop.Token));
         return Task.CompletedTask;
     }
 
@@ -177,39 +156,60 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
     /// <returns>A task that completes when every group is stopped.</returns>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (!_started)
+        if (!_started || _engine is not { } engine)
         {
             return;
         }
-        Task[] running;
         lock (_lock)
         {
-            _shuttingDown = true;
-            _takeover?.Cts.Cancel();
-            running = [.. _operations];
+            Execute(engine.Handle(new ShutdownStarted()));
         }
-        await Task.WhenAll(running).ConfigureAwait(false);
-        var entries = new List<PlacementEntry>();
-        for (var i = _slots.Count - 1; i >= 0; i--)
+        // Let every running operation end and its result reach the engine (through the loop, which
+        // still runs): a start's result handled after the shutdown's stop would undo it.
+        while (true)
         {
-            var slot = _slots[i];
-            var code = ReleaseCode.Leaving;
-            if (slot.ActiveHere)
+            Task[] running;
+            lock (_lock)
             {
-                var result = await slot.Runner.StopAsync("this node is shutting down", CancellationToken.None).ConfigureAwait(false);
-                code = result.Outcome == GroupOutcome.Stopped ? ReleaseCode.Leaving : ReleaseCode.NotReleased;
+                running = [.. _operations];
             }
-            entries.Insert(0, new PlacementEntry(slot.Name, (byte)code));
+            await Task.WhenAll(running).ConfigureAwait(false);
+            // An operation leaves the list only after it posted its result: once the loop took every
+            // input posted so far, an empty list means every result was handled.
+            var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Post(new OperatorTurn(_ => handled.TrySetResult()));
+            await handled.Task.ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (_operations.Count == 0)
+                {
+                    break;
+                }
+            }
         }
+        IReadOnlyList<string> order;
+        lock (_lock)
+        {
+            order = engine.ShutdownStopOrder();
+        }
+        foreach (var name in order)
+        {
+            var result = await StopRunnerAsync(name, "this node is shutting down").ConfigureAwait(false);
+            lock (_lock)
+            {
+                Execute(engine.Handle(new GroupOperationEnded(name, GroupOperation.Stop, result)));
+            }
+        }
+        PlacementMessage leaving;
         bool peerUp;
         lock (_lock)
         {
-            peerUp = PeerUp;
+            leaving = engine.LeavingMessage();
+            peerUp = engine.PeerUp;
         }
         // A peer that is gone (or shutting down too) cannot take anything: do not wait for its acknowledgement.
         if (_channel is not null && _peer is not null && peerUp)
         {
-            var leaving = new PlacementMessage(PlacementMessageType.Leaving, 0, 0, entries, $"{Me} is shutting down");
             try
             {
                 // The peer starts the released groups on this message, before it even sees the node leave.
@@ -253,14 +253,24 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
             await _stop.CancelAsync().ConfigureAwait(false);
         }
         _subscription?.Dispose();
-        foreach (var slot in _slots)
+        foreach (var runner in _runners.Values)
         {
-            await slot.Runner.DisposeAsync().ConfigureAwait(false);
+            await runner.DisposeAsync().ConfigureAwait(false);
+        }
+        lock (_lock)
+        {
+            foreach (var cts in _takeovers.Values)
+            {
+                cts.Dispose();
+            }
+            _takeovers.Clear();
         }
         _stop.Dispose();
     }
 
-    private void Post(object input) => _inbox.Writer.TryWrite(input);
+    private void Post(PlacementInput input) => _inbox.Writer.TryWrite(input);
+
+    private void Post(OperatorTurn turn) => _inbox.Writer.TryWrite(turn);
 
     private async Task RunLoopAsync(CancellationToken cancellationToken)
     {
@@ -273,8 +283,14 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
                 {
                     lock (_lock)
                     {
-                        Handle(input);
-                        SendState(force: false);
+                        if (input is OperatorTurn turn)
+                        {
+                            turn.Run(_engine!);
+                        }
+                        else
+                        {
+                            Decide((PlacementInput)input);
+                        }
                     }
                 }
 #pragma warning disable CA1031 // one bad input must not end the loop that keeps the groups placed
@@ -290,6 +306,36 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         }
     }
 
+    /// <summary>Feeds one input to the engine (after what it needs to know of the volumes) and carries out its commands; with the lock held.</summary>
+    private void Decide(PlacementInput input)
+    {
+        var engine = _engine!;
+        ObserveVolumes(engine);
+        Execute(engine.Handle(input));
+    }
+
+    /// <summary>A deferred failback waits for the peer's copies of volumes: tell the engine when the set not UpToDate there changes.</summary>
+    private void ObserveVolumes(PlacementEngine engine)
+    {
+        if (_volumes is null)
+        {
+            return;
+        }
+        var notReady = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var volume in engine.Groups.SelectMany(g => g.Volumes))
+        {
+            if (!_volumes.IsUpToDateOnPeer(volume))
+            {
+                notReady.Add(volume);
+            }
+        }
+        if (!notReady.SetEquals(_notUpToDate))
+        {
+            _notUpToDate = notReady;
+            Execute(engine.Handle(new PeerVolumesObserved(notReady)));
+        }
+    }
+
     private async Task PumpMessagesAsync(ClusterChannel channel, CancellationToken cancellationToken)
     {
         await Task.Yield();
@@ -297,7 +343,7 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         {
             await foreach (var message in channel.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                Post(new MessageInput(message));
+                Post(new PeerMessageReceived(message.From, message.Generation, message.Payload));
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -305,74 +351,23 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         }
     }
 
-    private async Task PumpEventsAsync(EventSubscription subscription, CancellationToken cancellationToken)
+    private async Task PumpViewsAsync(MembershipSubscription subscription, CancellationToken cancellationToken)
     {
         await Task.Yield();
         try
         {
-            await foreach (var ev in subscription.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var view in subscription.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (ev.Kind is "node.dead" or "node.left" or "node.up" or "node.restarted"
-                    && string.Equals(ev.Subject, _peer, StringComparison.OrdinalIgnoreCase))
-                {
-                    var fromDead = ev.Data?.GetValueOrDefault("from") == "dead";
-                    Post(new PeerEventInput(ev.Kind, ev.Reason) { FromDead = fromDead });
-                }
-                else if (ev.Kind.StartsWith("volume.", StringComparison.Ordinal))
-                {
-                    // A deferred failback waits for the peer's copy of a volume to be UpToDate.
-                    Post(new VolumeChangedInput());
-                }
+                Post(new MembershipChanged(view));
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        catch (EventSubscriberTooSlowException e)
-        {
-            LogEventsLost(_logger, e);
-        }
     }
 
-    /// <summary>
-    /// Runs a task the subsystem owns until it ends: a group operation (shutdown waits for it before
-    /// it stops the groups), or background work (a send, a timer, a fencing) that ends with the
-    /// subsystem's cancellation.
-    /// </summary>
-    private void Track(Func<Task> work, bool operation = false)
-    {
-        var list = operation ? _operations : _background;
-        var task = Task.Run(work);
-        list.Add(task);
-        _ = task.ContinueWith(t =>
-        {
-            lock (_lock)
-            {
-                list.Remove(t);
-            }
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    private void Send(PlacementMessage message)
-    {
-        if (_channel is not { } channel || _peer is not { } peer)
-        {
-            return;
-        }
-        var bytes = message.Format();
-        var token = _stop.Token;
-        Track(async () =>
-        {
-            try
-            {
-                await channel.SendAsync(peer, bytes, token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is PeerRestartedException or OperationCanceledException or ObjectDisposedException)
-            {
-                // The peer restarted or we stop: its new run gets a fresh state message.
-            }
-        });
-    }
+    /// <summary>An operator's request, run on the loop in turn with the engine's inputs.</summary>
+    private sealed record OperatorTurn(Action<PlacementEngine> Run);
 
     private static string Mode(FailbackMode mode) => mode switch
     {
@@ -381,51 +376,9 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
         _ => "legacy",
     };
 
-    private sealed record MessageInput(ClusterMessage Message);
-
-    private sealed record PeerEventInput(string Kind, string Reason)
-    {
-        public bool FromDead { get; init; }
-    }
-
-    private sealed record OperationDone(GroupSlot Slot, bool Start, GroupResult Result);
-
-    private sealed record RecoveryInput(GroupSlot Slot, GroupResult Result);
-
-    private sealed record TakeoverDecided(int Epoch, Fencing.TakeoverDecision Decision);
-
-    private sealed record RetryTakeover(int Epoch);
-
-    private sealed record LeftCheck(ulong Generation);
-
-    private sealed record StandaloneInput;
-
-    private sealed record VolumeChangedInput;
-
-    private sealed record CommandInput(string Command, GroupSet Set, TaskCompletionSource<PlacementOutcome> Done);
-
-    private sealed record ConfirmInput(string Node, TaskCompletionSource<PlacementOutcome> Done);
-
-    private sealed class PendingTakeover(int epoch, ulong generation, string reason, bool cancelOnReturn, DateTimeOffset since)
-    {
-        public int Epoch { get; } = epoch;
-        public ulong Generation { get; } = generation;
-        public string Reason { get; } = reason;
-        public bool CancelOnReturn { get; } = cancelOnReturn;
-        public DateTimeOffset Since { get; } = since;
-        public HashSet<string> Groups { get; } = new(StringComparer.Ordinal);
-        public CancellationTokenSource Cts { get; } = new();
-        public int Attempts { get; set; }
-        public string? LastFailure { get; set; }
-    }
-
     [LoggerMessage(EventId = 710, EventName = "Tandem.Daemon.ResourceInputFailed", Level = LogLevel.Error,
         Message = "The resource manager failed to handle {Input}; it goes on with the next")]
     private static partial void LogInputFailed(ILogger logger, Exception exception, string input);
-
-    [LoggerMessage(EventId = 711, EventName = "Tandem.Daemon.ResourceEventsLost", Level = LogLevel.Critical,
-        Message = "The resource manager fell behind the event stream and no longer sees membership changes")]
-    private static partial void LogEventsLost(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 712, EventName = "Tandem.Daemon.LeavingUnacknowledged", Level = LogLevel.Warning,
         Message = "{Peer} did not acknowledge that this node released its groups; it will learn it when this node leaves")]
@@ -434,6 +387,10 @@ public sealed partial class ResourceSubsystem : IHostedService, IStatusSection, 
     [LoggerMessage(EventId = 713, EventName = "Tandem.Daemon.BadPlacementMessage", Level = LogLevel.Warning,
         Message = "Ignored a placement message from {Peer}: {Reason}")]
     private static partial void LogBadMessage(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 715, EventName = "Tandem.Daemon.GroupRunnerFailed", Level = LogLevel.Error,
+        Message = "The {Operation} of group {Group} threw instead of reporting its outcome")]
+    private static partial void LogRunnerFailed(ILogger logger, Exception exception, string group, string operation);
 
     [LoggerMessage(EventId = 714, EventName = "Tandem.Daemon.Takeover", Level = LogLevel.Warning,
         Message = "Taking over {Groups} from {Peer}: {How}")]

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
-using Tandem.Daemon.Interop;
+using Tandem.Core.Os;
 
 namespace Tandem.Daemon.Hosting;
 

@@ -1,7 +1,7 @@
-using System.Text.Json.Nodes;
 using Tandem.Core.Status;
 using Tandem.Daemon.Control;
 using Tandem.Daemon.Events;
+using Tandem.Resources.Groups;
 
 namespace Tandem.Daemon.Status;
 
@@ -58,17 +58,7 @@ public sealed class StatusService
     public StatusDocument GetStatus()
     {
         var now = _time.GetUtcNow();
-        var sections = new JsonObject();
-        foreach (var name in WellKnownSections)
-        {
-            var section = _sections.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
-            sections[name] = section is null ? new JsonArray() : Snapshot(section);
-        }
-        foreach (var section in _sections.Where(s => !WellKnownSections.Contains(s.Name, StringComparer.OrdinalIgnoreCase)))
-        {
-            sections[section.Name] = Snapshot(section);
-        }
-        return new StatusDocument
+        var status = new StatusDocument
         {
             Node = _node.NodeName,
             Cluster = _node.Spec.Name,
@@ -80,22 +70,44 @@ public sealed class StatusService
             StateDirectory = _node.Options.StateDirectory,
             RunDirectory = _node.Options.RunDirectory,
             LastEvent = _events.LastSequence,
-            Sections = sections,
         };
+        foreach (var name in WellKnownSections)
+        {
+            var section = _sections.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+            status.Sections[name] = section is null ? Placeholder(name) : Snapshot(section);
+        }
+        foreach (var section in _sections.Where(s => !WellKnownSections.Contains(s.Name, StringComparer.OrdinalIgnoreCase)))
+        {
+            status.Sections[section.Name] = Snapshot(section);
+        }
+        return status;
     }
 
-    private static JsonNode Snapshot(IStatusSection section)
+    /// <summary>The empty form of a well-known section whose subsystem is not registered.</summary>
+    private static object Placeholder(string name) => name switch
+    {
+        "links" => Array.Empty<HeartbeatLinkStatus>(),
+        "peers" => Array.Empty<PeerStatus>(),
+        "volumes" => Array.Empty<VolumeStatus>(),
+        _ => Array.Empty<GroupStatus>(),
+    };
+
+    private static object Snapshot(IStatusSection section)
     {
         try
         {
-            // A snapshot node may be kept by the section; a deep copy keeps our document independent.
-            return section.GetSnapshot().DeepClone();
+            var snapshot = section.GetSnapshot();
+            // Checked here rather than when the document is written, so that one section the API
+            // cannot write shows as that section's error instead of failing the whole status.
+            return ControlJsonContext.Default.GetTypeInfo(snapshot.GetType()) is not null
+                ? snapshot
+                : new SectionError($"the {section.Name} section reports a {snapshot.GetType().Name}, which the control API cannot write");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // One broken section must not hide the others from an operator who needs status most
             // exactly when something is broken.
-            return new JsonObject { ["error"] = $"{e.GetType().Name}: {e.Message}" };
+            return new SectionError($"{e.GetType().Name}: {e.Message}");
         }
     }
 }

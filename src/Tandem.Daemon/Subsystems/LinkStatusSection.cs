@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using Tandem.Core.Status;
+using Tandem.Daemon.Status;
 
 namespace Tandem.Daemon.Subsystems;
 
@@ -14,35 +14,20 @@ public sealed class LinkStatusSection(MembershipSubsystem membership) : IStatusS
     public string Name => "links";
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot()
+    public object GetSnapshot() => GetLinks();
+
+    /// <summary>Every configured medium and its state towards every peer.</summary>
+    /// <returns>The links.</returns>
+    public HeartbeatLinkStatus[] GetLinks()
     {
-        var result = new JsonArray();
-        var snapshot = membership.GetMembershipSnapshot();
-        if (snapshot?["links"] is not JsonArray links)
+        if (membership.GetMembershipSnapshot() is not { } snapshot)
         {
-            return result;
+            return [];
         }
-        var nodes = (snapshot["nodes"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
-        foreach (var link in links.OfType<JsonObject>())
-        {
-            var name = link["link"]?.GetValue<string>() ?? "?";
-            var item = new JsonObject { ["name"] = name };
-            if (link["open"]?.GetValue<bool>() == false)
-            {
-                item["status"] = "not open";
-                item["error"] = link["error"]?.DeepClone();
-                result.Add(item);
-                continue;
-            }
-            foreach (var node in nodes)
-            {
-                var state = (node["links"] as JsonArray)?.OfType<JsonObject>()
-                    .FirstOrDefault(l => l["link"]?.GetValue<string>() == name)?["status"];
-                item[node["node"]?.GetValue<string>() ?? "?"] = state?.DeepClone();
-            }
-            item["send_errors"] = link["send_errors"]?.DeepClone();
-            result.Add(item);
-        }
-        return result;
+        return [.. snapshot.Links.Select(link => link.Open
+            ? new HeartbeatLinkStatus(link.Link, true, null,
+                snapshot.Nodes.ToDictionary(n => n.Node, n => n.Links.FirstOrDefault(l => l.Link == link.Link)?.Status ?? "unknown", StringComparer.Ordinal),
+                link.SendErrors)
+            : new HeartbeatLinkStatus(link.Link, false, link.Error, new Dictionary<string, string>(), null))];
     }
 }

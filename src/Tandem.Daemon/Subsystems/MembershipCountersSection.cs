@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using Tandem.Core.Status;
+using Tandem.Daemon.Status;
 
 namespace Tandem.Daemon.Subsystems;
 
@@ -14,21 +14,8 @@ public sealed class MembershipCountersSection(MembershipSubsystem membership) : 
     public string Name => "membership";
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot()
-    {
-        var snapshot = membership.GetMembershipSnapshot();
-        if (snapshot is null)
-        {
-            return new JsonObject { ["status"] = "disabled" };
-        }
-        var result = new JsonObject();
-        foreach (var key in new[] { "status", "generation", "timing_ms", "stalls", "accepted", "rejected", "receive_errors", "connectivity", "channel" })
-        {
-            if (snapshot[key] is { } value)
-            {
-                result[key] = value.DeepClone();
-            }
-        }
-        return result;
-    }
+    public object GetSnapshot() =>
+        membership.GetMembershipSnapshot() is { } s
+            ? new MembershipCounters(s.Status, s.Generation, s.TimingMs, s.Stalls, s.Accepted, s.Rejected, s.ReceiveErrors, s.Connectivity, s.Channel)
+            : new MembershipCounters("disabled", null, null, null, null, null, null, null, null);
 }

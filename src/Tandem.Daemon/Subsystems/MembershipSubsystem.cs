@@ -1,8 +1,9 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tandem.Core.Events;
+using Tandem.Core.Os;
 using Tandem.Core.Status;
+using Tandem.Daemon.Status;
 using Tandem.Membership;
 
 namespace Tandem.Daemon.Subsystems;
@@ -86,31 +87,17 @@ public sealed partial class MembershipSubsystem : IHostedService, IStatusSection
 
     /// <summary>The membership service's full snapshot (counters included), or null when disabled.</summary>
     /// <returns>The snapshot.</returns>
-    public JsonObject? GetMembershipSnapshot() => _service?.GetSnapshot() as JsonObject;
+    public MembershipSnapshot? GetMembershipSnapshot() => _service?.GetSnapshot();
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot()
-    {
-        var peers = new JsonArray();
-        if (GetMembershipSnapshot()?["nodes"] is JsonArray nodes)
-        {
-            foreach (var n in nodes.OfType<JsonObject>())
-            {
-                var links = n["links"] is JsonArray ls
-                    ? string.Join(", ", ls.OfType<JsonObject>().Select(l => $"{l["link"]}={l["status"]}"))
-                    : "";
-                peers.Add(new JsonObject
-                {
-                    ["name"] = n["node"]?.GetValue<string>(),
-                    ["status"] = n["status"]?.DeepClone(),
-                    ["last_heard_ms"] = n["last_heard_ms"]?.DeepClone(),
-                    ["late"] = n["late"]?.DeepClone(),
-                    ["links"] = links,
-                });
-            }
-        }
-        return peers;
-    }
+    public object GetSnapshot() => GetPeers();
+
+    /// <summary>The <c>peers</c> section: every peer, its status, when it was last heard, its state on each link.</summary>
+    /// <returns>The peers.</returns>
+    public PeerStatus[] GetPeers() =>
+        GetMembershipSnapshot() is { } snapshot
+            ? [.. snapshot.Nodes.Select(n => new PeerStatus(n.Node, n.Status, n.LastHeardMs, n.Late, n.Links))]
+            : [];
 
     [LoggerMessage(EventId = 311, EventName = "Tandem.Daemon.NotRealtime", Level = LogLevel.Warning,
         Message = "Real-time scheduling is not available: {Reason}")]

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Tandem.Core.Membership;
 using Tandem.Daemon.Failover;
-using Tandem.Membership;
+using Tandem.Fencing;
 using Tandem.Membership.Messaging;
 using Tandem.Replication;
 
@@ -160,45 +161,43 @@ internal sealed partial class PeerOutdater : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private bool IsDead(string peer) => _membership?.Service?.Detector.StatusOf(peer) is NodeStatus.Dead;
+    /// <summary>The peer's membership, from the detector's latest typed view (not from the event log).</summary>
+    private MemberView? Member(string peer) => _membership?.Service?.Detector.View.Find(peer);
 
-    /// <summary>A peer declared dead cannot outdate itself: it counts as fenced only if it was fenced since it went silent.</summary>
+    private bool IsDead(string peer) => Member(peer)?.Status is MemberStatus.Dead or MemberStatus.Left;
+
+    /// <summary>A peer declared dead cannot outdate itself: it counts as fenced when the takeover rule allows its takeover.</summary>
     private async Task<FencePeerResult> DeadPeerAsync(string peer, string volume, FencingPolicy policy, CancellationToken cancellationToken)
     {
-        var detector = _membership?.Service?.Detector;
-        if (detector?.LeftCleanly(peer) == true)
+        var leftCleanly = Member(peer)?.Status == MemberStatus.Left;
+        var since = _membership?.Service?.Detector.Snapshot().FirstOrDefault(p => string.Equals(p.Node, peer, StringComparison.OrdinalIgnoreCase))?.SinceLastHeard;
+        var silentSince = _time.GetUtcNow() - (since ?? TimeSpan.Zero);
+        var coordinator = _fencing?.Coordinator;
+        var fencedSinceSilent = coordinator is not null && coordinator.LastResults.TryGetValue(peer, out var last) && last.Result.Success && last.Time >= silentSince;
+        // resource-and-stonith: the handler "should STONITH if it cannot outdate" (drbd.md §5.3);
+        // with resource-only it must not fence, so there is nothing that could make the peer safe.
+        var canFence = coordinator is not null && policy == FencingPolicy.ResourceAndStonith && coordinator.DevicesFor(peer).Count > 0;
+        var ruling = TakeoverRule.Decide(new TakeoverFacts(leftCleanly, fencedSinceSilent, coordinator?.Disabled ?? false, canFence));
+        switch (ruling.Step)
         {
-            // It shut down cleanly: its replica was closed (demoted first), and promoting it later
-            // while cut off from this node fences this node first. The takeover rule says the same.
-            LogDeadPeer(_logger, peer, volume, "it left the cluster cleanly");
-            return FencePeerResult.PeerFenced;
-        }
-        var view = detector?.Snapshot().FirstOrDefault(p => string.Equals(p.Node, peer, StringComparison.OrdinalIgnoreCase));
-        var silentSince = _time.GetUtcNow() - (view?.SinceLastHeard ?? TimeSpan.Zero);
-        if (_fencing is { } fencing)
-        {
-            if (fencing.Coordinator.LastResults.TryGetValue(peer, out var last) && last.Result.Success && last.Time >= silentSince)
-            {
-                LogDeadPeer(_logger, peer, volume, "it was fenced since it went silent");
+            case TakeoverStep.Allow:
+                // A clean departure closed (demoted) its replica first; a fenced node is off; with
+                // fencing disabled the volume follows the cluster's rule rather than block every failover.
+                LogDeadPeer(_logger, peer, volume, ruling.Basis switch
+                {
+                    TakeoverBasis.LeftCleanly => "it left the cluster cleanly",
+                    TakeoverBasis.Fenced => "it was fenced since it went silent",
+                    _ => "fencing is DISABLED in the cluster configuration: a dead node counts as fenced",
+                });
                 return FencePeerResult.PeerFenced;
-            }
-            if (fencing.Coordinator.Disabled)
-            {
-                // The operator chose takeover without fencing for the whole cluster: the volume
-                // follows the same rule rather than block every failover (warned at each one).
-                LogDeadPeer(_logger, peer, volume, "fencing is DISABLED in the cluster configuration: a dead node counts as fenced");
-                return FencePeerResult.PeerFenced;
-            }
-            // resource-and-stonith: the handler "should STONITH if it cannot outdate" (drbd.md §5.3).
-            if (policy == FencingPolicy.ResourceAndStonith && fencing.Coordinator.DevicesFor(peer).Count > 0)
-            {
-                var result = await fencing.Coordinator.FenceAsync(peer, $"{peer} is dead and may still be Primary of {volume}", cancellationToken).ConfigureAwait(false);
+            case TakeoverStep.FenceFirst:
+                var result = await coordinator!.FenceAsync(peer, $"{peer} is dead and may still be Primary of {volume}", cancellationToken).ConfigureAwait(false);
                 LogDeadPeer(_logger, peer, volume, result.Success ? "fenced it" : $"fencing it failed: {result.Detail}");
                 return result.Success ? FencePeerResult.PeerFenced : FencePeerResult.Failed;
-            }
+            default:
+                LogDeadPeer(_logger, peer, volume, "it is dead and was not fenced");
+                return FencePeerResult.PeerUnreachable;
         }
-        LogDeadPeer(_logger, peer, volume, "it is dead and was not fenced");
-        return FencePeerResult.PeerUnreachable;
     }
 
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)

@@ -111,7 +111,7 @@ public sealed class VolumeControl : IVolumeControl
         try
         {
             var result = await _volumes.RunReplicationActionAsync(volume, action, new ReplicationActionOptions(), cancellationToken).ConfigureAwait(false);
-            return new VolumeActionResult(true, (string?)result["message"] ?? action.ToString());
+            return new VolumeActionResult(true, result.Message.Length > 0 ? result.Message : action.ToString());
         }
         catch (VolumeOperationException e)
         {

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
+using Tandem.Daemon.Status;
 using Tandem.Nbd;
 using Tandem.Replication;
 using Tandem.Replication.Metadata;
@@ -29,7 +29,7 @@ public sealed partial class VolumeExportSubsystem
     /// <param name="cancellationToken">Cancels the wait (the command itself may have been done).</param>
     /// <returns>What was done and the volumes' state afterwards.</returns>
     /// <exception cref="VolumeOperationException">Unknown, not replicated, refused (with the reason), or failed.</exception>
-    internal async Task<JsonObject> RunReplicationActionAsync(string name, ReplicationAction action, ReplicationActionOptions options, CancellationToken cancellationToken)
+    internal async Task<ReplicationActionResult> RunReplicationActionAsync(string name, ReplicationAction action, ReplicationActionOptions options, CancellationToken cancellationToken)
     {
         var targets = Resolve(name);
         var notReplicated = targets.Where(p => p.Slot is null).Select(p => p.Name).ToList();
@@ -64,19 +64,8 @@ public sealed partial class VolumeExportSubsystem
                 slot.Gate.Release();
             }
         }
-        var exports = _service.GetSnapshot() as JsonObject ?? [];
-        var volumes = new JsonArray();
-        foreach (var plan in targets)
-        {
-            volumes.Add(Describe(plan, exports));
-        }
-        return new JsonObject
-        {
-            ["name"] = name,
-            ["action"] = ActionName(action),
-            ["message"] = string.Join("; ", messages),
-            ["volumes"] = volumes,
-        };
+        var exports = _service.GetSnapshot();
+        return new ReplicationActionResult(name, ActionName(action), string.Join("; ", messages), [.. targets.Select(plan => Describe(plan, exports))]);
     }
 
     /// <summary>The export names a volume or resource name stands for (empty when unknown).</summary>
@@ -133,7 +122,8 @@ public sealed partial class VolumeExportSubsystem
             return false;
         }
         var peer = slot.Resource.Hosts.FirstOrDefault(h => !string.Equals(h.Name, _node.NodeName, StringComparison.OrdinalIgnoreCase));
-        return peer is not null && service.Detector.StatusOf(peer.Name) is Membership.NodeStatus.Up or Membership.NodeStatus.Active;
+        // The detector's typed view, as every decision reads membership (never the event log).
+        return peer is not null && service.Detector.View.Find(peer.Name)?.IsAlive == true;
     }
 
     /// <summary>Whether the name stands for replicated volumes (and not local ones).</summary>
@@ -541,32 +531,20 @@ public sealed partial class VolumeExportSubsystem
     internal static bool HasPeer(ReplicatedResourceSpec resource, ReplicaHostSpec host) =>
         resource.Hosts.Any(h => !ReferenceEquals(h, host) && !string.IsNullOrWhiteSpace(h.Address));
 
-    private static JsonObject SlotStatus(ReplicatedSlot slot)
+    private static ReplicaStatus SlotStatus(ReplicatedSlot slot)
     {
         if (slot.Replica is { } replica)
         {
-            JsonObject status;
             try
             {
-                status = replica.GetStatus();
+                return replica.GetStatus() with { State = ReplicatedSlot.Up, Verify = slot.Verify is { IsCompleted: false } ? "running" : null };
             }
             catch (ObjectDisposedException)
             {
-                return new JsonObject { ["resource"] = slot.Resource.Name, ["state"] = ReplicatedSlot.Down };
+                return new ReplicaStatus { Resource = slot.Resource.Name, State = ReplicatedSlot.Down };
             }
-            status["state"] = ReplicatedSlot.Up;
-            if (slot.Verify is { IsCompleted: false })
-            {
-                status["verify"] = "running";
-            }
-            return status;
         }
-        return new JsonObject
-        {
-            ["resource"] = slot.Resource.Name,
-            ["state"] = slot.State,
-            ["reason"] = slot.Reason,
-        };
+        return new ReplicaStatus { Resource = slot.Resource.Name, State = slot.State, Reason = slot.Reason };
     }
 
     private static string ActionName(ReplicationAction action) => action switch

@@ -2,14 +2,15 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tandem.Core.Events;
 using Tandem.Core.Status;
 using Tandem.Core.Volumes;
+using Tandem.Daemon.Status;
 using Tandem.Nbd;
 using Tandem.Nbd.Attach;
+using Tandem.Replication;
 
 namespace Tandem.Daemon.Subsystems;
 
@@ -26,7 +27,7 @@ namespace Tandem.Daemon.Subsystems;
 public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSection, IAsyncDisposable
 {
     /// <summary>What status says about replication of a volume without a peer.</summary>
-    public const string ReplicationState = "none (local backing)";
+    public const string LocalBacking = "local backing";
 
     private readonly NodeContext _node;
     private readonly IEventSink _events;
@@ -280,53 +281,49 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
     }
 
     /// <inheritdoc/>
-    public JsonNode GetSnapshot()
+    public object GetSnapshot() => GetVolumes();
+
+    /// <summary>The <c>volumes</c> status section: every volume planned on this node.</summary>
+    /// <returns>The volumes.</returns>
+    public VolumeStatus[] GetVolumes()
     {
-        var exports = _service.GetSnapshot() as JsonObject ?? [];
-        var volumes = new JsonArray();
-        foreach (var plan in _planned)
-        {
-            volumes.Add(Describe(plan, exports));
-        }
-        return volumes;
+        var exports = _service.GetSnapshot();
+        return [.. _planned.Select(plan => Describe(plan, exports))];
     }
 
-    private JsonObject Describe(Planned plan, JsonObject exports)
+    private VolumeStatus Describe(Planned plan, IReadOnlyDictionary<string, NbdExportStatus> exports)
     {
-        var item = new JsonObject
+        var replication = plan.Slot is { } slot ? SlotStatus(slot) : new ReplicaStatus { Resource = plan.Resource, State = ReplicaStatus.NotReplicated, Reason = LocalBacking };
+        var item = new VolumeStatus
         {
-            ["name"] = plan.Name,
-            ["resource"] = plan.Resource,
-            ["volume"] = plan.Volume,
-            ["disk"] = plan.Disk,
+            Name = plan.Name,
+            Resource = plan.Resource,
+            Volume = plan.Volume,
+            Disk = plan.Disk,
+            State = "starting",
+            Device = plan.Device,
+            Replication = replication,
         };
-        if (exports[plan.Name] is JsonObject export)
+        if (exports.TryGetValue(plan.Name, out var export))
         {
-            item["state"] = "exported";
-            foreach (var (key, value) in export)
+            return item with
             {
-                item[key] = value?.DeepClone();
-            }
+                State = "exported",
+                Size = export.Size,
+                Socket = export.Socket,
+                Tcp = export.Tcp,
+                Device = export.Device,
+                AttachedDevice = export.AttachedDevice,
+                AttachMethod = export.AttachMethod,
+                ClientCount = export.ClientCount,
+                Clients = export.Clients,
+            };
         }
-        else if (plan.Slot is { State: ReplicatedSlot.Down } down)
+        if (plan.Slot is { State: ReplicatedSlot.Down } down)
         {
-            item["state"] = ReplicatedSlot.Down;
-            item["reason"] = down.Reason;
-            item["device"] = plan.Device;
+            return item with { State = ReplicatedSlot.Down, Reason = down.Reason };
         }
-        else if (_unavailable.TryGetValue(plan.Name, out var reason))
-        {
-            item["state"] = "unavailable";
-            item["reason"] = reason;
-            item["device"] = plan.Device;
-        }
-        else
-        {
-            item["state"] = "starting";
-            item["device"] = plan.Device;
-        }
-        item["replication"] = plan.Slot is { } slot ? SlotStatus(slot) : ReplicationState;
-        return item;
+        return _unavailable.TryGetValue(plan.Name, out var reason) ? item with { State = "unavailable", Reason = reason } : item;
     }
 
     private async Task StartOneAsync(Planned plan, IPEndPoint? tcp, CancellationToken cancellationToken)

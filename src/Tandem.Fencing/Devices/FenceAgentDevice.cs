@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Tandem.Core.Model;
-using Tandem.Resources.Processes;
+using Tandem.Core.Os;
 
 namespace Tandem.Fencing.Devices;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Tandem.Core.Events;
+using Tandem.Core.Membership;
 using Tandem.Core.Model;
 
 namespace Tandem.Membership.Detection;
@@ -9,7 +10,9 @@ namespace Tandem.Membership.Detection;
 /// Decides, per peer and per link, who is alive, with Heartbeat's timing: a link to a peer is dead
 /// after deadtime without a heartbeat on it, a peer is dead only when every link to it is dead
 /// (initdead replaces deadtime until the peer is first heard), and warntime raises a late-heartbeat
-/// event. Each change is published through <see cref="IEventSink"/> with its reason.
+/// event. Each change of a peer's status is published twice from the same place: as a typed
+/// <see cref="MembershipView"/> to <see cref="Subscribe"/>rs (what decisions read) and as an event
+/// with its reason through <see cref="IEventSink"/> (what operators read).
 /// </summary>
 /// <remarks>
 /// The detector's timer is armed for the nearest deadline, so detection is exact to the clock, and
@@ -36,6 +39,8 @@ public sealed partial class FailureDetector : IDisposable
     private long _expectedTick;
     private long _stalls;
     private NodeStatus _localStatus = NodeStatus.Init;
+    private readonly List<MembershipSubscription> _subscribers = [];
+    private MembershipView _view;
     private bool _disposed;
 
     /// <summary>Creates a detector; it does nothing until <see cref="Start"/>.</summary>
@@ -74,6 +79,35 @@ public sealed partial class FailureDetector : IDisposable
                 _peers[p] = new Peer(p, _links.Length);
             }
         }
+        _view = MembershipView.Initial(_peers.Keys);
+    }
+
+    /// <summary>The latest membership view: every peer's status, generation and reason.</summary>
+    public MembershipView View
+    {
+        get { lock (_lock) { return _view; } }
+    }
+
+    /// <summary>
+    /// Subscribes to membership views: the current one first, then one per change, in order, with
+    /// nothing missed between the two.
+    /// </summary>
+    /// <returns>The subscription; dispose it to stop.</returns>
+    public MembershipSubscription Subscribe()
+    {
+        var subscription = new MembershipSubscription(s =>
+        {
+            lock (_lock)
+            {
+                _subscribers.Remove(s);
+            }
+        });
+        lock (_lock)
+        {
+            subscription.Offer(_view);
+            _subscribers.Add(subscription);
+        }
+        return subscription;
     }
 
     /// <summary>This node's own status: init before start, up once started, active when every peer was heard or declared dead.</summary>
@@ -172,7 +206,10 @@ public sealed partial class FailureDetector : IDisposable
             }
             else if (restarted)
             {
-                _events.Publish("node.restarted", p.Name, $"generation {previousGeneration} -> {generation} without missing deadtime",
+                var why = $"generation {previousGeneration} -> {generation} without missing deadtime";
+                p.Reason = why;
+                PublishView(p, MemberChange.Restarted);
+                _events.Publish("node.restarted", p.Name, why,
                     Data(("node", p.Name), ("generation", generation.ToString(CultureInfo.InvariantCulture))));
                 if (p.Status != newStatus)
                 {
@@ -207,8 +244,10 @@ public sealed partial class FailureDetector : IDisposable
             l.Status = LinkStatus.Dead;
         }
         p.Status = NodeStatus.Dead;
+        p.Reason = "announced its shutdown: it left the cluster cleanly";
         LogNodeLeft(_logger, p.Name);
-        _events.Publish("node.left", p.Name, "announced its shutdown: it left the cluster cleanly",
+        PublishView(p, MemberChange.Left);
+        _events.Publish("node.left", p.Name, p.Reason,
             Data(("node", p.Name), ("from", Name(old)), ("to", Name(NodeStatus.Dead)),
                 ("generation", generation.ToString(CultureInfo.InvariantCulture))));
         UpdateLocalStatus();
@@ -366,6 +405,7 @@ public sealed partial class FailureDetector : IDisposable
     {
         var old = p.Status;
         p.Status = status;
+        p.Reason = why;
         var kind = status switch
         {
             NodeStatus.Up => "node.up",
@@ -381,6 +421,15 @@ public sealed partial class FailureDetector : IDisposable
         {
             LogNodeStatus(_logger, p.Name, status, why);
         }
+        PublishView(p, (old, status) switch
+        {
+            (_, NodeStatus.Dead) => MemberChange.Died,
+            (_, NodeStatus.Active) => MemberChange.BecameActive,
+            (NodeStatus.Init, _) => MemberChange.Joined,
+            (NodeStatus.Dead, _) when p.DeadGeneration != p.Generation => MemberChange.Restarted,
+            (NodeStatus.Dead, _) => MemberChange.Returned,
+            _ => MemberChange.None,
+        });
         _events.Publish(kind, p.Name, why, Data(("node", p.Name), ("from", Name(old)), ("to", Name(status)),
             ("generation", p.Generation.ToString(CultureInfo.InvariantCulture))));
     }
@@ -393,6 +442,30 @@ public sealed partial class FailureDetector : IDisposable
             _events.Publish("node.active", _localNode, "every member heard from or declared dead", Data(("node", _localNode)));
         }
     }
+
+    /// <summary>Publishes the view after a change of <paramref name="changed"/>; called with the lock held, so views go out in order.</summary>
+    private void PublishView(Peer changed, MemberChange change)
+    {
+        if (changed.Status == NodeStatus.Dead)
+        {
+            changed.DeadGeneration = changed.Generation;
+        }
+        _view = new MembershipView(_view.Version + 1, [.. _peers.Values.Select(p => new MemberView(
+            p.Name, StatusOf(p), p.Generation, ReferenceEquals(p, changed) ? change : MemberChange.None, p.Reason))]);
+        foreach (var subscriber in _subscribers)
+        {
+            subscriber.Offer(_view);
+        }
+    }
+
+    private static MemberStatus StatusOf(Peer p) => p.Status switch
+    {
+        NodeStatus.Up => MemberStatus.Up,
+        NodeStatus.Active => MemberStatus.Active,
+        NodeStatus.Dead when p.LeftGeneration != 0 && p.LeftGeneration == p.Generation => MemberStatus.Left,
+        NodeStatus.Dead => MemberStatus.Dead,
+        _ => MemberStatus.Unknown,
+    };
 
     private string LinkSubject(Peer p, int link) => $"{p.Name}/{_links[link]}";
 
@@ -415,6 +488,8 @@ public sealed partial class FailureDetector : IDisposable
         public NodeStatus Status { get; set; } = NodeStatus.Init;
         public ulong Generation { get; set; }
         public ulong LeftGeneration { get; set; }
+        public ulong DeadGeneration { get; set; }
+        public string Reason { get; set; } = "not heard from yet";
         public long LastHeard { get; set; }
         public bool Late { get; set; }
         public LinkState[] Links { get; } = [.. Enumerable.Range(0, links).Select(_ => new LinkState())];

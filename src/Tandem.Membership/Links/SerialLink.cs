@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Tandem.Core.Model;
+using Tandem.Core.Os;
 
 namespace Tandem.Membership.Links;
 
@@ -58,7 +59,7 @@ public sealed partial class SerialLink : IHeartbeatLink
         ArgumentNullException.ThrowIfNull(spec);
         var device = spec.DeviceByNode.FirstOrDefault(kv => string.Equals(kv.Key, localNode, StringComparison.OrdinalIgnoreCase)).Value
             ?? spec.Device;
-        var fd = Open(device, ORdwr | ONoctty | ONonblock | OCloexec);
+        var fd = SerialLine.Open(device, ORdwr | ONoctty | ONonblock | OCloexec);
         if (fd < 0)
         {
             throw new IOException($"serial link {spec.Name}: cannot open {device}: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}");
@@ -81,7 +82,7 @@ public sealed partial class SerialLink : IHeartbeatLink
             var written = 0;
             while (written < frame.Length)
             {
-                var n = Write(_fd, frame.AsSpan(written), (nint)(frame.Length - written));
+                var n = SerialLine.Write(_fd, frame.AsSpan(written), (nint)(frame.Length - written));
                 if (n > 0)
                 {
                     written += (int)n;
@@ -119,7 +120,7 @@ public sealed partial class SerialLink : IHeartbeatLink
             _reader.Join();
             lock (_writeLock)
             {
-                _ = Close(_fd);
+                _ = SerialLine.Close(_fd);
             }
             _frames.Writer.TryComplete();
         }
@@ -129,16 +130,16 @@ public sealed partial class SerialLink : IHeartbeatLink
     private void ReadLoop()
     {
         var buffer = new byte[4096];
-        var fds = new PollFd[1];
+        var fds = new SerialLine.PollFd[1];
         while (!_closed)
         {
-            fds[0] = new PollFd { Fd = _fd, Events = PollIn };
-            var ready = Poll(fds, 1, 100);
+            fds[0] = new SerialLine.PollFd { Fd = _fd, Events = PollIn };
+            var ready = SerialLine.Poll(fds, 1, 100);
             if (ready <= 0 || _closed)
             {
                 continue;
             }
-            var n = Read(_fd, buffer, buffer.Length);
+            var n = SerialLine.Read(_fd, buffer, buffer.Length);
             if (n > 0)
             {
                 _framer.Feed(buffer.AsSpan(0, (int)n), packet => _frames.Writer.TryWrite(packet.ToArray()));
@@ -155,57 +156,22 @@ public sealed partial class SerialLink : IHeartbeatLink
     {
         // struct termios is 60 bytes on Linux glibc; a larger buffer is harmless.
         var termios = new byte[128];
-        if (TcGetAttr(fd, termios) != 0)
+        if (SerialLine.TcGetAttr(fd, termios) != 0)
         {
             LogNotATty(logger, device);
             return;
         }
-        CfMakeRaw(termios);
+        SerialLine.CfMakeRaw(termios);
         var speed = baud switch
         {
             9600 => 13, 19200 => 14, 38400 => 15, 57600 => 4097, 115200 => 4098, 230400 => 4099, 460800 => 4100, _ => 14,
         };
-        _ = CfSetSpeed(termios, speed);
-        if (TcSetAttr(fd, 0, termios) != 0)
+        _ = SerialLine.CfSetSpeed(termios, speed);
+        if (SerialLine.TcSetAttr(fd, 0, termios) != 0)
         {
             LogNotATty(logger, device);
         }
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static partial nint Read(int fd, [Out] byte[] buffer, nint count);
-
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-    private static partial nint Write(int fd, ReadOnlySpan<byte> buffer, nint count);
-
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static partial int Poll([In, Out] PollFd[] fds, nuint count, int timeoutMs);
-
-    [LibraryImport("libc", EntryPoint = "tcgetattr", SetLastError = true)]
-    private static partial int TcGetAttr(int fd, [Out] byte[] termios);
-
-    [LibraryImport("libc", EntryPoint = "tcsetattr", SetLastError = true)]
-    private static partial int TcSetAttr(int fd, int when, byte[] termios);
-
-    [LibraryImport("libc", EntryPoint = "cfmakeraw")]
-    private static partial void CfMakeRaw([In, Out] byte[] termios);
-
-    [LibraryImport("libc", EntryPoint = "cfsetspeed")]
-    private static partial int CfSetSpeed([In, Out] byte[] termios, int speed);
 
     [LoggerMessage(EventId = 1210, EventName = "Tandem.Membership.SerialNotTty", Level = LogLevel.Warning,
         Message = "Serial link device {Device} is not a tty (or refused raw mode); using it as a plain byte stream")]

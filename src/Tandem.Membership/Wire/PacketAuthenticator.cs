@@ -44,35 +44,6 @@ public sealed class PacketAuthenticator
         ActiveIndex = (byte)auth.ActiveIndex;
     }
 
-    private PacketAuthenticator((AuthMethod Method, byte[] Key)?[] keys, byte activeIndex)
-    {
-        _keys = keys;
-        ActiveIndex = activeIndex;
-    }
-
-    /// <summary>
-    /// The authenticator of one heartbeat link: every key is replaced by a key derived from it and
-    /// the link's name (HMAC-SHA256 of the name under the key), so a packet signed for one link does
-    /// not verify on another (issue #18 item 2: a peer's packets relayed from one link to another
-    /// made a cut link be reported up). <c>crc</c> has no key and binds nothing.
-    /// </summary>
-    /// <param name="linkName">The link's name, the same on every node (it is derived from the configuration).</param>
-    /// <returns>The link's authenticator.</returns>
-    public PacketAuthenticator ForLink(string linkName)
-    {
-        ArgumentNullException.ThrowIfNull(linkName);
-        var label = Encoding.UTF8.GetBytes("tandem heartbeat link\0" + linkName);
-        var keys = new (AuthMethod Method, byte[] Key)?[_keys.Length];
-        for (var i = 0; i < _keys.Length; i++)
-        {
-            if (_keys[i] is { } k)
-            {
-                keys[i] = (k.Method, k.Method == AuthMethod.Crc ? k.Key : HMACSHA256.HashData(k.Key, label));
-            }
-        }
-        return new PacketAuthenticator(keys, ActiveIndex);
-    }
-
     /// <summary>The index that signs outgoing packets.</summary>
     public byte ActiveIndex { get; }
 

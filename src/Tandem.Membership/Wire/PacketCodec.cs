@@ -22,7 +22,6 @@ public sealed class PacketCodec
     private static readonly UTF8Encoding s_strictUtf8 = new(false, true);
 
     private readonly PacketAuthenticator _auth;
-    private readonly PacketAuthenticator[] _linkAuth;
     private readonly Dictionary<string, string> _nodes;
     private readonly string _localNode;
     private readonly byte[] _localNameUtf8;
@@ -32,17 +31,12 @@ public sealed class PacketCodec
     /// <param name="nodes">The member node names.</param>
     /// <param name="localNode">This node's name (must be a member).</param>
     /// <param name="auth">The keys.</param>
-    /// <param name="links">
-    /// The names of the cluster's heartbeat links, in configuration order: packets encoded for link
-    /// <c>i</c> are signed with that link's derived keys (<see cref="PacketAuthenticator.ForLink"/>).
-    /// </param>
-    public PacketCodec(string clusterName, IEnumerable<string> nodes, string localNode, PacketAuthenticator auth, IEnumerable<string>? links = null)
+    public PacketCodec(string clusterName, IEnumerable<string> nodes, string localNode, PacketAuthenticator auth)
     {
         ArgumentNullException.ThrowIfNull(clusterName);
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(auth);
         _auth = auth;
-        _linkAuth = [.. (links ?? []).Select(auth.ForLink)];
         _nodes = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var n in nodes)
         {
@@ -83,63 +77,33 @@ public sealed class PacketCodec
     public int PacketSize(int payloadLength) =>
         PacketHeader.Size + _localNameUtf8.Length + payloadLength + _auth.MacLength(_auth.ActiveIndex);
 
-    /// <summary>The number of links this codec binds packets to.</summary>
-    public int LinkCount => _linkAuth.Length;
-
-    /// <summary>Writes a packet signed with the active key, in the format without link binding (version 1).</summary>
+    /// <summary>Writes a packet signed with the active key.</summary>
     /// <param name="type">The packet type.</param>
     /// <param name="generation">This node's generation.</param>
     /// <param name="sequence">The next sequence number.</param>
     /// <param name="payload">The payload, at most <see cref="MaxPayloadSize"/> bytes.</param>
     /// <param name="destination">At least <see cref="PacketSize"/> bytes.</param>
     /// <returns>The packet length.</returns>
-    public int Encode(PacketType type, ulong generation, ulong sequence, ReadOnlySpan<byte> payload, Span<byte> destination) =>
-        Encode(type, generation, sequence, payload, destination, link: -1);
-
-    /// <summary>
-    /// Writes a packet signed with the active key; with <paramref name="link"/> at 0 or more, bound to
-    /// that link (version 2): it verifies only when it arrives on that link.
-    /// </summary>
-    /// <param name="type">The packet type.</param>
-    /// <param name="generation">This node's generation.</param>
-    /// <param name="sequence">The next sequence number.</param>
-    /// <param name="payload">The payload, at most <see cref="MaxPayloadSize"/> bytes.</param>
-    /// <param name="destination">At least <see cref="PacketSize"/> bytes.</param>
-    /// <param name="link">The index of the link it is sent on, or -1 for the unbound format.</param>
-    /// <returns>The packet length.</returns>
-    public int Encode(PacketType type, ulong generation, ulong sequence, ReadOnlySpan<byte> payload, Span<byte> destination, int link)
+    public int Encode(PacketType type, ulong generation, ulong sequence, ReadOnlySpan<byte> payload, Span<byte> destination)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(payload.Length, MaxPayloadSize);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(link, _linkAuth.Length);
         var size = PacketSize(payload.Length);
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, size);
-        var auth = link < 0 ? _auth : _linkAuth[link];
-        var version = link < 0 ? PacketHeader.LegacyVersion : PacketHeader.LinkBoundVersion;
-        new PacketHeader(type, _auth.ActiveIndex, (byte)_localNameUtf8.Length, ClusterId, generation, sequence, (uint)payload.Length, version)
+        new PacketHeader(type, _auth.ActiveIndex, (byte)_localNameUtf8.Length, ClusterId, generation, sequence, (uint)payload.Length)
             .Write(destination);
         _localNameUtf8.CopyTo(destination[PacketHeader.Size..]);
         var payloadOffset = PacketHeader.Size + _localNameUtf8.Length;
         payload.CopyTo(destination[payloadOffset..]);
         var signed = payloadOffset + payload.Length;
-        auth.Compute(_auth.ActiveIndex, destination[..signed], destination[signed..]);
+        _auth.Compute(_auth.ActiveIndex, destination[..signed], destination[signed..]);
         return size;
     }
 
-    /// <summary>Reads and authenticates a packet not received on a known link (only the unbound format verifies).</summary>
+    /// <summary>Reads and authenticates a packet. Never throws on any input.</summary>
     /// <param name="packet">The received bytes (one datagram or frame).</param>
     /// <param name="decoded">The packet when accepted.</param>
     /// <returns><see cref="RejectReason.None"/>, or why it was rejected.</returns>
-    public RejectReason TryDecode(ReadOnlySpan<byte> packet, out DecodedPacket decoded) => TryDecode(packet, -1, out decoded);
-
-    /// <summary>Reads and authenticates a packet received on a link. Never throws on any input.</summary>
-    /// <param name="packet">The received bytes (one datagram or frame).</param>
-    /// <param name="link">The index of the link it arrived on, or -1.</param>
-    /// <param name="decoded">The packet when accepted.</param>
-    /// <returns>
-    /// <see cref="RejectReason.None"/>, or why it was rejected: <see cref="RejectReason.WrongLink"/> when
-    /// it is authentic but was signed for another link.
-    /// </returns>
-    public RejectReason TryDecode(ReadOnlySpan<byte> packet, int link, out DecodedPacket decoded)
+    public RejectReason TryDecode(ReadOnlySpan<byte> packet, out DecodedPacket decoded)
     {
         decoded = default;
         if (packet.Length > MaxPacketSize)
@@ -176,26 +140,8 @@ public sealed class PacketCodec
             return RejectReason.UnknownNode;
         }
         var signed = (int)(expected - macLength);
-        var data = packet[..signed];
-        var mac = packet.Slice(signed, macLength);
-        if (header.Version == PacketHeader.LegacyVersion)
+        if (!_auth.Verify(header.KeyIndex, packet[..signed], packet.Slice(signed, macLength)))
         {
-            if (!_auth.Verify(header.KeyIndex, data, mac))
-            {
-                return RejectReason.BadMac;
-            }
-        }
-        else if (link < 0 || link >= _linkAuth.Length || !_linkAuth[link].Verify(header.KeyIndex, data, mac))
-        {
-            // Which link it was signed for tells a relay (authentic, wrong place) from a forgery;
-            // only a packet that failed costs these extra MACs, one per other link.
-            for (var other = 0; other < _linkAuth.Length; other++)
-            {
-                if (other != link && _linkAuth[other].Verify(header.KeyIndex, data, mac))
-                {
-                    return ReferenceEquals(sender, _localNode) ? RejectReason.FromSelf : RejectReason.WrongLink;
-                }
-            }
             return RejectReason.BadMac;
         }
         if (ReferenceEquals(sender, _localNode))

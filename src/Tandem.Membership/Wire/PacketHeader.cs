@@ -9,8 +9,7 @@ namespace Tandem.Membership.Wire;
 /// <code>
 /// offset size field
 ///  0     4    magic 0x54444D48 ("TDMH")
-///  4     1    version: 1 (the MAC uses the authkeys key), 2 (the MAC uses the key derived for
-///             the link the packet is sent on, see PacketAuthenticator.ForLink; same layout)
+///  4     1    version (1)
 ///  5     1    type (PacketType)
 ///  6     1    key index (0-15, the authkeys index that signed the packet)
 ///  7     1    sender name length N (1-64)
@@ -30,10 +29,8 @@ namespace Tandem.Membership.Wire;
 /// <param name="Generation">The sender's generation.</param>
 /// <param name="Sequence">The sender's sequence number.</param>
 /// <param name="PayloadLength">The byte length of the payload.</param>
-/// <param name="Version"><see cref="LegacyVersion"/> or <see cref="LinkBoundVersion"/>.</param>
 public readonly record struct PacketHeader(
-    PacketType Type, byte KeyIndex, byte NameLength, ulong ClusterId, ulong Generation, ulong Sequence, uint PayloadLength,
-    byte Version = PacketHeader.LegacyVersion)
+    PacketType Type, byte KeyIndex, byte NameLength, ulong ClusterId, ulong Generation, ulong Sequence, uint PayloadLength)
 {
     /// <summary>The size of the fixed header.</summary>
     public const int Size = 36;
@@ -41,11 +38,8 @@ public readonly record struct PacketHeader(
     /// <summary>The magic that starts every packet.</summary>
     public const uint Magic = 0x54444D48;
 
-    /// <summary>The first format: the MAC does not bind the link (still read and written, for a peer of an older release).</summary>
-    public const byte LegacyVersion = 1;
-
-    /// <summary>The format whose MAC binds the link it is sent on (issue #18 item 2).</summary>
-    public const byte LinkBoundVersion = 2;
+    /// <summary>The format version this code writes and reads.</summary>
+    public const byte CurrentVersion = 1;
 
     /// <summary>The longest sender name.</summary>
     public const int MaxNameLength = 64;
@@ -56,7 +50,7 @@ public readonly record struct PacketHeader(
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, Size);
         BinaryPrimitives.WriteUInt32BigEndian(destination, Magic);
-        destination[4] = Version;
+        destination[4] = CurrentVersion;
         destination[5] = (byte)Type;
         destination[6] = KeyIndex;
         destination[7] = NameLength;
@@ -88,8 +82,7 @@ public readonly record struct PacketHeader(
         {
             return RejectReason.Truncated;
         }
-        var version = source[4];
-        if (version is not (LegacyVersion or LinkBoundVersion))
+        if (source[4] != CurrentVersion)
         {
             return RejectReason.UnknownVersion;
         }
@@ -110,8 +103,7 @@ public readonly record struct PacketHeader(
             BinaryPrimitives.ReadUInt64BigEndian(source[8..]),
             BinaryPrimitives.ReadUInt64BigEndian(source[16..]),
             BinaryPrimitives.ReadUInt64BigEndian(source[24..]),
-            BinaryPrimitives.ReadUInt32BigEndian(source[32..]),
-            version);
+            BinaryPrimitives.ReadUInt32BigEndian(source[32..]));
         return RejectReason.None;
     }
 }

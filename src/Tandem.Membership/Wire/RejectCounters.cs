@@ -90,8 +90,6 @@ public sealed partial class RejectCounters
         RejectReason.Replayed => "replayed",
         RejectReason.Stale => "stale",
         RejectReason.FromSelf => "from-self",
-        RejectReason.WrongLink => "wrong-link",
-        RejectReason.Unbound => "unbound",
         _ => "none",
     };
 

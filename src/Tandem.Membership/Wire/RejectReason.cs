@@ -31,14 +31,4 @@ public enum RejectReason
     Stale,
     /// <summary>This node's own packet, looped back by broadcast or multicast (dropped, not an attack).</summary>
     FromSelf,
-    /// <summary>
-    /// A peer's authentic packet that arrived on another link than the one it was signed for: relayed
-    /// by someone (issue #18 item 2). It proves nothing about the link it arrived on.
-    /// </summary>
-    WrongLink,
-    /// <summary>
-    /// A packet in the format without link binding from a peer that already sent link-bound packets
-    /// in the same run: a copy sent while the formats were being agreed, which a relay could misuse.
-    /// </summary>
-    Unbound,
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tandem.Core.Os;
 
 namespace Tandem.Nbd.Attach;
 
@@ -50,7 +51,7 @@ public sealed class VolumeAttacher
     public static string? FuseLoopUnavailableReason()
     {
         if (Environment.UserName != "root" && !string.Equals(Environment.GetEnvironmentVariable("USER"), "root", StringComparison.Ordinal)
-            && !IsRoot())
+            && !LibC.IsRoot)
         {
             return "attaching needs root (loop devices and mount namespaces)";
         }
@@ -64,7 +65,7 @@ public sealed class VolumeAttacher
         }
         foreach (var program in new[] { "nbdfuse", "losetup", "unshare", "nsenter", "setsid" })
         {
-            if (!ProcessRunner.Exists(program))
+            if (!ChildProcessRunner.IsInstalled(program))
             {
                 return $"{program} is not installed";
             }
@@ -94,7 +95,7 @@ public sealed class VolumeAttacher
         }
         Directory.CreateDirectory(_stateDirectory);
         var method = options.Method == AttachMethod.Auto
-            ? (KernelNbdAvailable && ProcessRunner.Exists("nbd-client") ? AttachMethod.KernelNbd : AttachMethod.FuseLoop)
+            ? (KernelNbdAvailable && ChildProcessRunner.IsInstalled("nbd-client") ? AttachMethod.KernelNbd : AttachMethod.FuseLoop)
             : options.Method;
 
         // Leftovers of an earlier attachment under this name (a crash between steps) go first.
@@ -245,7 +246,7 @@ public sealed class VolumeAttacher
             losetup.Add("-r");
         }
         losetup.Add(file);
-        var result = await ProcessRunner.RunAsync("nsenter", losetup, options.Timeout, cancellationToken).ConfigureAwait(false);
+        var result = await AttachTools.RunAsync("nsenter", losetup, options.Timeout, cancellationToken).ConfigureAwait(false);
         if (!result.Ok)
         {
             throw new AttachException($"losetup on {file} failed: {result}");
@@ -265,7 +266,7 @@ public sealed class VolumeAttacher
 
     private async Task<AttachedDevice> AttachKernelAsync(string name, string socketPath, AttachOptions options, CancellationToken cancellationToken)
     {
-        if (!ProcessRunner.Exists("nbd-client"))
+        if (!ChildProcessRunner.IsInstalled("nbd-client"))
         {
             throw new AttachException("the kernel NBD driver needs nbd-client, which is not installed");
         }
@@ -286,7 +287,7 @@ public sealed class VolumeAttacher
         {
             arguments.Add("-readonly");
         }
-        var result = await ProcessRunner.RunAsync("nbd-client", arguments, options.Timeout, cancellationToken).ConfigureAwait(false);
+        var result = await AttachTools.RunAsync("nbd-client", arguments, options.Timeout, cancellationToken).ConfigureAwait(false);
         if (!result.Ok)
         {
             throw new AttachException($"nbd-client {device} failed: {result}");
@@ -307,7 +308,7 @@ public sealed class VolumeAttacher
 
         if (state?.Method == AttachMethod.KernelNbd)
         {
-            var result = await ProcessRunner.RunAsync("nbd-client", ["-d", state.DevicePath], timeout, cancellationToken).ConfigureAwait(false);
+            var result = await AttachTools.RunAsync("nbd-client", ["-d", state.DevicePath], timeout, cancellationToken).ConfigureAwait(false);
             if (!result.Ok)
             {
                 Log.DetachStep(_logger, state.SocketPath, $"nbd-client -d {state.DevicePath}: {result}");
@@ -327,7 +328,7 @@ public sealed class VolumeAttacher
         }
         foreach (var loop in loops)
         {
-            var result = await ProcessRunner.RunAsync("losetup", ["-d", "/dev/" + loop], timeout, cancellationToken).ConfigureAwait(false);
+            var result = await AttachTools.RunAsync("losetup", ["-d", "/dev/" + loop], timeout, cancellationToken).ConfigureAwait(false);
             if (!result.Ok)
             {
                 Log.DetachStep(_logger, name, $"losetup -d /dev/{loop}: {result}");
@@ -366,7 +367,7 @@ public sealed class VolumeAttacher
         // A clean unmount inside nbdfuse's namespace makes it exit; a signal is the fallback, and
         // SIGKILL the last resort (the FUSE connection is aborted when its server dies).
         var pidText = pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var unmount = await ProcessRunner.RunAsync("nsenter", ["-t", pidText, "-m", "umount", mountPoint], timeout, cancellationToken).ConfigureAwait(false);
+        var unmount = await AttachTools.RunAsync("nsenter", ["-t", pidText, "-m", "umount", mountPoint], timeout, cancellationToken).ConfigureAwait(false);
         if (!unmount.Ok)
         {
             Log.DetachStep(_logger, name, $"umount in nbdfuse's namespace: {unmount}");
@@ -375,13 +376,14 @@ public sealed class VolumeAttacher
         {
             return;
         }
-        Signal(pid, "TERM");
+        // A process that is already gone is fine: the wait below reports what matters.
+        _ = ProcessSignals.KillProcess(pid, ProcessSignals.SigTerm);
         if (await WaitForExitAsync(pid, timeout / 3, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
         Log.DetachStep(_logger, name, $"nbdfuse {pid} ignored SIGTERM; killing it");
-        Signal(pid, "KILL");
+        _ = ProcessSignals.KillProcess(pid, ProcessSignals.SigKill);
         if (!await WaitForExitAsync(pid, timeout / 3, cancellationToken).ConfigureAwait(false))
         {
             throw new AttachException($"nbdfuse {pid} does not exit");
@@ -397,22 +399,6 @@ public sealed class VolumeAttacher
         catch (IOException)
         {
             return "";
-        }
-    }
-
-    private static void Signal(int pid, string signal)
-    {
-        try
-        {
-            using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])
-            {
-                UseShellExecute = false,
-            });
-            kill?.WaitForExit();
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            // No kill binary: the wait below reports the failure.
         }
     }
 
@@ -547,26 +533,6 @@ public sealed class VolumeAttacher
         {
             File.Delete(link);
         }
-    }
-
-    private static bool IsRoot()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-            {
-                if (line.StartsWith("Uid:", StringComparison.Ordinal))
-                {
-                    var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-                    return fields.Length > 2 && fields[2] == "0";
-                }
-            }
-        }
-        catch (IOException)
-        {
-            // Not Linux.
-        }
-        return false;
     }
 
     private async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout, CancellationToken cancellationToken)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Tandem.Core.Model;
-using Tandem.Resources.Processes;
+using Tandem.Core.Os;
 
 namespace Tandem.Resources.Agents;
 
@@ -102,14 +102,14 @@ public sealed class FilesystemAgent : BuiltInAgent
                 break;
             }
             // As the OCF agent: first ask the users to go, then force them; the stop timeout bounds the loop.
-            var signal = attempt < 2 ? NativeMethods.SigTerm : NativeMethods.SigKill;
+            var signal = attempt < 2 ? ProcessSignals.SigTerm : ProcessSignals.SigKill;
             var users = FindUsers(dir);
             foreach (var pid in users)
             {
-                NativeMethods.KillProcess(pid, signal);
+                ProcessSignals.KillProcess(pid, signal);
             }
             log.Append(CultureInfo.InvariantCulture,
-                $"umount failed ({rc}: {text}); sent {(signal == NativeMethods.SigTerm ? "TERM" : "KILL")} to {users.Count} user(s) [{string.Join(' ', users)}]; ");
+                $"umount failed ({rc}: {text}); sent {(signal == ProcessSignals.SigTerm ? "TERM" : "KILL")} to {users.Count} user(s) [{string.Join(' ', users)}]; ");
             await Task.Delay(KillWait, Time, cancellationToken).ConfigureAwait(false);
         }
         return AgentResult.Ok($"{log}{dir} unmounted");

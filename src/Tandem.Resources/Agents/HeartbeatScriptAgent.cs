@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Tandem.Core.Model;
-using Tandem.Resources.Processes;
+using Tandem.Core.Os;
 
 namespace Tandem.Resources.Agents;
 

@@ -1,5 +1,5 @@
 using Tandem.Core.Model;
-using Tandem.Resources.Processes;
+using Tandem.Core.Os;
 
 namespace Tandem.Resources.Agents;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Tandem.Core.Model;
-using Tandem.Resources.Processes;
+using Tandem.Core.Os;
 
 namespace Tandem.Resources.Agents;
 
@@ -135,8 +135,8 @@ public sealed class ProcessAgent : BuiltInAgent
         var group = child.Id;
         if (!child.HasExited)
         {
-            NativeMethods.KillGroup(group, NativeMethods.SigTerm);
-            NativeMethods.KillProcess(group, NativeMethods.SigTerm);
+            ProcessSignals.KillGroup(group, ProcessSignals.SigTerm);
+            ProcessSignals.KillProcess(group, ProcessSignals.SigTerm);
             // Grace: half the stop timeout for SIGTERM, the rest for SIGKILL to take effect.
             using var grace = new CancellationTokenSource(Spec.StopTimeout / 2, Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
@@ -146,12 +146,12 @@ public sealed class ProcessAgent : BuiltInAgent
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                NativeMethods.KillGroup(group, NativeMethods.SigKill);
+                ProcessSignals.KillGroup(group, ProcessSignals.SigKill);
                 await child.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         // Anything the child left in its group goes with it.
-        NativeMethods.KillGroup(group, NativeMethods.SigKill);
+        ProcessSignals.KillGroup(group, ProcessSignals.SigKill);
         lock (_lock)
         {
             _exitCode = child.ExitCode;

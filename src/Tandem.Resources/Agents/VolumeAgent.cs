@@ -24,20 +24,12 @@ public sealed class VolumeAgent : BuiltInAgent
     /// <summary>Whether a resource is the built-in volume agent (<c>volume</c>, or <c>drbddisk</c>).</summary>
     /// <param name="spec">A resource.</param>
     /// <returns>True for a built-in drbddisk/volume resource.</returns>
-    public static bool IsVolumeResource(ResourceSpec spec)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        return spec.Class == AgentClass.BuiltIn && spec.Agent is "drbddisk" or "volume";
-    }
+    public static bool IsVolumeResource(ResourceSpec spec) => VolumeResource.Is(spec);
 
     /// <summary>The volume a volume resource names: its <c>volume</c> parameter, else its first argument.</summary>
     /// <param name="spec">A resource.</param>
     /// <returns>The volume name, or null when it names none.</returns>
-    public static string? VolumeOf(ResourceSpec spec)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        return spec.Parameters.TryGetValue("volume", out var v) ? v : spec.Arguments.Count > 0 ? spec.Arguments[0] : null;
-    }
+    public static string? VolumeOf(ResourceSpec spec) => VolumeResource.NameOf(spec);
 
     /// <inheritdoc />
     public override string Describe => $"builtin:{Spec.Agent}:{Volume}";
@@ -58,7 +50,7 @@ public sealed class VolumeAgent : BuiltInAgent
         {
             if (PromoteWait() is not { } wait)
             {
-                return new AgentResult(AgentCode.NotConfigured, $"promote_wait must be a number of seconds or a duration such as 30s or 500ms, not '{Spec.Parameters["promote_wait"]}'");
+                return new AgentResult(AgentCode.NotConfigured, $"promote_wait must be a number of seconds or a duration such as 30s or 500ms, not '{Spec.Parameters[VolumeResource.PromoteWaitParameter]}'");
             }
             var promoted = await _volumes.PromoteAsync(volume, cancellationToken).ConfigureAwait(false);
             // As Heartbeat's drbddisk retries `drbdadm primary`: a volume that is still connecting or
@@ -147,7 +139,7 @@ public sealed class VolumeAgent : BuiltInAgent
     /// Whether the volume is also made a block device. <c>attach = "no"</c> leaves it promoted with
     /// only its NBD export, for services that speak NBD themselves (and hosts without root).
     /// </summary>
-    private bool AttachWanted => !Spec.Parameters.TryGetValue("attach", out var a)
+    private bool AttachWanted => !Spec.Parameters.TryGetValue(VolumeResource.AttachParameter, out var a)
         || !(string.Equals(a, "no", StringComparison.OrdinalIgnoreCase) || string.Equals(a, "false", StringComparison.OrdinalIgnoreCase)
             || a == "0");
 
@@ -157,7 +149,7 @@ public sealed class VolumeAgent : BuiltInAgent
     /// </summary>
     private TimeSpan? PromoteWait()
     {
-        if (!Spec.Parameters.TryGetValue("promote_wait", out var text))
+        if (!Spec.Parameters.TryGetValue(VolumeResource.PromoteWaitParameter, out var text))
         {
             return DefaultPromoteWait;
         }
@@ -171,7 +163,9 @@ public sealed class VolumeAgent : BuiltInAgent
     }
 
     private AgentResult? Check() =>
-        Volume is null ? new AgentResult(AgentCode.NotConfigured, $"{Spec.Agent} needs a volume name ({Spec.Agent}::r0)")
+        Spec.Parameters.Keys.Select(VolumeResource.CheckParameter).FirstOrDefault(p => p is not null) is { } unknown
+            ? new AgentResult(AgentCode.NotConfigured, $"{unknown.Problem}: {unknown.Hint}")
+        : Volume is null ? new AgentResult(AgentCode.NotConfigured, $"{Spec.Agent} needs a volume name ({Spec.Agent}::r0)")
         : _volumes is null ? new AgentResult(AgentCode.NotInstalled, "no replicated volume layer on this node")
         : null;
 }

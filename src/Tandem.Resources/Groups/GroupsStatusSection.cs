@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using Tandem.Core.Status;
 
 namespace Tandem.Resources.Groups;
@@ -25,35 +24,24 @@ public sealed class GroupsStatusSection : IStatusSection
     public void Unregister(string group) => _runners.TryRemove(group, out _);
 
     /// <inheritdoc />
-    public JsonNode GetSnapshot()
-    {
-        var groups = new JsonArray();
-        foreach (var runner in _runners.Values.OrderBy(r => r.Group.Name, StringComparer.Ordinal))
+    object IStatusSection.GetSnapshot() => GetSnapshot();
+
+    /// <summary>Every group, by name.</summary>
+    /// <returns>The groups.</returns>
+    public GroupStatus[] GetSnapshot() =>
+    [
+        .. _runners.Values.OrderBy(r => r.Group.Name, StringComparer.Ordinal).Select(runner =>
         {
             var state = runner.State;
-            var resources = new JsonArray();
-            foreach (var r in runner.Resources)
+            return new GroupStatus
             {
-                resources.Add(new JsonObject
-                {
-                    ["id"] = r.Id,
-                    ["agent"] = r.Agent,
-                    ["state"] = r.State.ToString().ToLowerInvariant(),
-                    ["lastFailure"] = r.LastFailure,
-                    ["lastFailureTime"] = r.LastFailureTime?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                    ["restarts"] = r.Restarts,
-                });
-            }
-            groups.Add(new JsonObject
-            {
-                ["name"] = runner.Group.Name,
-                ["preferredNode"] = runner.Group.PreferredNode,
+                Name = runner.Group.Name,
+                PreferredNode = runner.Group.PreferredNode,
                 // This node reports only itself: the group runs here, or not here (the peer's section says where).
-                ["runningOn"] = state is GroupState.Running or GroupState.Recovering or GroupState.StopFailed ? runner.NodeName : null,
-                ["state"] = state.ToString().ToLowerInvariant(),
-                ["resources"] = resources,
-            });
-        }
-        return groups;
-    }
+                RunningOn = state is GroupState.Running or GroupState.Recovering or GroupState.StopFailed ? runner.NodeName : null,
+                State = state.ToString().ToLowerInvariant(),
+                Resources = [.. runner.Resources.Select(GroupResourceStatus.From)],
+            };
+        }),
+    ];
 }

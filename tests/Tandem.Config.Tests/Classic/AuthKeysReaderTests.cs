@@ -16,7 +16,7 @@ public sealed class AuthKeysReaderTests
     [Fact]
     public void Reads_keys_and_the_active_index()
     {
-        var (spec, bag) = Parse("# keys\nauth 2\n1 sha1 OldSecret\n2 SHA256 NewSecret\n3 md5 m\n15 sha512 top\n0 sha1 zero\n");
+        var (spec, bag) = Parse("# keys\nauth 2\n1 sha1 OldSecret\n2 sha256 NewSecret\n3 md5 m\n15 sha512 top\n0 sha1 zero\n");
         bag.NoErrors();
         Assert.NotNull(spec);
         Assert.Equal(2, spec.ActiveIndex);

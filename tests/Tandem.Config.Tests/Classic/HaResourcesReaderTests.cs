@@ -87,22 +87,13 @@ public sealed class HaResourcesReaderTests
     }
 
     [Theory]
-    [InlineData("ovz-node1 10.0.0.256", "HARES009")]
-    [InlineData("ovz-node1 10.0.0", "HARES009")]
-    [InlineData("ovz-node1 10.0.0.5/33", "HARES009")]
-    [InlineData("ovz-node1 10.0.0.5/0", "HARES009")]
-    [InlineData("ovz-node1 10.0.0.5/255.0.255.0", "HARES009")]
-    [InlineData("ovz-node1 10.0.0.5/24/eth0/10.0.0", "HARES009")]
-    [InlineData("ovz-node1 10.0.0.5/24/eth0/10.0.0.255/x", "HARES009")]
-    [InlineData("ovz-node1 IPaddr", "HARES009")]
-    [InlineData("ovz-node1 IPaddr::bad", "HARES009")]
-    [InlineData("ovz-node1", "HARES005")]
     [InlineData("ovz-node3 drbddisk::r0", "HARES006")]
     [InlineData("ovz/node1 drbddisk::r0", "HARES007")]
     [InlineData("ovz-node1 ::r0", "HARES008")]
     [InlineData("ovz-node1 ../../bin/sh", "HARES008")]
     [InlineData("ovz-node1 Filesystem::/dev/drbd0", "HARES013")]
     [InlineData("ovz-node1 MailTo", "HARES013")]
+    [InlineData("ovz-node1 IPaddr", "HARES009")]
     public void Broken_lines_are_errors(string line, string code)
     {
         var (groups, bag) = Parse("# first\n" + line + "\n");
@@ -110,6 +101,25 @@ public sealed class HaResourcesReaderTests
         var d = bag.Single(code);
         Assert.Equal((Severity.Error, 2), (d.Severity, d.Line));
         Assert.False(string.IsNullOrEmpty(d.Hint));
+    }
+
+    [Theory]
+    [InlineData("ovz-node1 10.0.0.256", "HARES009")]
+    [InlineData("ovz-node1 10.0.0", "HARES009")]
+    [InlineData("ovz-node1 10.0.0.5/33", "HARES009")]
+    [InlineData("ovz-node1 10.0.0.5/0", "HARES009")]
+    [InlineData("ovz-node1 10.0.0.5/255.0.255.0", "HARES009")]
+    [InlineData("ovz-node1 10.0.0.5/24/eth0/10.0.0", "HARES009")]
+    [InlineData("ovz-node1 10.0.0.5/24/eth0/10.0.0.255/x", "HARES009")]
+    [InlineData("ovz-node1 IPaddr::bad", "HARES009")]
+    [InlineData("ovz-node1", "HARES005")]
+    public void Lines_Heartbeat_starts_with_are_warnings(string line, string code)
+    {
+        var bag = new DiagnosticBag();
+        HaResourcesReader.Parse("ovz-node2 drbddisk::r0\n" + line + "\n", "haresources", ClassicTestFiles.SeedNodes, [], bag);
+        bag.NoErrors();
+        var d = bag.Single(code);
+        Assert.Equal((Severity.Warning, 2), (d.Severity, d.Line));
     }
 
     [Fact]

@@ -60,16 +60,27 @@ public sealed class HeartbeatReaderTests
     }
 
     [Fact]
-    public void A_missing_haresources_means_no_groups()
+    public void A_missing_haresources_is_refused_as_Heartbeat_refuses_it()
     {
         using var dir = HaDirectory.Seed();
         File.Delete(dir.File("haresources"));
         var bag = new DiagnosticBag();
         var spec = HeartbeatReader.Read(dir.Options(), bag);
+        Assert.Empty(spec.Groups);
+        var missing = bag.Single("HARES001");
+        Assert.Equal(Severity.Error, missing.Severity);
+        Assert.StartsWith("Cannot open resources file [", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_haresources_means_no_groups()
+    {
+        using var dir = HaDirectory.Seed();
+        dir.Write("haresources", "# membership only\n");
+        var bag = new DiagnosticBag();
+        var spec = HeartbeatReader.Read(dir.Options(), bag);
         bag.NoErrors();
         Assert.Empty(spec.Groups);
-        Assert.Equal(Severity.Info, bag.Single("HARES001").Severity);
-        Assert.Equal([dir.File("ha.cf"), dir.File("authkeys")], spec.Sources);
     }
 
     [Fact]
@@ -134,7 +145,7 @@ public sealed class ClassicFileTests
         }
         var bag = new DiagnosticBag();
         Assert.Null(HaCfReader.Read(dir.File("ha.cf"), ClassicTestFiles.NothingLocal, bag));
-        Assert.Contains("MiB", bag.Single("HACF001").Message, StringComparison.Ordinal);
+        Assert.Contains("at most", bag.Single("HACF001").Message, StringComparison.Ordinal);
     }
 
     [Fact]

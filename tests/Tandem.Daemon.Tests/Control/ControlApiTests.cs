@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Tandem.Core.Events;
 using Tandem.Daemon.Control;
+using Tandem.Daemon.Status;
 using Xunit;
 
 namespace Tandem.Daemon.Tests.Control;
@@ -31,9 +32,11 @@ public sealed class ControlApiTests : IAsyncLifetime
         Assert.Equal(_cluster.RunDirectory, status.RunDirectory);
         Assert.True(status.UptimeSeconds >= 0);
         Assert.False(string.IsNullOrEmpty(status.Version));
-        Assert.NotNull(status.Sections);
         Assert.Equal(["links", "peers", "volumes", "groups"], status.Sections.Select(kv => kv.Key));
-        Assert.All(status.Sections, kv => Assert.Empty(Assert.IsType<JsonArray>(kv.Value)));
+        Assert.Empty(status.Section<HeartbeatLinkStatus[]>("links")!);
+        Assert.Empty(status.Section<PeerStatus[]>("peers")!);
+        Assert.Empty(status.Section<VolumeStatus[]>("volumes")!);
+        Assert.Empty(status.Section<Tandem.Resources.Groups.GroupStatus[]>("groups")!);
     }
 
     [Fact]

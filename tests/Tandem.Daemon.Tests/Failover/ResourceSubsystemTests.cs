@@ -77,9 +77,9 @@ public sealed class ResourceSubsystemTests
         using (var client = cluster.Client())
         {
             var status = await client.GetStatusAsync(TestContext.Current.CancellationToken);
-            var group = status.Sections!["groups"]!.AsArray().Single()!;
-            Assert.Equal("alpha", (string?)group["runningOn"]);
-            Assert.Equal("standalone", (string?)status.Sections["failover"]!["mode"]);
+            var group = Assert.Single(status.Section<Tandem.Resources.Groups.GroupStatus[]>("groups")!);
+            Assert.Equal("alpha", group.RunningOn);
+            Assert.Equal("standalone", status.Section<Tandem.Daemon.Status.FailoverStatus>("failover")!.Mode);
         }
         await daemon.StopAsync(TestContext.Current.CancellationToken);
         Assert.False(volumes.IsPrimary("r0"));

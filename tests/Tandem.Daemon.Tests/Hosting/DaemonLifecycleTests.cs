@@ -1,13 +1,13 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Tandem.Core.Events;
 using Tandem.Core.Status;
 using Tandem.Daemon.Control;
 using Tandem.Daemon.Hosting;
+using Tandem.Daemon.Status;
 using Xunit;
 
 namespace Tandem.Daemon.Tests.Hosting;
@@ -106,9 +106,9 @@ public sealed class DaemonLifecycleTests : IAsyncDisposable
 
         using var client = _cluster.Client();
         var status = await client.GetStatusAsync(Ct);
-        var peers = Assert.IsType<JsonArray>(status.Sections!["peers"]);
-        Assert.Equal("beta", (string?)peers.Single()!["name"]);
-        Assert.Empty(Assert.IsType<JsonArray>(status.Sections["links"])); // still the placeholder
+        var peers = status.Section<PeerStatus[]>("peers")!;
+        Assert.Equal("beta", Assert.Single(peers).Name);
+        Assert.Empty(status.Section<HeartbeatLinkStatus[]>("links")!); // still the placeholder
         var events = await client.GetEventsAsync(0, Ct);
         Assert.Contains(events, e => e.Kind == "peer.up" && e.Subject == "beta");
 
@@ -138,8 +138,8 @@ public sealed class DaemonLifecycleTests : IAsyncDisposable
         await _cluster.StartAsync(configure: services => services.AddStatusSection<BrokenSection>());
         using var client = _cluster.Client();
         var status = await client.GetStatusAsync(Ct);
-        Assert.Contains("disk on fire", (string?)status.Sections!["broken"]!["error"], StringComparison.Ordinal);
-        Assert.IsType<JsonArray>(status.Sections["groups"]);
+        Assert.Contains("disk on fire", status.Section<SectionError>("broken")!.Error, StringComparison.Ordinal);
+        Assert.NotNull(status.Section<Tandem.Resources.Groups.GroupStatus[]>("groups"));
     }
 
     [Fact]
@@ -189,8 +189,8 @@ public sealed class DaemonLifecycleTests : IAsyncDisposable
     {
         public string Name => "peers";
 
-        public JsonNode GetSnapshot() =>
-            new JsonArray([.. node.Spec.Nodes.Where(n => n.Name != node.NodeName).Select(n => new JsonObject { ["name"] = n.Name, ["state"] = "up" })]);
+        public object GetSnapshot() =>
+            node.Spec.Nodes.Where(n => n.Name != node.NodeName).Select(n => new PeerStatus(n.Name, "up", 0, false, [])).ToArray();
 
         public Task StartAsync(CancellationToken cancellationToken)
         {
@@ -236,6 +236,6 @@ public sealed class DaemonLifecycleTests : IAsyncDisposable
     {
         public string Name => "broken";
 
-        public JsonNode GetSnapshot() => throw new IOException("disk on fire");
+        public object GetSnapshot() => throw new IOException("disk on fire");
     }
 }

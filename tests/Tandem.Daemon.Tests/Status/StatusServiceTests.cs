@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Tandem.Core.Status;
@@ -30,8 +29,8 @@ public sealed class StatusServiceTests
     public void Well_known_sections_come_first_then_the_others_in_registration_order()
     {
         var status = Create(new Section("zeta"), new Section("groups"), new Section("alpha")).GetStatus();
-        Assert.Equal(["links", "peers", "volumes", "groups", "zeta", "alpha"], status.Sections!.Select(kv => kv.Key));
-        Assert.Equal("groups", (string?)status.Sections!["groups"]!["from"]);
+        Assert.Equal(["links", "peers", "volumes", "groups", "zeta", "alpha"], status.Sections.Select(kv => kv.Key));
+        Assert.Equal("groups", Assert.IsType<SectionError>(status.Sections["groups"]).Error);
     }
 
     [Theory]
@@ -46,21 +45,37 @@ public sealed class StatusServiceTests
         Assert.Throws<ArgumentException>(() => Create(new Section("peers"), new Section("Peers")));
 
     [Fact]
-    public void A_snapshot_is_copied_so_sections_may_reuse_their_nodes()
+    public void A_snapshot_may_be_reused_by_its_section_and_is_written_with_the_api_naming_policy()
     {
         var section = new Section("volumes");
         var service = Create(section);
-        var first = service.GetStatus();
-        var second = service.GetStatus(); // would throw "node already has a parent" without the copy
-        Assert.Equal(first.Sections!["volumes"]!.ToJsonString(), second.Sections!["volumes"]!.ToJsonString());
+        var first = service.GetStatus().ToJson();
+        var second = service.GetStatus().ToJson();
+        Assert.Equal(first, second);
+        Assert.Contains("\"volumes\":{\"error\":\"volumes\"}", first, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_section_whose_type_the_api_cannot_write_shows_an_error_instead_of_failing_the_document()
+    {
+        var status = Create(new Untyped()).GetStatus();
+        Assert.Contains("cannot write", Assert.IsType<SectionError>(status.Sections["untyped"]).Error, StringComparison.Ordinal);
+        Assert.Contains("\"untyped\":{\"error\":", status.ToJson(), StringComparison.Ordinal);
     }
 
     private sealed class Section(string name) : IStatusSection
     {
-        private readonly JsonObject _shared = new() { ["from"] = name };
+        private readonly SectionError _shared = new(name);
 
         public string Name => name;
 
-        public JsonNode GetSnapshot() => _shared;
+        public object GetSnapshot() => _shared;
+    }
+
+    private sealed class Untyped : IStatusSection
+    {
+        public string Name => "untyped";
+
+        public object GetSnapshot() => new Uri("http://127.0.0.1/");
     }
 }

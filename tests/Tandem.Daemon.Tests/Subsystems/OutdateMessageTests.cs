@@ -41,7 +41,7 @@ public sealed class OutdateMessageTests
     {
         var bytes = OutdateMessage.Request(7, "r0", "lost the link").Format();
         Assert.Equal(OutdateMessage.Prefix, bytes[0]);
-        Assert.NotEqual(Tandem.Daemon.Failover.PlacementMessage.Version, bytes[0]);
+        Assert.NotEqual(Tandem.Resources.Placement.PlacementMessage.Version, bytes[0]);
 
         bytes[1] = 2;
         var e = Assert.Throws<FormatException>(() => OutdateMessage.Parse(bytes));

@@ -1,9 +1,9 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Daemon.Control;
 using Tandem.Daemon.Hosting;
+using Tandem.Daemon.Status;
 using Tandem.Daemon.Subsystems;
 using Xunit;
 
@@ -85,19 +85,20 @@ public sealed class VolumeExportSubsystemTests : IAsyncLifetime
     public async Task Each_volume_with_a_backing_is_exported_under_its_resource_and_number()
     {
         using var client = new ControlClient(RunDirectory);
-        var volumes = Assert.IsType<JsonArray>((await client.GetStatusAsync(Ct)).Sections!["volumes"]);
-        Assert.Equal(["r0-0", "r0-1", "r3"], volumes.Select(v => (string?)v!["name"]));
+        var volumes = (await client.GetStatusAsync(Ct)).Section<VolumeStatus[]>("volumes")!;
+        Assert.Equal(["r0-0", "r0-1", "r3"], volumes.Select(v => v.Name));
 
-        var exported = volumes[0]!;
-        Assert.Equal("exported", (string?)exported["state"]);
-        Assert.Equal(Path.Combine(RunDirectory, "nbd", "r0-0.sock"), (string?)exported["socket"]);
-        Assert.Equal(4 << 20, (long)exported["size"]!);
-        Assert.Equal(VolumeExportSubsystem.ReplicationState, (string?)exported["replication"]);
+        var exported = volumes[0];
+        Assert.Equal("exported", exported.State);
+        Assert.Equal(Path.Combine(RunDirectory, "nbd", "r0-0.sock"), exported.Socket);
+        Assert.Equal(4 << 20, exported.Size);
+        Assert.Equal(Tandem.Replication.ReplicaStatus.NotReplicated, exported.Replication.State);
+        Assert.Equal(VolumeExportSubsystem.LocalBacking, exported.Replication.Reason);
         Assert.True(File.Exists(Path.Combine(RunDirectory, "nbd", "r0-0.sock")));
 
-        var missing = volumes[1]!;
-        Assert.Equal("unavailable", (string?)missing["state"]);
-        Assert.Contains("missing.img", (string?)missing["reason"], StringComparison.Ordinal);
+        var missing = volumes[1];
+        Assert.Equal("unavailable", missing.State);
+        Assert.Contains("missing.img", missing.Reason, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(RunDirectory, "nbd", "r0-1.sock")));
 
         var events = await client.GetEventsAsync(0, Ct);

@@ -1,4 +1,4 @@
-using Tandem.Daemon.Failover;
+using Tandem.Resources.Placement;
 
 namespace Tandem.Fuzz.Targets;
 

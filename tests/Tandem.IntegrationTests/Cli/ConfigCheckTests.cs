@@ -24,6 +24,8 @@ public sealed class ConfigCheckTests
             Assert.Contains("r0", check.Stdout, StringComparison.Ordinal);
             Assert.DoesNotContain(Secret, check.Stdout + check.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain(": error ", check.Stderr, StringComparison.Ordinal);
+            // Issue 13: the check ends with a one-line verdict.
+            Assert.StartsWith("Verdict: valid (0 errors, ", check.Stdout.TrimEnd('\n').Split('\n')[^1], StringComparison.Ordinal);
         }
         finally
         {
@@ -42,6 +44,7 @@ public sealed class ConfigCheckTests
             Assert.Contains("600 recommended", check.Stderr, StringComparison.Ordinal);
             Assert.Contains(Path.Combine(seed, "authkeys"), check.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain(Secret, check.Stdout + check.Stderr, StringComparison.Ordinal);
+            Assert.Matches(@"^Verdict: INVALID \(1 error, \d+ warnings?, \d+ notes?\); a daemon would refuse to start on it", check.Stdout.TrimEnd('\n').Split('\n')[^1]);
         }
         finally
         {

@@ -44,7 +44,7 @@ public sealed class InProcessCliTests : IAsyncLifetime
     {
         var (rc, stdout, stderr) = await RunAsync("status", "--run-dir", RunDirectory);
         Assert.True(rc == 0, stderr);
-        Assert.Contains("Node: n1 (cluster linux-ha)", stdout, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^Node: +n1 \(cluster linux-ha\)$", stdout);
         Assert.Contains("Configuration: /etc/ha.d/ha.cf", stdout, StringComparison.Ordinal);
         Assert.Contains("Groups (0):", stdout, StringComparison.Ordinal);
     }

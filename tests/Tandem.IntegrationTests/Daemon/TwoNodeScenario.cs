@@ -87,7 +87,7 @@ internal static class TwoNodeScenario
         // whatever network namespace the daemon is in.
         await using var text = await TandemProcess.RunAsync(["status", "--run-dir", node.RunDirectory]);
         Assert.True(text.ExitCode == 0, text.ToString());
-        Assert.Contains($"Node: {node.Name}", text.Stdout, StringComparison.Ordinal);
+        Assert.Matches($@"(?m)^Node: +{node.Name} ", text.Stdout);
         Assert.Contains("Configuration: ", text.Stdout, StringComparison.Ordinal);
         foreach (var heading in new[] { "Links (", "Peers (", "Volumes (", "Groups (" })
         {
@@ -137,7 +137,7 @@ internal static class TwoNodeScenario
         foreach (var link in node.PeerLinks)
         {
             var entry = status["links"]!.AsArray().Single(l => (string?)l!["name"] == link)!;
-            Assert.All(peers, peer => Assert.Equal("up", (string?)entry[peer]));
+            Assert.All(peers, peer => Assert.Equal("up", (string?)entry["peers"]![peer]));
         }
     }
 

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Tandem.Daemon.Control;
 using Tandem.IntegrationTests.Infrastructure;
+using Tandem.Lab;
+using Tandem.Lab.Placement;
 using Xunit;
 
 namespace Tandem.IntegrationTests.Failover;
@@ -20,8 +22,7 @@ public sealed class ClassicFailoverTests
     {
         using var network = SeedNetwork.CreateOrSkip();
         var work = TestPaths.NewTempDirectory("tandem-cfo");
-        var daemons = new Dictionary<string, TandemProcess>();
-        var watches = new Dictionary<string, EventWatch>();
+        var lab = new LabCluster(work, TandemProcess.Command);
         try
         {
             var ha = Path.Combine(work, "ha.d");
@@ -58,18 +59,18 @@ public sealed class ClassicFailoverTests
                 """);
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-            foreach (var (node, ns) in new[] { ("ovz-node1", network.Node1.Name), ("ovz-node2", network.Node2.Name) })
+            foreach (var (node, ns) in new[] { ("ovz-node1", network.Node1), ("ovz-node2", network.Node2) })
             {
-                daemons[node] = TandemProcess.Start(
-                    ["daemon", "--ha-dir", ha, "--drbd-conf", Path.Combine(ha, "drbd.conf"), "--node", node,
-                     "--state-dir", Path.Combine(work, node, "state"), "--run-dir", Path.Combine(work, node, "run"), "--no-realtime"],
-                    ns, new Dictionary<string, string> { ["TANDEM_TEST_NODE"] = node });
+                lab.Add(new LabNodeOptions(node, Path.Combine(work, node))
+                {
+                    Placement = new NamespacePlacement(ns),
+                    ConfigArguments = ["--ha-dir", ha, "--drbd-conf", Path.Combine(ha, "drbd.conf")],
+                    DaemonArguments = ["--no-realtime"],
+                    Environment = new Dictionary<string, string?> { ["TANDEM_TEST_NODE"] = node },
+                });
             }
-            foreach (var (node, daemon) in daemons)
-            {
-                await daemon.WaitForLineAsync("daemon.started", TimeSpan.FromSeconds(60), $"{node} to start");
-                watches[node] = EventWatch.Start(node, Path.Combine(work, node, "run"));
-            }
+            await lab.StartAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+            var watches = lab.Nodes.ToDictionary(n => n.Name, n => new EventWatch(n.Events));
 
             var started = await watches["ovz-node1"].WaitAsync("group.started", "192.168.0.100/24/eth0", Soon);
             Assert.Contains("192.168.0.100/24", await AddressesAsync(network.Node1.Name), StringComparison.Ordinal);
@@ -77,8 +78,7 @@ public sealed class ClassicFailoverTests
             var group = await GroupAsync(Path.Combine(work, "ovz-node2", "run"));
             Assert.Equal("ovz-node1", (string?)group["runningOn"]);
 
-            daemons["ovz-node1"].Signal(9);
-            await daemons["ovz-node1"].WaitForExitAsync(TimeSpan.FromSeconds(10));
+            await lab["ovz-node1"].PowerCutAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
             var warning = await watches["ovz-node2"].WaitAsync("fencing.disabled", "ovz-node1", Soon);
             Assert.Contains("WITHOUT FENCING", warning.Reason, StringComparison.Ordinal);
             await watches["ovz-node2"].WaitAsync("group.started", started.Subject, Soon);
@@ -89,14 +89,7 @@ public sealed class ClassicFailoverTests
         }
         finally
         {
-            foreach (var watch in watches.Values)
-            {
-                await watch.DisposeAsync();
-            }
-            foreach (var daemon in daemons.Values)
-            {
-                await daemon.DisposeAsync();
-            }
+            await lab.DisposeAsync();
             TestPaths.DeleteQuietly(work);
         }
     }

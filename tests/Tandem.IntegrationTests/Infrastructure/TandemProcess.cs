@@ -1,58 +1,51 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text;
+using Tandem.Lab.Processes;
 using Xunit;
 
 namespace Tandem.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// The real <c>tandem</c> command as a child process (<c>dotnet tandem.dll ...</c>, optionally inside
-/// a network namespace), with its output collected line by line so that a test can wait for a line.
+/// a network namespace): a <see cref="LabProcess"/> whose waits end with the test.
 /// </summary>
 internal sealed class TandemProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly List<string> _stdout = [];
-    private readonly List<string> _stderr = [];
-    private readonly Lock _lock = new();
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly IAsyncDisposable? _owner;
 
-    private TandemProcess(Process process, string description)
+    private TandemProcess(LabProcess process, IAsyncDisposable? owner = null)
     {
-        _process = process;
-        Description = description;
+        Process = process;
+        _owner = owner;
     }
 
-    public string Description { get; }
+    /// <summary>The lab's process underneath.</summary>
+    public LabProcess Process { get; }
 
-    public int Pid => _process.Id;
+    public string Description => Process.Description;
 
-    public string Stdout
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return string.Join('\n', _stdout);
-            }
-        }
-    }
+    public int Pid => Process.Pid;
 
-    public string Stderr
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return string.Join('\n', _stderr);
-            }
-        }
-    }
+    public string Stdout => Process.Stdout;
+
+    public string Stderr => Process.Stderr;
+
+    public int ExitCode => Process.ExitCode;
+
+    /// <summary>Completes when the process has exited.</summary>
+    public Task Exited => Process.Exited;
+
+    public bool HasExited => Process.HasExited;
 
     /// <summary>The path of tandem.dll next to the test assembly.</summary>
     public static string TandemDll => Path.Combine(AppContext.BaseDirectory, "tandem.dll");
+
+    /// <summary>How the tests run tandem: <c>dotnet tandem.dll</c>.</summary>
+    public static TandemCommand Command { get; } = TandemCommand.FromAssembly(TandemDll);
+
+    /// <summary>
+    /// A process the lab started (a node's daemon), for the tests' waits; disposing the result kills
+    /// it by pid when <paramref name="owner"/> is given, and then disposes the owner (the node).
+    /// </summary>
+    public static TandemProcess Of(LabProcess process, IAsyncDisposable? owner = null) => new(process, owner);
 
     /// <summary>
     /// Starts <c>dotnet tandem.dll ARGS</c>, inside <paramref name="netns"/> when given, through
@@ -61,46 +54,16 @@ internal sealed class TandemProcess : IAsyncDisposable
     /// </summary>
     public static TandemProcess Start(IEnumerable<string> args, string? netns = null, IDictionary<string, string>? environment = null, IReadOnlyList<string>? wrapper = null)
     {
-        var psi = new ProcessStartInfo
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        var command = new List<string>(wrapper ?? []) { DotnetHost };
+        var arguments = args.ToList();
+        IReadOnlyList<string> command = [.. wrapper ?? [], .. Command.CommandLine(arguments)];
         if (netns is not null)
         {
             // ip netns exec replaces itself with the command: the pid we get is the daemon's.
-            command.InsertRange(0, ["ip", "netns", "exec", netns]);
+            command = ["ip", "netns", "exec", netns, .. command];
         }
-        psi.FileName = command[0];
-        foreach (var part in command.Skip(1))
-        {
-            psi.ArgumentList.Add(part);
-        }
-        psi.ArgumentList.Add(TandemDll);
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment.Remove("NOTIFY_SOCKET");
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            psi.Environment[key] = value;
-        }
-        var description = (netns is null ? "" : $"[netns {netns}] ") + (wrapper is null ? "" : "[wrapped] ") + "tandem " + string.Join(' ', args);
-        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        var tp = new TandemProcess(process, description);
-        process.OutputDataReceived += (_, e) => tp.Receive(e.Data, tp._stdout, tp._stdoutClosed);
-        process.ErrorDataReceived += (_, e) => tp.Receive(e.Data, tp._stderr, tp._stderrClosed);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return tp;
+        var description = (netns is null ? "" : $"[netns {netns}] ") + (wrapper is null ? "" : "[wrapped] ") + "tandem " + string.Join(' ', arguments);
+        var variables = environment?.ToDictionary(p => p.Key, p => (string?)p.Value);
+        return new TandemProcess(LabProcess.Start(command, variables, description));
     }
 
     /// <summary>Runs a command to completion.</summary>
@@ -111,106 +74,25 @@ internal sealed class TandemProcess : IAsyncDisposable
         return process;
     }
 
-    public int ExitCode => _process.ExitCode;
-
-    /// <summary>Completes when the process has exited.</summary>
-    public Task Exited => _process.WaitForExitAsync();
-
-    public bool HasExited => _process.HasExited;
-
     /// <summary>Waits for a line on stdout or stderr that contains <paramref name="text"/>.</summary>
-    public async Task<string> WaitForLineAsync(string text, TimeSpan timeout, string what)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(timeout);
-        while (true)
-        {
-            Task changed;
-            lock (_lock)
-            {
-                var line = _stdout.Concat(_stderr).FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
-                if (line is not null)
-                {
-                    return line;
-                }
-                changed = _changed.Task;
-            }
-            if (_process.HasExited && _stdoutClosed.Task.IsCompleted && _stderrClosed.Task.IsCompleted)
-            {
-                throw new Xunit.Sdk.XunitException(
-                    $"{what}: `{Description}` exited with code {_process.ExitCode} before printing \"{text}\".\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
-            }
-            try
-            {
-                await Task.WhenAny(changed, _process.WaitForExitAsync(cts.Token)).WaitAsync(cts.Token);
-            }
-            catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
-            {
-                throw new Xunit.Sdk.XunitException(
-                    $"{what}: waited {timeout.TotalSeconds:0} s for \"{text}\" from `{Description}`, in vain.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
-            }
-        }
-    }
+    public Task<string> WaitForLineAsync(string text, TimeSpan timeout, string what) =>
+        Process.WaitForLineAsync(text, timeout, what, TestContext.Current.CancellationToken);
 
     /// <summary>Waits for the process to exit and its output to be drained.</summary>
-    public async Task WaitForExitAsync(TimeSpan timeout)
-    {
-        try
-        {
-            await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
-            await Task.WhenAll(_stdoutClosed.Task, _stderrClosed.Task).WaitAsync(timeout, TestContext.Current.CancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            throw new Xunit.Sdk.XunitException(
-                $"`{Description}` did not exit within {timeout.TotalSeconds:0} s.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
-        }
-    }
+    public Task WaitForExitAsync(TimeSpan timeout) => Process.WaitForExitAsync(timeout, TestContext.Current.CancellationToken);
 
-    /// <summary>Sends a signal (SIGTERM = 15, SIGINT = 2).</summary>
-    public void Signal(int signal)
-    {
-        if (Kill(_process.Id, signal) != 0)
-        {
-            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-    }
+    /// <summary>Sends a signal (SIGTERM = 15, SIGINT = 2) by pid.</summary>
+    public void Signal(int signal) => Process.Signal(signal);
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        // The owner (a lab node) stops its process by pid itself.
+        if (_owner is not null)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _owner.DisposeAsync();
         }
-        _process.Dispose();
+        await Process.DisposeAsync();
     }
 
-    public override string ToString() => $"`{Description}` (exit {(_process.HasExited ? _process.ExitCode : "running")})\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
-
-    private static string DotnetHost =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
-        : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
-        : "dotnet";
-
-    private void Receive(string? line, List<string> lines, TaskCompletionSource closed)
-    {
-        lock (_lock)
-        {
-            if (line is null)
-            {
-                closed.TrySetResult();
-            }
-            else
-            {
-                lines.Add(line);
-            }
-            var changed = _changed;
-            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            changed.TrySetResult();
-        }
-    }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
+    public override string ToString() => Process.ToString();
 }

@@ -4,6 +4,8 @@ using Tandem.Cli.Output;
 using Tandem.Core.Events;
 using Tandem.Core.Model;
 using Tandem.Daemon.Control;
+using Tandem.Daemon.Status;
+using Tandem.Membership;
 using Xunit;
 
 namespace Tandem.IntegrationTests.Output;
@@ -94,34 +96,84 @@ public sealed class FormatterTests
     public void Uptime_leaves_out_leading_zero_units(int seconds, string expected) =>
         Assert.Equal(expected, StatusFormatter.Uptime(TimeSpan.FromSeconds(seconds)));
 
+    private static StatusDocument Status() => new()
+    {
+        Node = "ovz-node1",
+        Cluster = "linux-ha",
+        Version = "1.0.0",
+        Pid = 42,
+        ConfigSources = ["/etc/ha.d/ha.cf", "/etc/drbd.conf"],
+        StartedAt = new DateTimeOffset(2026, 11, 25, 19, 20, 1, TimeSpan.Zero).AddTicks(1234567),
+        UptimeSeconds = 3723,
+        StateDirectory = "/var/lib/tandem",
+        RunDirectory = "/run/tandem",
+        LastEvent = 7,
+    };
+
     [Fact]
     public void Status_shows_identity_then_one_heading_per_section()
     {
-        var status = new StatusDocument
+        var status = Status();
+        status.Sections["links"] = Array.Empty<HeartbeatLinkStatus>();
+        status.Sections["peers"] = new[] { new PeerStatus("ovz-node2", "active", 42, false, [new PeerLinkSnapshot("net1", "up", 42, 10)]) };
+        status.Sections["connectivity"] = new SectionError("no ping nodes");
+        var text = StatusFormatter.Format(StatusDocument.Parse(status.ToJson())).ReplaceLineEndings("\n");
+        Assert.StartsWith("Node:          ovz-node1 (cluster linux-ha)\n", text, StringComparison.Ordinal);
+        Assert.Contains("Configuration: /etc/ha.d/ha.cf, /etc/drbd.conf", text, StringComparison.Ordinal);
+        Assert.Contains("Started:       2026-11-25 19:20:01Z, up 1h 02m 03s", text, StringComparison.Ordinal);
+        Assert.Contains("Links (0):\n  (none)", text, StringComparison.Ordinal);
+        Assert.Contains("Peers (1):\n  * ovz-node2: active, heard 42 ms ago; links net1 up", text, StringComparison.Ordinal);
+        Assert.Contains("Connectivity:\n  error: no ping nodes", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Issue 13 (what operators read): every section of a real node's status, drawn as text, has no
+    /// JSON left in it (before, nested members such as the membership timing were printed as raw
+    /// JSON, and times carried seven digits of fractions), and the labels of a block line up.
+    /// </summary>
+    [Fact]
+    public void Status_text_has_no_raw_json_no_fractions_of_seconds_and_aligned_labels()
+    {
+        var at = new DateTimeOffset(2026, 11, 25, 19, 20, 1, TimeSpan.Zero).AddTicks(1234567);
+        var status = Status();
+        status.Sections["links"] = new[] { new HeartbeatLinkStatus("net1", true, null, new Dictionary<string, string> { ["ovz-node2"] = "up" }, 0) };
+        status.Sections["peers"] = new[] { new PeerStatus("ovz-node2", "active", 12_345, false, [new PeerLinkSnapshot("net1", "up", 12_345, 10)]) };
+        status.Sections["volumes"] = new[]
         {
-            Node = "ovz-node1",
-            Cluster = "linux-ha",
-            Version = "1.0.0",
-            Pid = 42,
-            ConfigSources = ["/etc/ha.d/ha.cf", "/etc/drbd.conf"],
-            StartedAt = new DateTimeOffset(2026, 11, 25, 19, 20, 1, TimeSpan.Zero),
-            UptimeSeconds = 3723,
-            StateDirectory = "/var/lib/tandem",
-            RunDirectory = "/run/tandem",
-            LastEvent = 7,
-            Sections = new JsonObject
+            new VolumeStatus
             {
-                ["links"] = new JsonArray(),
-                ["peers"] = new JsonArray(new JsonObject { ["name"] = "ovz-node2", ["state"] = "up", ["links"] = 2 }),
-                ["connectivity"] = new JsonObject { ["score"] = 1 },
+                Name = "r0", Resource = "r0", Disk = "/dev/hda3", State = "exported", Size = 64L << 20, Socket = "/run/tandem/nbd/r0.sock", ClientCount = 1,
+                Clients = [new Tandem.Nbd.NbdClientInfo(1, "unix", at, "r0", true)],
+                Replication = new Tandem.Replication.ReplicaStatus { Resource = "r0", State = "up", Role = "Primary", PeerRole = "Secondary", Disk = "UpToDate", PeerDisk = "UpToDate", Connection = "Connected" },
             },
         };
-        var text = StatusFormatter.Format(StatusDocument.Parse(status.ToJson()));
-        Assert.StartsWith("Node: ovz-node1 (cluster linux-ha)\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
-        Assert.Contains("Configuration: /etc/ha.d/ha.cf, /etc/drbd.conf", text, StringComparison.Ordinal);
-        Assert.Contains("Started: 2026-11-25 19:20:01Z, up 1h 02m 03s", text, StringComparison.Ordinal);
-        Assert.Contains("Links (0):\n  (none)", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
-        Assert.Contains("Peers (1):\n  * ovz-node2: state=up links=2", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
-        Assert.Contains("Connectivity:\n  score: 1", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        status.Sections["groups"] = new[]
+        {
+            new Tandem.Resources.Groups.GroupStatus
+            {
+                Name = "g", State = "running", RunningOn = "ovz-node1", RunningSince = at,
+                Resources = [new Tandem.Resources.Groups.GroupResourceStatus("ip", "IPaddr", "running", "monitor failed", at, 1)],
+            },
+        };
+        status.Sections["membership"] = new MembershipCounters("active", 7, new MembershipTimings(2000, 10_000, 30_000, 120_000), 0, 3624,
+            new Dictionary<string, long> { ["bad-mac"] = 3 }, 0, new ConnectivitySnapshot(1, 1, [new PingSnapshot("10.0.0.254", "up")], new Dictionary<string, int>(), "keep"), null);
+        status.Sections["fencing"] = new Tandem.Fencing.FencingStatus(true, [], [],
+            new Dictionary<string, Tandem.Fencing.FenceOutcomeStatus> { ["ovz-node2"] = new(at, true, "ipmi", "off") });
+        status.Sections["failover"] = new FailoverStatus("pair", "ovz-node2", "up", "off", "enabled", true, null);
+        status.Sections["future"] = new MembershipCounters("disabled", null, new MembershipTimings(1, 2, 3, 4), null, null, null, null, null, null);
+
+        var text = StatusFormatter.Format(StatusDocument.Parse(status.ToJson())).ReplaceLineEndings("\n");
+
+        Assert.DoesNotContain("{", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"", text, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\d\d:\d\d:\d\d[.,]\d", text);
+        Assert.Contains("since 2026-11-25 19:20:01Z", text, StringComparison.Ordinal);
+        Assert.Contains("  timing:          keepalive 2000ms, warntime 10000ms, deadtime 30000ms, initdead 120000ms", text, StringComparison.Ordinal);
+        Assert.Contains("  packets:         3624 accepted, rejected 3 bad-mac, 0 receive errors", text, StringComparison.Ordinal);
+        Assert.Contains("  auto_failback: off", text, StringComparison.Ordinal);
+        Assert.Contains("  timingMs:\n    keepalive: 1\n", text, StringComparison.Ordinal);
+        var header = text.Split('\n').TakeWhile(l => l.Length > 0).ToList();
+        Assert.Equal(6, header.Count);
+        Assert.Single(header.Select(l => l.IndexOf(':', StringComparison.Ordinal) + 1 + l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].TakeWhile(c => c == ' ').Count()).Distinct());
     }
 }

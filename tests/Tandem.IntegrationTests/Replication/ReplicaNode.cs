@@ -1,18 +1,22 @@
 using System.Text.Json.Nodes;
 using Tandem.Core.Events;
-using Tandem.Daemon.Control;
 using Tandem.IntegrationTests.Infrastructure;
+using Tandem.Lab;
+using Tandem.Lab.Processes;
 using Xunit;
 
 namespace Tandem.IntegrationTests.Replication;
 
-/// <summary>One node of a <see cref="ReplicatedPair"/>: its files, its daemon, and a cursor into its event stream.</summary>
+/// <summary>One node of a <see cref="ReplicatedPair"/>: its files, its daemon (a lab node), and a cursor into its event stream.</summary>
 internal sealed class ReplicaNode(string name, string address, string directory) : IAsyncDisposable
 {
-    public const int SIGKILL = 9;
-    public const int SIGTERM = 15;
-    public const int SIGCONT = 18;
-    public const int SIGSTOP = 19;
+    public const int SIGKILL = Signals.SIGKILL;
+    public const int SIGTERM = Signals.SIGTERM;
+    public const int SIGCONT = Signals.SIGCONT;
+    public const int SIGSTOP = Signals.SIGSTOP;
+
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
+    private readonly LabNode _node = new(TandemProcess.Command, new LabNodeOptions(name, directory) { DaemonArguments = ["--no-realtime"], DisposeGrace = TimeSpan.Zero });
 
     public string Name { get; } = name;
 
@@ -22,15 +26,19 @@ internal sealed class ReplicaNode(string name, string address, string directory)
 
     public string Backing => BackingOf("r0");
 
-    public string RunDirectory => Path.Combine(Directory, "run");
+    public string RunDirectory => _node.RunDirectory;
 
-    public string StateDirectory => Path.Combine(Directory, "state");
+    public string StateDirectory => _node.StateDirectory;
 
     public string Socket => SocketOf("r0");
 
     public string NbdUri => $"nbd+unix:///r0?socket={Socket}";
 
-    public string[] ConfigArgs { get; set; } = [];
+    public string[] ConfigArgs
+    {
+        get => [.. _node.ConfigArguments];
+        set => _node.ConfigArguments = value;
+    }
 
     /// <summary>The backing file of <paramref name="resource"/> on this node.</summary>
     public string BackingOf(string resource) => Path.Combine(Directory, resource + ".img");
@@ -46,27 +54,24 @@ internal sealed class ReplicaNode(string name, string address, string directory)
     public async Task StartAsync()
     {
         Cursor = 0;
-        Daemon = TandemProcess.Start(["daemon", .. ConfigArgs, "--node", Name, "--state-dir", StateDirectory, "--run-dir", RunDirectory, "--no-realtime"]);
-        await Daemon.WaitForLineAsync("daemon.started", TimeSpan.FromSeconds(60), $"the daemon of {Name} to start");
+        await _node.StartAsync(StartDeadline, TestContext.Current.CancellationToken);
+        Daemon = TandemProcess.Of(_node.Process!);
     }
 
-    public void Signal(int signal) => Daemon!.Signal(signal);
+    public void Signal(int signal) => _node.Signal(signal);
 
-    /// <summary>Kills the daemon (a power cut) and waits until it is gone.</summary>
+    /// <summary>Kills the daemon by pid (a power cut) and waits until it is gone.</summary>
     public async Task KillAsync()
     {
-        Daemon!.Signal(SIGKILL);
-        await Daemon.WaitForExitAsync(TimeSpan.FromSeconds(20));
-        await Daemon.DisposeAsync();
+        await _node.PowerCutAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
         Daemon = null;
     }
 
     /// <summary>Stops the daemon with SIGTERM and expects a clean exit (0).</summary>
     public async Task StopAsync()
     {
-        Daemon!.Signal(SIGTERM);
-        await Daemon.WaitForExitAsync(TimeSpan.FromSeconds(20));
-        Assert.True(Daemon.ExitCode == 0, Daemon.ToString());
+        var code = await _node.StopAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        Assert.True(code == 0, Daemon!.ToString());
     }
 
     /// <summary>Runs <c>tandem ARGS</c> for this node (its run directory; create-md also its configuration and name).</summary>
@@ -102,47 +107,25 @@ internal sealed class ReplicaNode(string name, string address, string directory)
     /// <summary>The <c>volumes</c> of this node's status.</summary>
     public async Task<JsonArray> VolumesAsync()
     {
-        using var client = new ControlClient(RunDirectory);
+        using var client = _node.Control();
         var status = JsonNode.Parse(await client.GetStatusJsonAsync(TestContext.Current.CancellationToken))!;
         return status["volumes"]!.AsArray();
     }
 
     /// <summary>
-    /// Follows this node's event stream from <paramref name="since"/> (default: after the last
-    /// matched event) until an event matches; the failure names what was awaited and lists the events.
+    /// Waits for an event of this node's daemon after <paramref name="since"/> (default: after the
+    /// last matched event) that matches; the failure names what was awaited and lists the events.
     /// </summary>
     public async Task<ClusterEvent> WaitForEventAsync(Func<ClusterEvent, bool> match, string what, TimeSpan? timeout = null, long? since = null)
     {
-        using var client = new ControlClient(RunDirectory);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
-        var seen = new List<ClusterEvent>();
-        try
-        {
-            await foreach (var ev in client.FollowEventsAsync(since ?? Cursor, cts.Token))
-            {
-                seen.Add(ev);
-                if (match(ev))
-                {
-                    Cursor = Math.Max(Cursor, ev.Sequence);
-                    return ev;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
-        {
-        }
-        throw new Xunit.Sdk.XunitException(
-            $"waited {(timeout ?? TimeSpan.FromSeconds(30)).TotalSeconds:0} s for {what}, in vain; events of {Name} since #{since ?? Cursor}:\n"
-            + string.Join('\n', seen.Select(e => $"#{e.Sequence} {e.Kind} {e.Subject}: {e.Reason}")));
+        var hit = await _node.Events.WaitAsync(match, what, timeout ?? TimeSpan.FromSeconds(30), since ?? Cursor, TestContext.Current.CancellationToken);
+        Cursor = Math.Max(Cursor, hit.Event.Sequence);
+        return hit.Event;
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (Daemon is not null)
-        {
-            await Daemon.DisposeAsync();
-            Daemon = null;
-        }
+        await _node.DisposeAsync();
+        Daemon = null;
     }
 }

@@ -1,9 +1,9 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text.Json.Nodes;
+using Tandem.Core.Model;
 using Tandem.IntegrationTests.Infrastructure;
+using Tandem.Lab.Configuration;
+using Tandem.Lab.Network;
 using Xunit;
 
 namespace Tandem.IntegrationTests.Replication;
@@ -59,88 +59,33 @@ internal sealed class ReplicatedPair : IAsyncDisposable
     internal static async Task<string[]> WriteNativeAsync(string work, IReadOnlyList<ReplicaNode> nodes,
         IReadOnlyList<(string Name, ReplicaNode[] Hosts, int Port)> resources, int udp, string fencing)
     {
-        var ct = TestContext.Current.CancellationToken;
-        var toml = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"""
-            [cluster]
-            name = "replication-it"
-            auto_failback = "off"
-
-            [timing]
-            keepalive = "1s"
-            warntime = "5s"
-            deadtime = "10s"
-            initdead = "20s"
-
-            [[link]]
-            kind = "ucast"
-            name = "lo"
-            port = {udp}
-
-            [auth]
-            active = 1
-
-            [[auth.key]]
-            index = 1
-            method = "sha256"
-            secret = "replication-test-secret"
-
-            [fencing]
-            disabled = true
-
-            """));
-        foreach (var node in nodes)
-        {
-            Directory.CreateDirectory(node.Directory);
-            toml.Append(CultureInfo.InvariantCulture, $"""
-                [[node]]
-                name = "{node.Name}"
-
-                [[link.endpoint]]
-                address = "{node.Address}"
-                port = {udp}
-                node = "{node.Name}"
-
-                """);
-        }
+        var replicated = new List<ReplicatedResourceSpec>();
         foreach (var (name, hosts, port) in resources)
         {
-            toml.Append(CultureInfo.InvariantCulture, $$"""
-                [[replicated]]
-                name = "{{name}}"
-                protocol = "C"
-
-                [replicated.net]
-                connect_int = "1s"
-                ping_int = "1s"
-                timeout = "3s"
-                verify_alg = "sha1"
-
-                [replicated.disk]
-                resync_rate = "100M"
-                al_extents = 7
-                fencing = "{{fencing}}"
-
-                """);
             foreach (var host in hosts)
             {
                 await ExternalTool.RunOkAsync("truncate", "-s", BackingSize.ToString(CultureInfo.InvariantCulture), host.BackingOf(name));
-                toml.Append(CultureInfo.InvariantCulture, $"""
-                    [[replicated.host]]
-                    name = "{host.Name}"
-                    address = "{host.Address}:{port}"
-
-                    [[replicated.host.volume]]
-                    number = 0
-                    device = "{host.Directory}/{name}-device"
-                    disk = "{host.BackingOf(name)}"
-
-                    """);
             }
+            replicated.Add(new ReplicatedResourceSpec(name)
+            {
+                Protocol = ReplicationProtocol.C,
+                Net = new NetOptions { ConnectInterval = TimeSpan.FromSeconds(1), PingInterval = TimeSpan.FromSeconds(1), Timeout = TimeSpan.FromSeconds(3), VerifyAlg = "sha1" },
+                Disk = new DiskOptions { ResyncRate = 100L << 20, AlExtents = 7, Fencing = fencing },
+                Hosts = [.. hosts.Select(h => new ReplicaHostSpec(h.Name, $"{h.Address}:{port}", [new VolumeSpec(0, $"{h.Directory}/{name}-device", h.BackingOf(name), "internal")]))],
+            });
         }
-        var config = Path.Combine(work, "tandem.toml");
-        await File.WriteAllTextAsync(config, toml.ToString(), ct);
-        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        string[] configArgs = ["--config", config];
+        var spec = new ClusterSpec
+        {
+            Name = "replication-it",
+            AutoFailback = FailbackMode.Off,
+            Timing = LabConfig.Timing(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20)),
+            Nodes = [.. nodes.Select(n => new NodeSpec(n.Name))],
+            Links = [LabConfig.AddressPerNode("lo", udp, nodes.Select(n => (n.Name, n.Address)))],
+            Auth = LabConfig.Sha256Key("replication-test-secret"),
+            Fencing = new FencingSpec { Disabled = true },
+            Replicated = replicated,
+        };
+        string[] configArgs = ["--config", LabConfig.Write(spec, Path.Combine(work, "tandem.toml"))];
         foreach (var node in nodes)
         {
             node.ConfigArgs = configArgs;
@@ -254,52 +199,12 @@ internal sealed class ReplicatedPair : IAsyncDisposable
     }
 
     /// <summary>
-    /// <paramref name="count"/> addresses of a random 127.X.Y.0/24 (the kernel routes all of 127/8
-    /// to lo), .1 upwards, with <paramref name="tcpPorts"/> TCP ports and one UDP port free on all.
+    /// <paramref name="count"/> addresses of a loopback subnet of the lab's own, .1 upwards, with
+    /// <paramref name="tcpPorts"/> TCP ports and one UDP port free on all.
     /// </summary>
     internal static (string[] Addresses, int[] Tcp, int Udp) PickAddresses(int count, int tcpPorts)
     {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var net = string.Create(CultureInfo.InvariantCulture, $"127.{Random.Shared.Next(100, 250)}.{Random.Shared.Next(1, 250)}");
-            var addresses = Enumerable.Range(1, count).Select(i => IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"{net}.{i}"))).ToArray();
-            var held = new List<Socket>();
-            try
-            {
-                var tcp = new int[tcpPorts];
-                for (var i = 0; i < tcpPorts; i++)
-                {
-                    tcp[i] = Hold(held, addresses, SocketType.Stream, ProtocolType.Tcp);
-                }
-                var udp = Hold(held, addresses, SocketType.Dgram, ProtocolType.Udp);
-                return (addresses.Select(a => a.ToString()).ToArray(), tcp, udp);
-            }
-            catch (SocketException)
-            {
-                // Taken: another net, other ports.
-            }
-            finally
-            {
-                foreach (var socket in held)
-                {
-                    socket.Dispose();
-                }
-            }
-        }
-        throw new InvalidOperationException("no free loopback addresses and ports");
-    }
-
-    /// <summary>Binds a port free on the first address, then the same port on the others (held until the caller disposes them).</summary>
-    private static int Hold(List<Socket> held, IPAddress[] addresses, SocketType type, ProtocolType protocol)
-    {
-        var port = 0;
-        foreach (var address in addresses)
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, type, protocol);
-            held.Add(socket);
-            socket.Bind(new IPEndPoint(address, port));
-            port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-        }
-        return port;
+        var subnet = LoopbackSubnet.Pick(count, tcpPorts, udpPorts: 1);
+        return ([.. subnet.Addresses], [.. subnet.TcpPorts], subnet.UdpPorts[0]);
     }
 }

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Tandem.Daemon.Control;
-using Tandem.IntegrationTests.Failover;
 using Tandem.IntegrationTests.Infrastructure;
+using Tandem.Lab;
+using Tandem.Lab.Placement;
 using Tandem.Nbd.Attach;
 using Xunit;
 
@@ -42,9 +42,10 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     public const int FileSize = 8192;
 
     private const long BackingSize = 64L << 20;
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(60);
     private readonly SeedNetwork _network;
-    private readonly Dictionary<string, TandemProcess> _daemons = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, EventWatch> _watches = new(StringComparer.Ordinal);
+    private readonly LabCluster _lab;
     private readonly Dictionary<string, Process> _sinks = new(StringComparer.Ordinal);
     private readonly string _autoFailback;
     private string[] _configArgs = [];
@@ -55,6 +56,21 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
         Work = work;
         _autoFailback = autoFailback;
         _configArgs = ["--ha-dir", HaDirectory, "--drbd-conf", DrbdConf];
+        _lab = new LabCluster(work, TandemProcess.Command);
+        foreach (var (node, ns) in new[] { (Node1, network.Node1), (Node2, network.Node2) })
+        {
+            // Each daemon mounts a tmpfs on the shared dev directory first, in the mount namespace
+            // `ip netns exec` gives it, then becomes the daemon (exec: the pid stays the daemon's).
+            _lab.Add(new LabNodeOptions(node, NodeDirectory(node))
+            {
+                Placement = new NamespacePlacement(ns),
+                ConfigArguments = _configArgs,
+                DaemonArguments = ["--no-realtime"],
+                Environment = new Dictionary<string, string?> { ["TANDEM_TEST_NODE"] = node },
+                Wrapper = ["sh", "-c", "mount -t tmpfs -o size=1m,mode=0755 tandem-dev \"$0\" && exec \"$@\"", DevDirectory],
+                DisposeGrace = TimeSpan.FromSeconds(30),
+            });
+        }
     }
 
     public string Work { get; }
@@ -94,9 +110,9 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     /// <summary>While this file exists, the fence device fails.</summary>
     public string FenceFailsFlag => Path.Combine(Work, "fence-fails");
 
-    public TandemProcess Daemon(string node) => _daemons[node];
+    public TandemProcess Daemon(string node) => TandemProcess.Of(_lab[node].Process!);
 
-    public EventWatch Events(string node) => _watches[node];
+    public EventWatch Events(string node) => new(_lab[node].Events);
 
     /// <summary>Skips the test unless this is root with every tool the path needs.</summary>
     public static void RequireRootAndTools()
@@ -167,7 +183,7 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
             # command line), its writer's session and its nbdfuse. Fails while the flag file exists.
             echo "$(date +%s%N) $2 $1" >> "{{Work}}/fence-calls"
             if [ -e "{{FenceFailsFlag}}" ]; then echo "the power switch does not answer"; exit 1; fi
-            daemon=$(cat "{{Work}}/$2.daemon.pid" 2>/dev/null)
+            daemon=$(cat "{{Work}}/$2/daemon.pid" 2>/dev/null)
             if [ -n "$daemon" ] && tr '\0' ' ' < "/proc/$daemon/cmdline" 2>/dev/null | grep -q -- "--node $2 "; then kill -9 "$daemon"; fi
             writer=$(cat "{{Work}}/writer.$2.pid" 2>/dev/null)
             if [ -n "$writer" ]; then kill -9 -"$writer" 2>/dev/null; fi
@@ -195,6 +211,10 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
         await File.WriteAllTextAsync(path, toml, TestContext.Current.CancellationToken);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _configArgs = ["--config", path];
+        foreach (var node in _lab.Nodes)
+        {
+            node.ConfigArguments = _configArgs;
+        }
     }
 
     private string Namespace(string node) => node == Node1 ? _network.Node1.Name : _network.Node2.Name;
@@ -382,50 +402,22 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     private const string SinkPython = "/usr/bin/python3";
 
     /// <summary>Starts a node's daemon in its namespace, on its own tmpfs "/dev", and follows its events.</summary>
-    public async Task StartDaemonAsync(string node)
-    {
-        if (_watches.Remove(node, out var old))
-        {
-            await old.DisposeAsync();
-        }
-        if (_daemons.Remove(node, out var previous))
-        {
-            await previous.DisposeAsync();
-        }
-        var daemon = TandemProcess.Start(
-            ["daemon", .. _configArgs, "--node", node,
-             "--state-dir", Path.Combine(NodeDirectory(node), "state"), "--run-dir", RunDirectory(node), "--no-realtime"],
-            Namespace(node),
-            new Dictionary<string, string> { ["TANDEM_TEST_NODE"] = node },
-            ["sh", "-c", "mount -t tmpfs -o size=1m,mode=0755 tandem-dev \"$0\" && exec \"$@\"", DevDirectory]);
-        _daemons[node] = daemon;
-        await File.WriteAllTextAsync(Path.Combine(Work, node + ".daemon.pid"), daemon.Pid.ToString(CultureInfo.InvariantCulture), TestContext.Current.CancellationToken);
-        await daemon.WaitForLineAsync("daemon.started", TimeSpan.FromSeconds(60), $"{node} to start");
-        _watches[node] = EventWatch.Start(node, RunDirectory(node));
-    }
+    public Task StartDaemonAsync(string node) => _lab[node].StartAsync(StartDeadline, TestContext.Current.CancellationToken);
 
     /// <summary>SIGTERM to both at once: each releases its groups and leaves.</summary>
     public async Task StopBothAsync()
     {
-        var running = _daemons.Values.Where(d => !d.HasExited).ToList();
-        foreach (var daemon in running)
+        foreach (var (node, code) in await _lab.StopAllAsync(StopDeadline, TestContext.Current.CancellationToken))
         {
-            daemon.Signal(15);
-        }
-        foreach (var daemon in running)
-        {
-            await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60));
-            Assert.True(daemon.ExitCode == 0, daemon.ToString());
+            Assert.True(code == 0, $"{node}: {_lab[node].Process}");
         }
     }
 
     /// <summary>SIGTERM to one node: it releases its groups and leaves.</summary>
     public async Task StopDaemonAsync(string node)
     {
-        var daemon = _daemons[node];
-        daemon.Signal(15);
-        await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(daemon.ExitCode == 0, daemon.ToString());
+        var code = await _lab[node].StopAsync(StopDeadline, TestContext.Current.CancellationToken);
+        Assert.True(code == 0, _lab[node].Process!.ToString());
     }
 
     /// <summary>
@@ -434,24 +426,18 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     /// </summary>
     public async Task PowerLossAsync(string node)
     {
-        var daemon = _daemons[node];
-        var victims = new List<string> { daemon.Pid.ToString(CultureInfo.InvariantCulture) };
+        var victims = new List<int>();
         if (ReadPid(WriterPidFile(node)) is { } writer)
         {
-            victims.Add("-" + writer.ToString(CultureInfo.InvariantCulture));
+            // The writer's session (process group), with the dd in flight.
+            victims.Add(-writer);
         }
         if (new VolumeAttacher(AttachDirectory(node)).Find("r0")?.HelperPid is { } helper)
         {
-            victims.Add(helper.ToString(CultureInfo.InvariantCulture));
+            victims.Add(helper);
         }
-        // "--" before the pids: a negative one is the writer's session (process group), not an option.
-        await ExternalTool.RunAsync("kill", ["-9", "--", .. victims]);
-        await daemon.WaitForExitAsync(TimeSpan.FromSeconds(20));
-        Assert.True(daemon.ExitCode == 128 + 9, $"{node} should have died of SIGKILL: {daemon}");
-        if (_watches.Remove(node, out var watch))
-        {
-            await watch.DisposeAsync();
-        }
+        await _lab[node].PowerCutAsync(victims, TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        Assert.True(_lab[node].Process!.ExitCode == 128 + 9, $"{node} should have died of SIGKILL: {_lab[node].Process}");
     }
 
     /// <summary>
@@ -482,7 +468,7 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
 
     public async Task<JsonObject> StatusAsync(string node)
     {
-        using var client = new ControlClient(RunDirectory(node));
+        using var client = _lab[node].Control();
         return JsonNode.Parse(await client.GetStatusJsonAsync(TestContext.Current.CancellationToken))!.AsObject();
     }
 
@@ -517,7 +503,7 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     /// <summary>The mount of the seed's /vz as the node's daemon sees it (its mount namespace), or null.</summary>
     public string? MountOf(string node)
     {
-        var pid = _daemons[node].Pid;
+        var pid = _lab[node].Pid;
         var suffix = " " + MountPoint + " ";
         return File.ReadLines($"/proc/{pid}/mounts").FirstOrDefault(l => l.Contains(suffix, StringComparison.Ordinal));
     }
@@ -545,7 +531,7 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     /// </summary>
     public int AssertFsyncedFilesPresent(string node)
     {
-        var root = $"/proc/{_daemons[node].Pid}/root";
+        var root = $"/proc/{_lab[node].Pid}/root";
         var names = Fsynced();
         Assert.NotEmpty(names);
         var missing = new List<string>();
@@ -688,29 +674,15 @@ internal sealed class SeedGroupCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         var problems = new List<string>();
-        foreach (var watch in _watches.Values)
+        try
         {
-            await watch.DisposeAsync();
+            await _lab.StopAllAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
         }
-        foreach (var daemon in _daemons.Values.Where(d => !d.HasExited))
+        catch (LabTimeoutException)
         {
-            daemon.Signal(15);
+            problems.Add("a daemon ignored SIGTERM");
         }
-        foreach (var daemon in _daemons.Values)
-        {
-            if (!daemon.HasExited)
-            {
-                try
-                {
-                    await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30));
-                }
-                catch (Xunit.Sdk.XunitException)
-                {
-                    problems.Add("a daemon ignored SIGTERM");
-                }
-            }
-            await daemon.DisposeAsync();
-        }
+        await _lab.DisposeAsync();
         foreach (var writer in WriterProcesses())
         {
             await ExternalTool.RunAsync("kill", ["-9", "--", "-" + writer.ToString(CultureInfo.InvariantCulture), writer.ToString(CultureInfo.InvariantCulture)]);

@@ -29,7 +29,8 @@ public sealed class VolumeExportTests : IDisposable
         Assert.Equal(node.Tcp!.ToString(), (string?)volume["tcp"]);
         Assert.Equal(64L << 20, (long)volume["size"]!);
         Assert.Equal(node.Device, (string?)volume["device"]);
-        Assert.Equal("none (local backing)", (string?)volume["replication"]);
+        Assert.Equal("none", (string?)volume["replication"]!["state"]);
+        Assert.Equal("local backing", (string?)volume["replication"]!["reason"]);
         Assert.Null(volume["attachedDevice"]);
 
         var unixUri = $"nbd+unix:///r0?socket={node.Socket}";

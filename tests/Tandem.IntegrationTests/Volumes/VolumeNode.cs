@@ -1,15 +1,18 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Tandem.Core.Model;
 using Tandem.IntegrationTests.Infrastructure;
+using Tandem.Lab;
+using Tandem.Lab.Configuration;
+using Tandem.Lab.Network;
 using Xunit;
 
 namespace Tandem.IntegrationTests.Volumes;
 
 /// <summary>
-/// A two-node loopback cluster with one resource, r0, written as native TOML into a work directory;
-/// only the first node's daemon runs (as a real process). r0 names no peer host, so it is served
+/// A two-node loopback cluster with one resource, r0, generated as native TOML into a work directory;
+/// only the first node's daemon runs (a real process, a lab node). r0 names no peer host, so it is served
 /// from the local backing (replicated volumes are tested in Replication/).
 /// </summary>
 internal sealed class VolumeNode
@@ -57,78 +60,50 @@ internal sealed class VolumeNode
             await ExternalTool.RunOkAsync("truncate", "-s", size.ToString(CultureInfo.InvariantCulture), backing);
         }
         var device = Path.Combine(work, "dev", "drbd0");
-        var nbd = tcp ? new IPEndPoint(IPAddress.Loopback, FreePort(SocketType.Stream, ProtocolType.Tcp)) : null;
-        var heartbeat1 = FreePort(SocketType.Dgram, ProtocolType.Udp);
-        var heartbeat2 = FreePort(SocketType.Dgram, ProtocolType.Udp);
-        var path = Path.Combine(work, "tandem.toml");
-        var nbdLine = nbd is null ? "" : $"nbd_listen = \"{nbd}\"";
-        await File.WriteAllTextAsync(path, string.Create(CultureInfo.InvariantCulture, $$"""
-            [cluster]
-            name = "volume-it"
-            auto_failback = "off"
-
-            [timing]
-            keepalive = "100ms"
-            deadtime = "1s"
-            initdead = "3s"
-
-            [[node]]
-            name = "{{NodeName}}"
-            {{nbdLine}}
-
-            [[node]]
-            name = "vol-node2"
-
-            [[link]]
-            kind = "ucast"
-            name = "lo"
-            port = {{heartbeat1}}
-
-            [[link.endpoint]]
-            address = "127.0.0.1"
-            port = {{heartbeat1}}
-            node = "{{NodeName}}"
-
-            [[link.endpoint]]
-            address = "127.0.0.1"
-            port = {{heartbeat2}}
-            node = "vol-node2"
-
-            [auth]
-            active = 1
-
-            [[auth.key]]
-            index = 1
-            method = "sha256"
-            secret = "volume-integration-secret"
-
-            [fencing]
-            disabled = true
-
-            [[replicated]]
-            name = "r0"
-
-            [[replicated.host]]
-            name = "{{NodeName}}"
-            address = "127.0.0.1:{{heartbeat1 + 1}}"
-
-            [[replicated.host.volume]]
-            number = 0
-            device = "{{device}}"
-            disk = "{{backing}}"
-
-            """), TestContext.Current.CancellationToken);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var subnet = LoopbackSubnet.Pick(1, tcpPorts: 2, udpPorts: 2);
+        var address = subnet.Addresses[0];
+        var nbd = tcp ? new IPEndPoint(IPAddress.Parse(address), subnet.TcpPorts[1]) : null;
+        var spec = new ClusterSpec
+        {
+            Name = "volume-it",
+            AutoFailback = FailbackMode.Off,
+            Timing = LabConfig.Timing(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)),
+            Nodes = [new NodeSpec(NodeName) { NbdListen = nbd?.ToString() }, new NodeSpec("vol-node2")],
+            Links = [LabConfig.PortPerNode("lo", address, [(NodeName, subnet.UdpPorts[0]), ("vol-node2", subnet.UdpPorts[1])])],
+            Auth = LabConfig.Sha256Key("volume-integration-secret"),
+            Fencing = new FencingSpec { Disabled = true },
+            Replicated =
+            [
+                new ReplicatedResourceSpec("r0")
+                {
+                    Hosts = [new ReplicaHostSpec(NodeName, $"{address}:{subnet.TcpPorts[0]}", [new VolumeSpec(0, device, backing, "internal")])],
+                },
+            ],
+        };
+        var path = LabConfig.Write(spec, Path.Combine(work, "tandem.toml"));
         return new VolumeNode(work, ["--config", path], backing, device, nbd);
     }
 
-    /// <summary>Starts the daemon and waits until it is up.</summary>
+    /// <summary>Starts the daemon (a lab node) and waits until it is ready; disposing the result kills it by pid.</summary>
     public async Task<TandemProcess> StartDaemonAsync()
     {
-        var daemon = TandemProcess.Start(
-            ["daemon", .. ConfigArgs, "--node", NodeName, "--state-dir", StateDirectory, "--run-dir", RunDirectory]);
-        await daemon.WaitForLineAsync("daemon.started", TimeSpan.FromSeconds(60), "the daemon to start");
-        return daemon;
+        var node = new LabNode(TandemProcess.Command, new LabNodeOptions(NodeName, Work)
+        {
+            ConfigArguments = ConfigArgs,
+            StateDirectory = StateDirectory,
+            RunDirectory = RunDirectory,
+            DisposeGrace = TimeSpan.Zero,
+        });
+        try
+        {
+            await node.StartAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+        return TandemProcess.Of(node.Process!, node);
     }
 
     /// <summary>Runs a <c>tandem</c> command to completion.</summary>
@@ -140,31 +115,5 @@ internal sealed class VolumeNode
         await using var status = await TandemAsync(["status", "--json", .. RunDir]);
         Assert.True(status.ExitCode == 0, status.ToString());
         return Assert.IsType<JsonArray>(JsonNode.Parse(status.Stdout)!["volumes"]);
-    }
-
-    private static int FreePort(SocketType type, ProtocolType protocol)
-    {
-        // Two consecutive free ports: the resource's replication address takes port + 1.
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            using var first = new Socket(AddressFamily.InterNetwork, type, protocol);
-            first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            var port = ((IPEndPoint)first.LocalEndPoint!).Port;
-            if (port >= 65535)
-            {
-                continue;
-            }
-            try
-            {
-                using var second = new Socket(AddressFamily.InterNetwork, type, protocol);
-                second.Bind(new IPEndPoint(IPAddress.Loopback, port + 1));
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken: try another pair.
-            }
-        }
-        throw new InvalidOperationException("no two consecutive free loopback ports");
     }
 }

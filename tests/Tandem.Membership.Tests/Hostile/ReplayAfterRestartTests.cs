@@ -23,7 +23,7 @@ public sealed class ReplayAfterRestartTests : IDisposable
         var network = new InMemoryNetwork();
         var spec = ServiceHarness.InMemorySpec();
         var spy = network.Attach("net1", "eve");
-        var reader = new PacketCodec(spec.Name, ["alpha", "beta"], "alpha", new PacketAuthenticator(TestCluster.Auth()), spec.Links.Select(l => l.Name));
+        var reader = TestCluster.Codec("alpha", cluster: spec.Name);
         var captured = new List<byte[]>();
         var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stopSpy = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -35,7 +35,7 @@ public sealed class ReplayAfterRestartTests : IDisposable
                 while (true)
                 {
                     var n = (await spy.ReceiveAsync(buffer, stopSpy.Token)).Length;
-                    if (reader.TryDecode(buffer.AsSpan(0, n), link: 0, out var d) == RejectReason.None && d.Sender == "beta")
+                    if (reader.TryDecode(buffer.AsSpan(0, n), out var d) == RejectReason.None && d.Sender == "beta")
                     {
                         lock (captured)
                         {

@@ -120,7 +120,7 @@ public sealed class NamespaceLinkTests : IDisposable
             // The lossy link may flap now and then (five heartbeats in a row lost); the clean one never does.
             Assert.DoesNotContain(alphaEvents.OfKind("link.dead"), e => e.Subject == "beta/net2");
             var status = alpha.GetSnapshot();
-            Assert.Equal("active", (string?)status["nodes"]![0]!["status"]);
+            Assert.Equal("active", status.Nodes[0].Status);
         }
     }
 

@@ -130,10 +130,10 @@ public sealed class PingTests
             Assert.Equal("2", giveUp.Data!["peer"]);
             Assert.Equal(IpFailDecision.GiveUp, beta.IpFail);
             Assert.Equal(IpFailDecision.Keep, alpha.IpFail);
-            var connectivity = beta.GetSnapshot()["connectivity"]!;
-            Assert.Equal(1, (int)connectivity["score"]!);
-            Assert.Equal("give-up", (string?)connectivity["ipfail"]);
-            Assert.Equal(2, (int)connectivity["peers"]!["alpha"]!);
+            var connectivity = beta.GetSnapshot().Connectivity;
+            Assert.Equal(1, connectivity.Score);
+            Assert.Equal("give-up", connectivity.Ipfail);
+            Assert.Equal(2, connectivity.Peers["alpha"]);
         }
         finally
         {

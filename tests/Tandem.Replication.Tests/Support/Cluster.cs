@@ -4,14 +4,28 @@ using System.Security.Cryptography;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
+using Tandem.Replication.Transport;
 using Tandem.Testing;
 
 namespace Tandem.Replication.Tests.Support;
 
-/// <summary>Two replicas on loopback TCP over temp-file backings, sharing one event recorder.</summary>
+/// <summary>How the two replicas of a <see cref="Cluster"/> reach each other.</summary>
+public enum PeerTransportKind
+{
+    /// <summary>Loopback TCP (through cuttable proxies when the test needs a partition).</summary>
+    Tcp,
+
+    /// <summary>An <see cref="InMemoryPeerLink"/>: no socket.</summary>
+    InMemory,
+}
+
+/// <summary>Two replicas on loopback TCP (or an in-memory link) over temp-file backings, sharing one event recorder.</summary>
 internal sealed class Cluster : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tandem-repl-").FullName;
+
+    /// <summary>The wire between the nodes (only with <see cref="PeerTransportKind.InMemory"/>).</summary>
+    public InMemoryPeerLink? Link { get; private set; }
 
     public RecordingEventSink Events { get; } = new();
 
@@ -28,24 +42,50 @@ internal sealed class Cluster : IAsyncDisposable
     /// <summary>Cuts the network between the nodes (both directions) until <see cref="Heal"/>.</summary>
     public void Partition()
     {
+        if (Link is not null)
+        {
+            Link.Cut();
+            return;
+        }
         ToA!.Partition();
         ToB!.Partition();
     }
 
     public void Heal()
     {
+        if (Link is not null)
+        {
+            Link.Restore();
+            return;
+        }
         ToA!.Heal();
         ToB!.Heal();
     }
 
+    /// <summary>Keeps the connections open but delivers nothing (a frozen peer, a silent network) until <see cref="Heal"/>.</summary>
+    public void Silence()
+    {
+        if (Link is not null)
+        {
+            Link.Pause();
+            return;
+        }
+        ToA!.BlackHole();
+        ToB!.BlackHole();
+    }
+
     public static async Task<Cluster> StartAsync(long sizeA = 8 << 20, long sizeB = 8 << 20, ReplicationProtocol protocol = ReplicationProtocol.C,
         Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null, bool randomDataOnA = false, bool proxied = false, long? visibleSize = null,
-        int alExtents = 67)
+        int alExtents = 67, PeerTransportKind transport = PeerTransportKind.Tcp)
     {
         var c = new Cluster();
         var (pa, pb) = (TestPorts.Next(), TestPorts.Next());
         int peerOfA = pb, peerOfB = pa;
-        if (proxied)
+        if (transport == PeerTransportKind.InMemory)
+        {
+            c.Link = new InMemoryPeerLink();
+        }
+        else if (proxied)
         {
             c.ToA = new CuttableProxy(new IPEndPoint(IPAddress.Loopback, pa));
             c.ToB = new CuttableProxy(new IPEndPoint(IPAddress.Loopback, pb));
@@ -58,9 +98,9 @@ internal sealed class Cluster : IAsyncDisposable
 
     /// <summary>Two connected, UpToDate replicas (initial sync skipped), alpha Primary.</summary>
     public static async Task<Cluster> SyncedAsync(ReplicationProtocol protocol = ReplicationProtocol.C, Func<ReplicatedVolumeOptions, ReplicatedVolumeOptions>? tweak = null,
-        bool proxied = false, long? visibleSize = null, long size = 8 << 20, int alExtents = 67)
+        bool proxied = false, long? visibleSize = null, long size = 8 << 20, int alExtents = 67, PeerTransportKind transport = PeerTransportKind.Tcp)
     {
-        var c = await StartAsync(size, size, protocol: protocol, tweak: tweak, proxied: proxied, visibleSize: visibleSize, alExtents: alExtents);
+        var c = await StartAsync(size, size, protocol: protocol, tweak: tweak, proxied: proxied, visibleSize: visibleSize, alExtents: alExtents, transport: transport);
         await c.ConnectBothAsync();
         await c.WaitForAsync("established", () => c.A.Volume.Replication == ReplicationState.Established && c.B.Volume.Replication == ReplicationState.Established);
         await c.A.Volume.SkipInitialSyncAsync(CancellationToken.None);
@@ -93,7 +133,7 @@ internal sealed class Cluster : IAsyncDisposable
             ProgressInterval = TimeSpan.FromMilliseconds(100),
         };
         options = tweak?.Invoke(options) ?? options;
-        var node = new Node(name, path, backing, options, Events) { SizeLimit = visibleSize };
+        var node = new Node(name, path, backing, options, Events) { SizeLimit = visibleSize, Transport = Link is null ? null : name == "alpha" ? Link.First : Link.Second };
         await node.OpenAsync();
         return node;
     }
@@ -116,7 +156,7 @@ internal sealed class Cluster : IAsyncDisposable
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero)
             {
-                throw new TimeoutException($"timed out waiting for {what}; A: {A.Volume.GetStatus().ToJsonString()} B: {B.Volume.GetStatus().ToJsonString()}; events: {string.Join(" | ", Events.Events.Select(e => $"{e.Node} {e.Kind} {e.Reason}"))}");
+                throw new TimeoutException($"timed out waiting for {what}; A: {A.Volume.GetStatus()} B: {B.Volume.GetStatus()}; events: {string.Join(" | ", Events.Events.Select(e => $"{e.Node} {e.Kind} {e.Reason}"))}");
             }
             // Every state change publishes an event: wake on the next one (or re-check shortly).
             var last = Events.Last;
@@ -181,9 +221,12 @@ internal sealed class Node(string name, string path, FileVolume backing, Replica
 
     public ReplicatedVolumeOptions Options { get; } = options;
 
+    /// <summary>The node's end of an in-memory link, or null for TCP on the options' addresses.</summary>
+    public InMemoryPeerTransport? Transport { get; init; }
+
     public async Task OpenAsync()
     {
-        Volume = await ReplicatedVolume.OpenAsync(Options, Faulty, null, events, null, null, CancellationToken.None);
+        Volume = await ReplicatedVolume.OpenAsync(Options, Faulty, null, events, null, null, Transport, CancellationToken.None);
     }
 
     /// <summary>Power loss: the volume stops dead; the backing is reopened later by <see cref="RestartAsync"/>.</summary>

@@ -12,11 +12,13 @@ public sealed class TlsTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Replicas_with_a_trusted_certificate_replicate_and_resync_over_tls()
+    [Theory]
+    [InlineData(PeerTransportKind.Tcp)]
+    [InlineData(PeerTransportKind.InMemory)]
+    public async Task Replicas_with_a_trusted_certificate_replicate_and_resync_over_tls(PeerTransportKind transport)
     {
         var (cert, key) = NewCertificate("shared");
-        await using var c = await Cluster.SyncedAsync(tweak: o => o with { TlsCertificate = cert, TlsPrivateKey = key });
+        await using var c = await Cluster.SyncedAsync(tweak: o => o with { TlsCertificate = cert, TlsPrivateKey = key }, transport: transport);
         var size = c.A.Volume.Size;
         await c.A.Volume.WriteAsync(0, RandomNumberGenerator.GetBytes(1 << 20), false, Ct);
         await c.B.Volume.DisconnectAsync();

@@ -16,7 +16,7 @@ public sealed class WriteOrderingTests
     public async Task The_secondary_flushes_each_epoch_only_with_disk_flushes(bool diskFlushes)
     {
         await using var c = await Cluster.SyncedAsync(tweak: o => o with { DiskFlushes = diskFlushes });
-        Assert.Equal(diskFlushes ? "flush" : "drain", (string?)c.B.Volume.GetStatus()["writeOrdering"]);
+        Assert.Equal(diskFlushes ? "flush" : "drain", c.B.Volume.GetStatus().WriteOrdering);
         var before = Volatile.Read(ref c.B.Faulty.Flushes);
         for (var i = 0; i < 20; i++)
         {

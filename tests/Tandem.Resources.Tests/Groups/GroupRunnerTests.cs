@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Tandem.Core.Model;
 using Tandem.Resources.Agents;
@@ -201,21 +200,18 @@ public sealed class GroupRunnerTests
         var section = new GroupsStatusSection();
         section.Register(runner);
         Assert.Equal("groups", section.Name);
-        var json = section.GetSnapshot().AsArray();
-        var g = json.Single()!.AsObject();
-        Assert.Equal("g1", (string?)g["name"]);
-        Assert.Equal("failed", (string?)g["state"]);
-        Assert.Null(g["runningOn"]);
-        var resources = g["resources"]!.AsArray();
-        Assert.Equal("b", (string?)resources[1]!["id"]);
-        Assert.Equal("stopped", (string?)resources[1]!["state"]);
-        Assert.Contains("no binary", (string?)resources[1]!["lastFailure"], StringComparison.Ordinal);
+        var g = Assert.Single(section.GetSnapshot());
+        Assert.Equal("g1", g.Name);
+        Assert.Equal("failed", g.State);
+        Assert.Null(g.RunningOn);
+        Assert.Equal("b", g.Resources[1].Id);
+        Assert.Equal("stopped", g.Resources[1].State);
+        Assert.Contains("no binary", g.Resources[1].LastFailure, StringComparison.Ordinal);
 
         agents[1].StartResult = null;
         await runner.StartAsync("again", Ct);
-        var again = section.GetSnapshot().AsArray().Single()!;
-        Assert.Equal("alice", (string?)again["runningOn"]);
-        Assert.Equal("running", (string?)again["resources"]![0]!["state"]);
-        Assert.IsType<JsonArray>(section.GetSnapshot());
+        var again = Assert.Single(section.GetSnapshot());
+        Assert.Equal("alice", again.RunningOn);
+        Assert.Equal("running", again.Resources[0].State);
     }
 }

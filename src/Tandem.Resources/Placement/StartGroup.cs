@@ -1,0 +1,6 @@
+namespace Tandem.Resources.Placement;
+
+/// <summary>Start the group here; report the end with <see cref="GroupOperationEnded"/>.</summary>
+/// <param name="Group">The group.</param>
+/// <param name="Reason">Why, for the runner's events.</param>
+public sealed record StartGroup(string Group, string Reason) : PlacementCommand;
