@@ -382,6 +382,7 @@ public sealed partial class VolumeExportSubsystem
         var definition = new NbdExportDefinition(plan.Name, replica, plan.SocketPath)
         {
             TcpEndPoint = slot.Tcp,
+            Options = _serverOptions,
             Device = plan.Device,
             Description = string.Create(CultureInfo.InvariantCulture, $"tandem replicated volume {plan.Resource}/{plan.Volume} on {_node.NodeName} ({plan.Disk})"),
         };

@@ -68,7 +68,7 @@ internal sealed class VolumeNode
             Name = "volume-it",
             AutoFailback = FailbackMode.Off,
             Timing = LabConfig.Timing(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)),
-            Nodes = [new NodeSpec(NodeName) { NbdListen = nbd?.ToString() }, new NodeSpec("vol-node2")],
+            Nodes = [new NodeSpec(NodeName) { NbdListen = nbd?.ToString(), NbdInsecure = nbd is not null }, new NodeSpec("vol-node2")],
             Links = [LabConfig.PortPerNode("lo", address, [(NodeName, subnet.UdpPorts[0]), ("vol-node2", subnet.UdpPorts[1])])],
             Auth = LabConfig.Sha256Key("volume-integration-secret"),
             Fencing = new FencingSpec { Disabled = true },
