@@ -14,6 +14,9 @@ public sealed record NbdTlsSpec(string Certificate)
     public string? ClientCa { get; init; }
 
     /// <summary>Whether clients must present a certificate.</summary>
-    /// <value><see cref="NbdClientCertificates.Required"/> when <see cref="ClientCa"/> is set, else <see cref="NbdClientCertificates.None"/>.</value>
+    /// <value>
+    /// <see cref="NbdClientCertificates.None"/>; the native reader makes it
+    /// <see cref="NbdClientCertificates.Required"/> when nbd_tls_client_ca is set without nbd_tls_verify_client.
+    /// </value>
     public NbdClientCertificates VerifyClient { get; init; }
 }

@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Tandem.Nbd.Tests.Tls;
+namespace Tandem.Testing;
 
 /// <summary>
 /// A throw-away PKI made in the test: a CA, a server certificate for 127.0.0.1, a client
@@ -11,13 +11,14 @@ namespace Tandem.Nbd.Tests.Tls;
 /// client-key.pem. <see cref="NoClientDirectory"/> has the CA only, <see cref="StrangerDirectory"/>
 /// a client certificate the server does not trust.
 /// </summary>
-internal sealed class TestCertificates
+public sealed class TestCertificates
 {
     private TestCertificates(string directory)
     {
         Directory = directory;
     }
 
+    /// <summary>Where the files are.</summary>
     public string Directory { get; }
 
     /// <summary>The client's directory: the CA and a client certificate the CA signed.</summary>
@@ -29,13 +30,20 @@ internal sealed class TestCertificates
     /// <summary>The CA and a client certificate from another CA.</summary>
     public string StrangerDirectory => Path.Combine(Directory, "stranger");
 
+    /// <summary>The server's certificate (PEM), for 127.0.0.1 and localhost.</summary>
     public string ServerCertificate => Path.Combine(Directory, "server-cert.pem");
 
+    /// <summary>The server's private key (PEM).</summary>
     public string ServerKey => Path.Combine(Directory, "server-key.pem");
 
+    /// <summary>The CA that signed the server's and the client's certificates (PEM).</summary>
     public string CaCertificate => Path.Combine(Directory, "ca-cert.pem");
 
-    public static TestCertificates Create(string directory)
+    /// <summary>Makes the certificates and writes them below <paramref name="directory"/>.</summary>
+    /// <param name="directory">An existing directory the test owns (and deletes).</param>
+    /// <param name="serverAddress">Another address the server certificate names besides 127.0.0.1 (clients check it).</param>
+    /// <returns>Where each file is.</returns>
+    public static TestCertificates Create(string directory, IPAddress? serverAddress = null)
     {
         var pki = new TestCertificates(directory);
         using var caKey = RSA.Create(2048);
@@ -45,9 +53,13 @@ internal sealed class TestCertificates
         File.WriteAllText(pki.CaCertificate, ca.ExportCertificatePem());
 
         using var serverKey = RSA.Create(2048);
-        var server = Request("127.0.0.1", serverKey, "1.3.6.1.5.5.7.3.1");
+        var server = Request((serverAddress ?? IPAddress.Loopback).ToString(), serverKey, "1.3.6.1.5.5.7.3.1");
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
+        if (serverAddress is not null && !serverAddress.Equals(IPAddress.Loopback))
+        {
+            names.AddIpAddress(serverAddress);
+        }
         names.AddDnsName("localhost");
         server.CertificateExtensions.Add(names.Build());
         using (var issued = Issue(server, ca))
