@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Tandem.Nbd.Client;
 using Tandem.Nbd.Protocol;
 
@@ -27,7 +26,7 @@ public sealed class PowerLossLoopTests
         var seed = Environment.TickCount;
         var random = new Random(seed);
         var clock = Stopwatch.StartNew();
-        long acknowledged = 0, lost = 0, corrupt = 0;
+        var tally = new RecordTally();
         for (var iteration = 0; iteration < Iterations; iteration++)
         {
             var dir = TestServer.TempDirectory();
@@ -57,7 +56,7 @@ public sealed class PowerLossLoopTests
                     await using var connected = client;
                     for (var slot = w; slot < Slots && !powerLost.Task.IsCompleted; slot += Writers)
                     {
-                        var record = Record(slot, iteration);
+                        var record = RecordTally.Record(slot, iteration, RecordSize);
                         NbdError error;
                         try
                         {
@@ -81,7 +80,7 @@ public sealed class PowerLossLoopTests
                 await Task.WhenAny(powerLost.Task, Task.WhenAll(writers));
                 volume.PowerLoss();
                 await server.DisposeAsync();
-                await Task.WhenAll(writers);
+                await Task.WhenAll(writers).WithinAsync(TimeSpan.FromSeconds(20), "the writers to see the dead server");
             }
             finally
             {
@@ -92,42 +91,17 @@ public sealed class PowerLossLoopTests
             // After the "reboot": only the durable bytes remain.
             foreach (var (slot, record) in acked)
             {
-                acknowledged++;
-                var onDisk = volume.Durable.AsSpan(slot * RecordSize, RecordSize);
-                if (onDisk.SequenceEqual(record))
-                {
-                    continue;
-                }
-                if (onDisk.IndexOfAnyExcept((byte)0) < 0)
-                {
-                    lost++;
-                }
-                else
-                {
-                    corrupt++;
-                }
+                tally.Check(volume.Durable.AsSpan(slot * RecordSize, RecordSize), record);
             }
         }
         TestContext.Current.SendDiagnosticMessage(
-            $"power-loss loop: {Iterations} power losses, {acknowledged} acknowledged FUA records checked, {lost} lost, {corrupt} corrupt, {clock.Elapsed.TotalSeconds:F1} s (seed {seed})");
-        Assert.True(acknowledged >= Iterations, $"only {acknowledged} records were acknowledged in {Iterations} runs (seed {seed})");
-        Assert.Equal(0, lost);
-        Assert.Equal(0, corrupt);
+            $"power-loss loop: {Iterations} power losses, {tally}, {clock.Elapsed.TotalSeconds:F1} s (seed {seed})");
+        Assert.True(tally.Acknowledged >= Iterations, $"only {tally.Acknowledged} records were acknowledged in {Iterations} runs (seed {seed})");
+        Assert.True(tally.Lost == 0 && tally.Corrupt == 0, $"after the power losses: {tally} (seed {seed})");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the loop took {clock.Elapsed.TotalSeconds:F1} s; it must stay within a minute");
     }
 
     /// <summary>What a client sees when the server's machine died under it.</summary>
     private static bool IsDeadServer(Exception e) =>
         e is IOException or System.Net.Sockets.SocketException or NbdProtocolException or ObjectDisposedException;
-
-    /// <summary>A self-describing record: slot and run in the first bytes, a SHA-256 of them at the end.</summary>
-    private static byte[] Record(int slot, int iteration)
-    {
-        var record = new byte[RecordSize];
-        RandomNumberGenerator.Fill(record.AsSpan(0, RecordSize - 32));
-        BitConverter.TryWriteBytes(record.AsSpan(0, 4), slot);
-        BitConverter.TryWriteBytes(record.AsSpan(4, 4), iteration);
-        SHA256.HashData(record.AsSpan(0, RecordSize - 32), record.AsSpan(RecordSize - 32));
-        return record;
-    }
 }
