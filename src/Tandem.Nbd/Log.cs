@@ -49,6 +49,10 @@ internal static partial class Log
         Message = "Removed stale NBD socket {Path}")]
     public static partial void StaleSocketRemoved(ILogger logger, string path);
 
+    [LoggerMessage(EventId = 3011, EventName = "Tandem.Nbd.TlsStarted", Level = LogLevel.Information,
+        Message = "NBD client {Client} started TLS ({Protocol}, {ClientCertificate})")]
+    public static partial void TlsStarted(ILogger logger, long client, string protocol, string clientCertificate);
+
     [LoggerMessage(EventId = 3020, EventName = "Tandem.Nbd.Attached", Level = LogLevel.Information,
         Message = "Attached {Socket} as {Device} via {Method}")]
     public static partial void Attached(ILogger logger, string socket, string device, string method);

@@ -13,8 +13,10 @@ internal sealed partial class NbdConnection
 
     /// <summary>Fixed newstyle negotiation.</summary>
     /// <returns>True when the client entered transmission; false when it aborted.</returns>
-    private async ValueTask<bool> NegotiateAsync(PipeReader reader, PipeWriter writer, CancellationToken cancellationToken)
+    private async ValueTask<bool> NegotiateAsync(CancellationToken cancellationToken)
     {
+        var reader = _reader!;
+        var writer = _writer!;
         var greeting = writer.GetSpan(18);
         BinaryPrimitives.WriteUInt64BigEndian(greeting, NbdConstants.InitMagic);
         BinaryPrimitives.WriteUInt64BigEndian(greeting[8..], NbdConstants.OptionMagic);
@@ -33,6 +35,9 @@ internal sealed partial class NbdConnection
 
         while (true)
         {
+            // After STARTTLS the pipes are the TLS stream's.
+            reader = _reader!;
+            writer = _writer!;
             await ReadExactAsync(reader, small, cancellationToken).ConfigureAwait(false);
             if (!NbdOptionHeader.TryParse(small, out var header))
             {
@@ -69,8 +74,30 @@ internal sealed partial class NbdConnection
     /// <returns>Null to keep negotiating, true to enter transmission, false to end.</returns>
     private async ValueTask<bool?> HandleOptionAsync(PipeWriter writer, uint option, ReadOnlyMemory<byte> data, bool noZeroes, CancellationToken cancellationToken)
     {
+        if (TlsRequired && _tls is null)
+        {
+            // FORCEDTLS (NBD protocol, "TLS support"): before STARTTLS only STARTTLS and ABORT are
+            // served; everything else, INFO and GO included, gets NBD_REP_ERR_TLS_REQD, and
+            // EXPORT_NAME, which cannot be answered with an error, ends the connection.
+            switch ((NbdOption)option)
+            {
+                case NbdOption.StartTls:
+                case NbdOption.Abort:
+                    break;
+                case NbdOption.ExportName:
+                    _server.CountersFor(IsTcp).CountTlsRequired();
+                    throw new NbdProtocolException("EXPORT_NAME without TLS on a listener that requires TLS");
+                default:
+                    _server.CountersFor(IsTcp).CountTlsRequired();
+                    await ReplyAsync(writer, option, NbdOptionReply.ErrTlsReqd, "TLS is required on this listener: send NBD_OPT_STARTTLS first", cancellationToken).ConfigureAwait(false);
+                    return null;
+            }
+        }
         switch ((NbdOption)option)
         {
+            case NbdOption.StartTls:
+                await StartTlsAsync(writer, option, data, cancellationToken).ConfigureAwait(false);
+                return null;
             case NbdOption.ExportName:
             {
                 // EXPORT_NAME has no error reply: an unknown name can only be answered by hanging up.
@@ -148,6 +175,48 @@ internal sealed partial class NbdConnection
                 await ReplyAsync(writer, option, NbdOptionReply.ErrUnsup, "option not supported", cancellationToken).ConfigureAwait(false);
                 return null;
         }
+    }
+
+    /// <summary>Whether this connection must start TLS before anything else (a TCP listener with TLS).</summary>
+    private bool TlsRequired => IsTcp && _server.Tls is not null;
+
+    /// <summary>NBD_OPT_STARTTLS: acknowledge, run the TLS handshake, and go on negotiating inside TLS.</summary>
+    private async ValueTask StartTlsAsync(PipeWriter writer, uint option, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (!TlsRequired)
+        {
+            await ReplyAsync(writer, option, NbdOptionReply.ErrUnsup,
+                IsTcp ? "TLS is not configured on this listener" : "the Unix socket has no TLS: its file permissions are its access control",
+                cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (_tls is not null)
+        {
+            await ReplyAsync(writer, option, NbdOptionReply.ErrInvalid, "TLS is already on", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (!data.IsEmpty)
+        {
+            await ReplyAsync(writer, option, NbdOptionReply.ErrInvalid, "STARTTLS takes no data", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await ReplyAsync(writer, option, NbdOptionReply.Ack, null, cancellationToken).ConfigureAwait(false);
+        // A client waits for the ACK before its ClientHello. Plain bytes already buffered behind the
+        // STARTTLS would be read as if they came inside TLS (the STARTTLS injection of
+        // CVE-2021-3716 and friends): they end the connection instead.
+        if (_reader!.TryRead(out var pending))
+        {
+            var early = pending.Buffer.Length;
+            _reader.AdvanceTo(pending.Buffer.Start);
+            if (early > 0)
+            {
+                throw new NbdProtocolException($"{early} bytes sent after STARTTLS before the TLS handshake");
+            }
+        }
+        await CompletePipesAsync().ConfigureAwait(false);
+        _tls = await _server.Tls!.AuthenticateAsync(_stream!, cancellationToken).ConfigureAwait(false);
+        UsePipes(_tls);
+        Log.TlsStarted(_logger, Id, _tls.SslProtocol.ToString(), _tls.RemoteCertificate?.Subject ?? "no client certificate");
     }
 
     private void WriteInfoReplies(PipeWriter writer, uint option, NbdExport export, NbdInfoRequest request)

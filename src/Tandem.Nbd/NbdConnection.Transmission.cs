@@ -174,7 +174,7 @@ internal sealed partial class NbdConnection
         // The pipe is drained and has no read outstanding (reads are synchronous), so reading the
         // stream directly keeps the byte order.
         FlushReplies();
-        _stream!.ReadExactly(destination);
+        _io!.ReadExactly(destination);
     }
 
     private void Acquire(InFlightBudget budget, int bytes, CancellationToken cancellationToken)
@@ -425,7 +425,7 @@ internal sealed partial class NbdConnection
         {
             try
             {
-                _stream!.Write(_output.WrittenSpan);
+                _io!.Write(_output.WrittenSpan);
             }
             finally
             {
@@ -461,7 +461,7 @@ internal sealed partial class NbdConnection
                     {
                         // Large data goes straight from its buffer to the socket.
                         SendOutput();
-                        _stream!.Write(data);
+                        _io!.Write(data);
                     }
                     else
                     {

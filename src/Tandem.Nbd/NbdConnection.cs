@@ -20,6 +20,12 @@ internal sealed partial class NbdConnection
     private readonly CancellationTokenSource _cts;
     private NbdExport? _export;
     private BlockingSocketStream? _stream;
+    // What requests and replies go through: the socket stream, or the TLS stream over it after
+    // NBD_OPT_STARTTLS. _stream stays the one to shut down and to poll.
+    private Stream? _io;
+    private System.Net.Security.SslStream? _tls;
+    private PipeReader? _reader;
+    private PipeWriter? _writer;
     private bool _structured;
     private long _lastActivity;
     private volatile bool _negotiated;
@@ -92,8 +98,7 @@ internal sealed partial class NbdConnection
         var reason = "closed";
         var stream = new BlockingSocketStream(_socket, _options.SpinBeforeBlocking);
         _stream = stream;
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
-        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
+        UsePipes(stream);
         // Blocking calls do not observe tokens: stopping and timeouts shut the socket down instead.
         using var stopRegistration = _cts.Token.Register(static s => ((BlockingSocketStream)s!).Shutdown(), stream);
         try
@@ -104,7 +109,7 @@ internal sealed partial class NbdConnection
             {
                 using (handshakeTimer.Token.Register(static s => ((BlockingSocketStream)s!).Shutdown(), stream))
                 {
-                    negotiated = await NegotiateAsync(reader, writer, _cts.Token).ConfigureAwait(false);
+                    negotiated = await NegotiateAsync(_cts.Token).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (handshakeTimer.IsCancellationRequested && ex is not NbdProtocolException)
@@ -120,7 +125,7 @@ internal sealed partial class NbdConnection
             {
                 _negotiated = true;
                 Touch();
-                reason = await TransmitAsync(reader).ConfigureAwait(false);
+                reason = await TransmitAsync(_reader!).ConfigureAwait(false);
             }
             else
             {
@@ -156,7 +161,40 @@ internal sealed partial class NbdConnection
         }
         finally
         {
+            await CompletePipesAsync().ConfigureAwait(false);
+            if (_tls is not null)
+            {
+                try
+                {
+                    await _tls.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+                {
+                    // The close_notify could not be sent; the peer is gone.
+                }
+            }
+            await stream.DisposeAsync().ConfigureAwait(false);
+            _cts.Dispose();
+            _server.OnConnectionClosed(this, _closeReason ?? reason);
+        }
+    }
+
+    /// <summary>Reads and writes through <paramref name="io"/> from now on.</summary>
+    private void UsePipes(Stream io)
+    {
+        _io = io;
+        _reader = PipeReader.Create(io, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        _writer = PipeWriter.Create(io, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
+    }
+
+    private async ValueTask CompletePipesAsync()
+    {
+        if (_reader is { } reader)
+        {
             await reader.CompleteAsync().ConfigureAwait(false);
+        }
+        if (_writer is { } writer)
+        {
             try
             {
                 await writer.CompleteAsync().ConfigureAwait(false);
@@ -165,10 +203,9 @@ internal sealed partial class NbdConnection
             {
                 // The peer is gone; nothing left to flush to.
             }
-            await stream.DisposeAsync().ConfigureAwait(false);
-            _cts.Dispose();
-            _server.OnConnectionClosed(this, _closeReason ?? reason);
         }
+        _reader = null;
+        _writer = null;
     }
 
     /// <summary>Waits until at least <paramref name="count"/> bytes are buffered, or the client closed

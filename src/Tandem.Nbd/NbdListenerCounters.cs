@@ -11,6 +11,7 @@ public sealed class NbdListenerCounters
     private long _evicted;
     private long _handshakeTimeouts;
     private long _idleTimeouts;
+    private long _tlsRequired;
 
     /// <summary>Connections accepted and served.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
@@ -27,6 +28,9 @@ public sealed class NbdListenerCounters
     /// <summary>Negotiated connections closed because no request came within the idle timeout.</summary>
     public long IdleTimeouts => Interlocked.Read(ref _idleTimeouts);
 
+    /// <summary>Options refused with NBD_REP_ERR_TLS_REQD (or an EXPORT_NAME dropped) because the client had not started TLS.</summary>
+    public long TlsRequired => Interlocked.Read(ref _tlsRequired);
+
     internal void CountAccepted() => Interlocked.Increment(ref _accepted);
 
     internal void CountRefused() => Interlocked.Increment(ref _refused);
@@ -36,4 +40,6 @@ public sealed class NbdListenerCounters
     internal void CountHandshakeTimeout() => Interlocked.Increment(ref _handshakeTimeouts);
 
     internal void CountIdleTimeout() => Interlocked.Increment(ref _idleTimeouts);
+
+    internal void CountTlsRequired() => Interlocked.Increment(ref _tlsRequired);
 }

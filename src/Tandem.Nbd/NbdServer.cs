@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tandem.Nbd.Tls;
 
 namespace Tandem.Nbd;
 
@@ -40,10 +41,15 @@ public sealed class NbdServer : IAsyncDisposable
         {
             throw new ArgumentException("a socket path or a TCP endpoint is needed", nameof(options));
         }
+        if (options.TcpEndPoint is not null && options.Tls is null && !options.AllowPlainTcp)
+        {
+            throw new ArgumentException("a TCP listener needs TLS, or the explicit insecure opt-in (AllowPlainTcp)", nameof(options));
+        }
         Exports = exports;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        Tls = options.Tls is { } tls ? new NbdTlsHandshake(tls) : null;
     }
 
     /// <summary>Raised when a client connects (before negotiation).</summary>
@@ -124,7 +130,7 @@ public sealed class NbdServer : IAsyncDisposable
         }
         _acceptLoops.Add(IdleSweepLoopAsync(_cts.Token));
         Log.ServerStarted(_logger, Exports[0].Name, string.Join(", ",
-            new[] { _options.SocketPath, TcpEndPoint?.ToString() }.Where(e => e is not null)));
+            new[] { _options.SocketPath, TcpEndPoint is null ? null : TcpEndPoint + (Tls is null ? " (TCP, plain: no TLS)" : " (TCP, TLS required)") }.Where(e => e is not null)));
         return Task.CompletedTask;
     }
 
@@ -164,6 +170,9 @@ public sealed class NbdServer : IAsyncDisposable
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _cts.Dispose();
     }
+
+    /// <summary>The TLS handshake for TCP connections, or null when TCP is plain (or absent).</summary>
+    internal NbdTlsHandshake? Tls { get; }
 
     internal long Timestamp() => _timeProvider.GetTimestamp();
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Tandem.Nbd.Tls;
 
 namespace Tandem.Nbd;
 
@@ -8,8 +9,23 @@ public sealed record NbdServerOptions
     /// <summary>The Unix socket path (the daemon uses RUN_DIR/nbd/&lt;resource&gt;.sock), or null.</summary>
     public string? SocketPath { get; init; }
 
-    /// <summary>A TCP address to listen on as well, or null. Prefer loopback: NBD has no authentication.</summary>
+    /// <summary>
+    /// A TCP address to listen on as well, or null. It needs <see cref="Tls"/>, or
+    /// <see cref="AllowPlainTcp"/> (the operator's explicit insecure opt-in): plain NBD has no
+    /// authentication, so anyone who can connect may read and write the export (issue #18 item 4).
+    /// </summary>
     public IPEndPoint? TcpEndPoint { get; init; }
+
+    /// <summary>
+    /// TLS for the TCP listener, required there when set (NBD_OPT_STARTTLS; a client that does not
+    /// start TLS gets NBD_REP_ERR_TLS_REQD and never reaches an export). The Unix socket never uses
+    /// TLS: its file mode (0600, root) is its access control.
+    /// </summary>
+    public NbdTlsOptions? Tls { get; init; }
+
+    /// <summary>Serve plain NBD on <see cref="TcpEndPoint"/> without <see cref="Tls"/>: the insecure opt-in.</summary>
+    /// <value>False: a TCP listener without TLS is refused at start.</value>
+    public bool AllowPlainTcp { get; init; }
 
     /// <summary>The most requests one connection may have in flight; further requests wait in the socket.</summary>
     /// <value>64.</value>

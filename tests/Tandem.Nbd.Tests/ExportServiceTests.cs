@@ -66,6 +66,7 @@ public sealed class ExportServiceTests
             {
                 Device = "/dev/drbd0",
                 TcpEndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+                Options = new NbdServerOptions { AllowPlainTcp = true },
             }], TestContext.Current.CancellationToken);
             Assert.Equal("volumes", service.Name);
             Assert.Contains(sink.Events, e => e.Kind == "nbd.export.started" && e.Subject == "r0");

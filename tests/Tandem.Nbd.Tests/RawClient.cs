@@ -18,6 +18,15 @@ internal sealed class RawClient : IDisposable
         _socket.SendTimeout = receiveTimeoutMs;
     }
 
+    /// <summary>Connects over TCP.</summary>
+    public RawClient(System.Net.IPEndPoint endPoint, int receiveTimeoutMs = 10_000)
+    {
+        _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _socket.Connect(endPoint);
+        _socket.ReceiveTimeout = receiveTimeoutMs;
+        _socket.SendTimeout = receiveTimeoutMs;
+    }
+
     public Socket Socket => _socket;
 
     public void Dispose() => _socket.Dispose();

@@ -56,4 +56,10 @@ public static class NativeCodes
 
     /// <summary>Contradictory settings (fencing disabled but devices configured, secret and secret_file both set).</summary>
     public const string Conflict = "TOML017";
+
+    /// <summary>
+    /// An <c>nbd_listen</c> without <c>nbd_tls_certificate</c> and without the explicit
+    /// <c>nbd_insecure = true</c> (plain NBD has no authentication), or TLS keys that contradict.
+    /// </summary>
+    public const string InsecureNbd = "TOML018";
 }

@@ -60,6 +60,20 @@ public static class NativeConfigWriter
             first = false;
             w.Key("name", node.Name);
             w.OptionalKey("nbd_listen", node.NbdListen);
+            if (node.NbdTls is { } tls)
+            {
+                w.Key("nbd_tls_certificate", tls.Certificate);
+                w.OptionalKey("nbd_tls_key", tls.Key);
+                w.OptionalKey("nbd_tls_client_ca", tls.ClientCa);
+                if (tls.VerifyClient != (tls.ClientCa is null ? NbdClientCertificates.None : NbdClientCertificates.Required))
+                {
+                    w.Key("nbd_tls_verify_client", tls.VerifyClient.ToString().ToLowerInvariant());
+                }
+            }
+            if (node.NbdInsecure)
+            {
+                w.Raw("nbd_insecure", "true");
+            }
         }
     }
 

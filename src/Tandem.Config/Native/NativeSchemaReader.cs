@@ -159,6 +159,19 @@ internal sealed partial class NativeSchemaReader(NativeContext ctx, string? mode
         {
             var name = t.String("name", required: true);
             var nbd = t.String("nbd_listen");
+            var tls = ReadNbdTls(t, nbd is not null);
+            var insecure = t.Bool("nbd_insecure") ?? false;
+            if (nbd is not null && tls is null && !insecure && !t.Has("nbd_tls_certificate"))
+            {
+                ctx.Error(NativeCodes.InsecureNbd, t.KeyLocation("nbd_listen"),
+                    $"nbd_listen \"{TableReader.Clip(nbd)}\" would serve NBD on TCP without TLS: anyone who can connect could read and write the volume",
+                    "set nbd_tls_certificate (and nbd_tls_key) for TLS, or nbd_insecure = true to accept plain NBD on a trusted network");
+            }
+            if (insecure && tls is not null)
+            {
+                ctx.Error(NativeCodes.InsecureNbd, t.KeyLocation("nbd_insecure"),
+                    "nbd_insecure = true and nbd_tls_certificate contradict each other", "TLS is required when configured; drop nbd_insecure");
+            }
             t.Finish();
             if (name is null)
             {
@@ -183,10 +196,59 @@ internal sealed partial class NativeSchemaReader(NativeContext ctx, string? mode
                     $"nbd_listen must be IP:PORT, not \"{TableReader.Clip(nbd)}\"", "for example \"127.0.0.1:10809\" or \"[::1]:10809\"");
                 nbd = null;
             }
-            _nodes.Add(new NodeSpec(name) { NbdListen = nbd });
+            _nodes.Add(new NodeSpec(name) { NbdListen = nbd, NbdTls = tls, NbdInsecure = insecure });
             _nodeNames.Add(name);
         }
     }
+
+    private static readonly Dictionary<string, NbdClientCertificates> s_verifyClient = new(StringComparer.Ordinal)
+    {
+        ["none"] = NbdClientCertificates.None,
+        ["optional"] = NbdClientCertificates.Optional,
+        ["required"] = NbdClientCertificates.Required,
+    };
+
+    /// <summary>The nbd_tls_* keys of a node (issue #18 item 4), or null without nbd_tls_certificate.</summary>
+    private NbdTlsSpec? ReadNbdTls(TableReader t, bool listens)
+    {
+        var certificate = t.String("nbd_tls_certificate");
+        var key = t.String("nbd_tls_key");
+        var clientCa = t.String("nbd_tls_client_ca");
+        var verify = t.Choice("nbd_tls_verify_client", s_verifyClient);
+        if (certificate is null)
+        {
+            foreach (var other in new[] { "nbd_tls_key", "nbd_tls_client_ca", "nbd_tls_verify_client" })
+            {
+                if (t.Has(other))
+                {
+                    ctx.Error(NativeCodes.InsecureNbd, t.KeyLocation(other), $"{other} needs nbd_tls_certificate", "name the server's PEM certificate in nbd_tls_certificate");
+                }
+            }
+            return null;
+        }
+        if (!listens)
+        {
+            ctx.Warning(NativeCodes.InsecureNbd, t.KeyLocation("nbd_tls_certificate"),
+                "nbd_tls_certificate without nbd_listen does nothing: TLS is for the TCP listener (the Unix socket is protected by its file mode)");
+        }
+        var mode = verify ?? (clientCa is null ? NbdClientCertificates.None : NbdClientCertificates.Required);
+        if (mode != NbdClientCertificates.None && clientCa is null)
+        {
+            ctx.Error(NativeCodes.InsecureNbd, t.KeyLocation("nbd_tls_verify_client"),
+                "nbd_tls_verify_client checks client certificates, but nbd_tls_client_ca names none to check them against",
+                "set nbd_tls_client_ca to the PEM file of the CA (or the client certificates) to trust");
+        }
+        return new NbdTlsSpec(ResolveFile(certificate))
+        {
+            Key = key is null ? null : ResolveFile(key),
+            ClientCa = clientCa is null ? null : ResolveFile(clientCa),
+            VerifyClient = mode,
+        };
+    }
+
+    /// <summary>A path relative to the configuration file's directory, made absolute.</summary>
+    private string ResolveFile(string file) =>
+        Path.IsPathRooted(file) ? file : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ctx.File)) ?? ".", file);
 
     /// <summary>Checks that <paramref name="name"/> is a declared node; reports at <paramref name="where"/> otherwise.</summary>
     private bool CheckNode(string name, TomlLocation where, string what)

@@ -9,4 +9,14 @@ public sealed record NodeSpec(string Name)
     /// null to serve on the Unix socket in the run directory only.
     /// </summary>
     public string? NbdListen { get; init; }
+
+    /// <summary>TLS for <see cref="NbdListen"/> (required there when set), or null.</summary>
+    public NbdTlsSpec? NbdTls { get; init; }
+
+    /// <summary>
+    /// The operator's explicit opt-in to plain NBD on <see cref="NbdListen"/> (native
+    /// <c>nbd_insecure = true</c>): without TLS anyone who can connect may read and write the
+    /// volume. Without TLS and without this opt-in the TCP listener is refused.
+    /// </summary>
+    public bool NbdInsecure { get; init; }
 }

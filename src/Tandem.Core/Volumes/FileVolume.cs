@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using Tandem.Core.Files;
 using Tandem.Core.Os;
 
 namespace Tandem.Core.Volumes;
@@ -21,14 +22,80 @@ public sealed class FileVolume : IBlockVolume
 
     private readonly SafeFileHandle _handle;
     private readonly bool _readOnly;
+    private readonly FileFacts _identity;
     private long _size;
+    private volatile string? _fault;
+    private ITimer? _monitor;
 
-    private FileVolume(string path, SafeFileHandle handle, long size, bool readOnly)
+    private FileVolume(string path, SafeFileHandle handle, long size, bool readOnly, FileFacts identity)
     {
         Path = path;
         _handle = handle;
         _size = size;
         _readOnly = readOnly;
+        _identity = identity;
+    }
+
+    /// <summary>
+    /// Raised once when <see cref="CheckBacking"/> finds the backing shrunk, deleted or replaced;
+    /// from then on every read and write fails with <see cref="VolumeError.Io"/> (on-io-error applies).
+    /// </summary>
+    public event Action<string>? BackingFaulted;
+
+    /// <summary>The device and inode of the backing, as opened ("8:1/1234").</summary>
+    public string Identity => _identity.Identity;
+
+    /// <summary>Why the backing is no longer usable, or null while it is.</summary>
+    public string? Fault => _fault;
+
+    /// <summary>
+    /// Checks that the backing is still the file opened, with at least its size (issue #18 item 6:
+    /// a backing truncated under a running node served zeros as data, a deleted one was noticed
+    /// only at the next restart). Fails the volume when it is not.
+    /// </summary>
+    /// <returns>The problem, or null when the backing is fine.</returns>
+    public string? CheckBacking()
+    {
+        if (_fault is { } known)
+        {
+            return known;
+        }
+        string? problem = null;
+        if (FileFacts.TryGet(_handle, out var now) == 0)
+        {
+            var size = Volatile.Read(ref _size);
+            if (now.LinkCount == 0)
+            {
+                problem = $"the backing {Path} was deleted while in use";
+            }
+            else if (now.Kind == FileKind.Regular && now.Size < size)
+            {
+                problem = $"the backing {Path} shrank to {now.Size} bytes under the running volume (it had {size}): the blocks past its end are lost";
+            }
+            else if (FileFacts.TryGet(Path, out var named) != 0)
+            {
+                problem = $"the backing {Path} no longer exists at its path";
+            }
+            else if (!named.IsSameFile(_identity))
+            {
+                problem = $"{Path} is now another file (device and inode {named.Identity}, opened as {_identity.Identity})";
+            }
+        }
+        if (problem is not null && Interlocked.CompareExchange(ref _fault, problem, null) is null)
+        {
+            BackingFaulted?.Invoke(problem);
+        }
+        return _fault;
+    }
+
+    /// <summary>Runs <see cref="CheckBacking"/> every <paramref name="interval"/> until disposed.</summary>
+    /// <param name="time">The clock.</param>
+    /// <param name="interval">How often.</param>
+    public void StartMonitoring(TimeProvider time, TimeSpan interval)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var timer = time.CreateTimer(static s => ((FileVolume)s!).CheckBacking(), this, interval, interval);
+        Interlocked.Exchange(ref _monitor, timer)?.Dispose();
     }
 
     /// <summary>The backing file or device.</summary>
@@ -84,7 +151,16 @@ public sealed class FileVolume : IBlockVolume
             FileShare.ReadWrite);
         try
         {
-            return new FileVolume(path, handle, LinuxFile.GetSize(handle), readOnly);
+            var errno = FileFacts.TryGet(handle, out var identity);
+            if (errno != 0)
+            {
+                throw new IOException($"cannot examine {path} (errno {errno})");
+            }
+            if (identity.Kind is not (FileKind.Regular or FileKind.BlockDevice))
+            {
+                throw new IOException($"{path} is {RegularFile.Describe(identity.Kind)}; a backing is a regular file or a block device");
+            }
+            return new FileVolume(path, handle, LinuxFile.GetSize(handle), readOnly, identity);
         }
         catch
         {
@@ -119,9 +195,10 @@ public sealed class FileVolume : IBlockVolume
                 var n = RandomAccess.Read(_handle, span, offset);
                 if (n <= 0)
                 {
-                    // A file shorter than its size at open (truncated behind our back) reads as zeros.
-                    span.Clear();
-                    break;
+                    // The file ends before the volume does: it was truncated behind our back. Zeros
+                    // here would be served as data (issue #18 item 6); it is an I/O error.
+                    CheckBacking();
+                    throw new VolumeException(VolumeError.Io, $"the backing {Path} ends at {offset}, before the volume's end ({Volatile.Read(ref _size)}): it was truncated");
                 }
                 span = span[n..];
                 offset += n;
@@ -141,6 +218,7 @@ public sealed class FileVolume : IBlockVolume
         {
             CheckWritable();
             CheckRange(offset, data.Length);
+            CheckEnd(offset + data.Length);
             RandomAccess.Write(_handle, data.Span, offset);
             if (forceUnitAccess)
             {
@@ -203,6 +281,7 @@ public sealed class FileVolume : IBlockVolume
         {
             CheckWritable();
             CheckRange(offset, length);
+            CheckEnd(offset + length);
             var done = TryFastZero(offset, length, mayPunch: (flags & WriteZeroesFlags.NoHole) == 0);
             if (!done)
             {
@@ -227,6 +306,7 @@ public sealed class FileVolume : IBlockVolume
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
+        Interlocked.Exchange(ref _monitor, null)?.Dispose();
         _handle.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -286,8 +366,25 @@ public sealed class FileVolume : IBlockVolume
         }
     }
 
+    /// <summary>
+    /// A write past the real end of a regular file would silently extend a truncated backing (the
+    /// blocks between would read as zeros): refused as an I/O error. One lseek per write.
+    /// </summary>
+    private void CheckEnd(long end)
+    {
+        if (_identity.Kind == FileKind.Regular && LinuxFile.GetSize(_handle) < end)
+        {
+            CheckBacking();
+            throw new VolumeException(VolumeError.Io, $"the backing {Path} is shorter than the volume ({Volatile.Read(ref _size)} bytes): it was truncated");
+        }
+    }
+
     private void CheckRange(long offset, long length)
     {
+        if (_fault is { } fault)
+        {
+            throw new VolumeException(VolumeError.Io, fault);
+        }
         var size = Volatile.Read(ref _size);
         if (offset < 0 || length < 0 || offset > size || length > size - offset)
         {

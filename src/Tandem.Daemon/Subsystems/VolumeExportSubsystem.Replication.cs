@@ -314,7 +314,7 @@ public sealed partial class VolumeExportSubsystem
         try
         {
             // Follows growth of the file or device, for tandem volume resize.
-            var file = FileVolume.Open(plan.Disk);
+            var file = Watched(FileVolume.Open(plan.Disk), plan.Name);
             file.TracksGrowth = true;
             backing = file;
         }
@@ -382,6 +382,7 @@ public sealed partial class VolumeExportSubsystem
         var definition = new NbdExportDefinition(plan.Name, replica, plan.SocketPath)
         {
             TcpEndPoint = slot.Tcp,
+            Options = _serverOptions,
             Device = plan.Device,
             Description = string.Create(CultureInfo.InvariantCulture, $"tandem replicated volume {plan.Resource}/{plan.Volume} on {_node.NodeName} ({plan.Disk})"),
         };

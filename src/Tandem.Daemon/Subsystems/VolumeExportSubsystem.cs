@@ -10,6 +10,7 @@ using Tandem.Core.Volumes;
 using Tandem.Daemon.Status;
 using Tandem.Nbd;
 using Tandem.Nbd.Attach;
+using Tandem.Nbd.Tls;
 using Tandem.Replication;
 
 namespace Tandem.Daemon.Subsystems;
@@ -42,6 +43,8 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
     private readonly ConcurrentDictionary<string, string> _unavailable = new(StringComparer.Ordinal);
     private readonly List<IBlockVolume> _opened = [];
     private readonly PeerOutdater _outdater;
+    // The NBD server options of every export: TLS for TCP, or the insecure opt-in (SecureTcp).
+    private NbdServerOptions _serverOptions = new();
 
     /// <summary>Creates the subsystem; nothing is opened until <see cref="StartAsync"/>.</summary>
     /// <param name="node">This node and the cluster.</param>
@@ -97,7 +100,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
             Directory.CreateDirectory(nbdDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         _outdater.Start();
-        var tcp = ParseTcp(_node.Node.NbdListen);
+        var tcp = SecureTcp(ParseTcp(_node.Node.NbdListen));
         var planned = new List<Planned>();
         foreach (var resource in _node.Spec.Replicated)
         {
@@ -331,7 +334,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         IBlockVolume volume;
         try
         {
-            volume = FileVolume.Open(plan.Disk);
+            volume = Watched(FileVolume.Open(plan.Disk), plan.Name);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -341,6 +344,7 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         var definition = new NbdExportDefinition(plan.Name, volume, plan.SocketPath)
         {
             TcpEndPoint = tcp,
+            Options = _serverOptions,
             Device = plan.Device,
             Description = string.Create(CultureInfo.InvariantCulture, $"tandem volume {plan.Resource}/{plan.Volume} on {_node.NodeName} ({plan.Disk})"),
         };
@@ -405,6 +409,55 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
         return null;
     }
 
+    /// <summary>
+    /// TLS for the TCP listener (issue #18 item 4): loads the node's nbd_tls_* files into
+    /// <see cref="_serverOptions"/>; without TLS, TCP is served only with the explicit
+    /// nbd_insecure opt-in. Returns the address to serve on, or null when TCP cannot be served safely.
+    /// </summary>
+    private IPEndPoint? SecureTcp(IPEndPoint? tcp)
+    {
+        if (tcp is null)
+        {
+            return null;
+        }
+        if (_node.Node.NbdTls is { } tls)
+        {
+            try
+            {
+                _serverOptions = _serverOptions with { Tls = NbdTlsOptions.Load(tls.Certificate, tls.Key, tls.ClientCa, tls.VerifyClient) };
+                return tcp;
+            }
+            catch (NbdTlsConfigurationException e)
+            {
+                LogTcpFailed(_logger, "*", tcp.ToString(), e.Message);
+                Publish("nbd.tcp.unavailable", _node.NodeName, $"{e.Message}; serving on Unix sockets only", null);
+                return null;
+            }
+        }
+        if (_node.Node.NbdInsecure)
+        {
+            _serverOptions = _serverOptions with { AllowPlainTcp = true };
+            LogPlainTcp(_logger, tcp.ToString());
+            return tcp;
+        }
+        const string Reason = "nbd_listen without TLS needs the explicit nbd_insecure = true (plain NBD lets anyone who can connect read and write the volume); set nbd_tls_certificate";
+        LogTcpFailed(_logger, "*", tcp.ToString(), Reason);
+        Publish("nbd.tcp.unavailable", _node.NodeName, Reason + "; serving on Unix sockets only", null);
+        return null;
+    }
+
+    /// <summary>
+    /// Checks the backing every second (size, device and inode, deletion: issue #18 item 6) and
+    /// reports a fault at once; the volume then fails every I/O, so on-io-error applies.
+    /// </summary>
+    private FileVolume Watched(FileVolume file, string name)
+    {
+        file.BackingFaulted += reason => Publish("volume.backing.failed", name, reason,
+            new Dictionary<string, string> { ["backing"] = file.Path, ["identity"] = file.Identity });
+        file.StartMonitoring(_time, TimeSpan.FromSeconds(1));
+        return file;
+    }
+
     private void Publish(string kind, string subject, string reason, IReadOnlyDictionary<string, string>? data)
     {
         try
@@ -441,6 +494,10 @@ public sealed partial class VolumeExportSubsystem : IHostedService, IStatusSecti
     [LoggerMessage(EventId = 324, EventName = "Tandem.Daemon.NbdTcpUnused", Level = LogLevel.Warning,
         Message = "nbd_listen {Address} is configured but no export could take it")]
     private static partial void LogTcpUnused(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 326, EventName = "Tandem.Daemon.NbdPlainTcp", Level = LogLevel.Warning,
+        Message = "NBD on TCP {Address} is plain (nbd_insecure = true): anyone who can connect can read and write the export")]
+    private static partial void LogPlainTcp(ILogger logger, string address);
 
     [LoggerMessage(EventId = 325, EventName = "Tandem.Daemon.VolumeEventFailed", Level = LogLevel.Warning,
         Message = "Could not publish event {Kind}: {Reason}")]

@@ -35,6 +35,12 @@ public sealed class ReplicaMetadata
     /// <summary>Bytes of data the replica exposes.</summary>
     public long UsableSize => Layout.UsableSize;
 
+    /// <summary>
+    /// Whether the backing was found smaller than the metadata says at open: the replica was then
+    /// marked Inconsistent (and for a full sync).
+    /// </summary>
+    public bool BackingShrank { get; private set; }
+
     /// <summary>The generation UUIDs as last written.</summary>
     public GenerationUuids Uuids => _superblock.Uuids;
 
@@ -151,6 +157,15 @@ public sealed class ReplicaMetadata
             ?? throw new MetadataException("no valid Tandem metadata found; run `tandem volume create-md` first");
         var (layout, sb) = probe;
         var md = new ReplicaMetadata(device, backing, layout, sb);
+        if (layout.UsableSize < sb.UsableSize)
+        {
+            // The backing shrank since the metadata was written (issue #18 item 6): the blocks past
+            // its new end are gone, so this replica must never count as UpToDate: Inconsistent,
+            // and a full sync from the peer when it connects.
+            md.BackingShrank = true;
+            await md.UpdateAsync(u => u, f => (f & ~(MetadataFlags.Consistent | MetadataFlags.WasUpToDate)) | MetadataFlags.FullSync, cancellationToken).ConfigureAwait(false);
+            md.Bitmap.SetAll();
+        }
         for (var p = 0; p < md.Bitmap.PageCount; p++)
         {
             var page = new byte[MetadataLayout.Block];

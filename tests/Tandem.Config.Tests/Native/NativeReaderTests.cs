@@ -334,6 +334,36 @@ public class NativeReaderTests
     }
 
     [Fact]
+    public void A_tcp_nbd_listen_needs_tls_or_the_explicit_insecure_opt_in()
+    {
+        // Issue #18 item 4: plain NBD on TCP lets anyone who can connect read and write the volume.
+        const string listen = "[[node]]\nname = \"a\"\nnbd_listen = \"127.0.0.1:10809\"\n";
+        var d = Single(listen, NativeCodes.InsecureNbd);
+        Assert.Equal(3, d.Line);
+        Assert.Equal(Severity.Error, d.Severity);
+        Assert.Contains("nbd_insecure = true", d.Hint, StringComparison.Ordinal);
+
+        var insecure = Clean(listen + "nbd_insecure = true\n");
+        Assert.True(insecure.Nodes[0].NbdInsecure);
+        Assert.Null(insecure.Nodes[0].NbdTls);
+
+        var tls = Clean(listen + "nbd_tls_certificate = \"/etc/tandem/nbd.pem\"\nnbd_tls_key = \"/etc/tandem/nbd.key\"\nnbd_tls_client_ca = \"/etc/tandem/clients.pem\"\n");
+        Assert.Equal(new NbdTlsSpec("/etc/tandem/nbd.pem") { Key = "/etc/tandem/nbd.key", ClientCa = "/etc/tandem/clients.pem", VerifyClient = NbdClientCertificates.Required },
+            tls.Nodes[0].NbdTls);
+        Assert.False(tls.Nodes[0].NbdInsecure);
+
+        var optional = Clean(listen + "nbd_tls_certificate = \"/c.pem\"\nnbd_tls_client_ca = \"/ca.pem\"\nnbd_tls_verify_client = \"optional\"\n");
+        Assert.Equal(NbdClientCertificates.Optional, optional.Nodes[0].NbdTls!.VerifyClient);
+
+        Assert.Equal(4, Single(listen + "nbd_insecure = true\nnbd_tls_certificate = \"/c.pem\"\n", NativeCodes.InsecureNbd).Line);
+        Assert.Equal(4, Single(listen + "nbd_tls_verify_client = \"required\"\nnbd_tls_certificate = \"/c.pem\"\n", NativeCodes.InsecureNbd).Line);
+        var (_, keyAlone) = Parse(listen + "nbd_tls_key = \"/k.pem\"\n", null);
+        Assert.Contains(keyAlone, k => k.Code == NativeCodes.InsecureNbd && k.Line == 4 && k.Message.Contains("needs nbd_tls_certificate", StringComparison.Ordinal));
+        // Without nbd_listen there is no TCP, and nothing to opt into.
+        Clean("[[node]]\nname = \"a\"\n");
+    }
+
+    [Fact]
     public void Crc_needs_the_insecure_option()
     {
         const string text = AuthHead + "[[auth.key]]\nindex = 1\nmethod = \"crc\"\n";

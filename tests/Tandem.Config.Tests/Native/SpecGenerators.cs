@@ -197,8 +197,18 @@ public static class SpecGenerators
 
     private static readonly Gen<List<RespawnSpec>> Respawn = Gen.Select(Token, Text, (u, c) => new RespawnSpec(u, c)).List[0, 2];
 
+    private static readonly Gen<NbdTlsSpec> NbdTls = Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[0, 2], (key, ca, verify) =>
+        new NbdTlsSpec("/etc/tandem/nbd.pem")
+        {
+            Key = key ? "/etc/tandem/nbd.key" : null,
+            ClientCa = ca ? "/etc/tandem/clients.pem" : null,
+            VerifyClient = ca ? (NbdClientCertificates)(1 + verify % 2) : NbdClientCertificates.None,
+        });
+
     private static readonly Gen<List<NodeSpec>> Nodes =
-        UniqueNames(1, 4).SelectMany(names => All(names.Select(n => Endpoint.OrNull().Select(e => new NodeSpec(n) { NbdListen = e })).ToArray()))
+        UniqueNames(1, 4).SelectMany(names => All(names.Select(n => Gen.Select(Endpoint.OrNull(), NbdTls.OrNull(), (e, tls) =>
+                // A TCP listener has TLS or the explicit insecure opt-in (issue #18 item 4).
+                new NodeSpec(n) { NbdListen = e, NbdTls = e is null ? null : tls, NbdInsecure = e is not null && tls is null })).ToArray()))
             .Select(a => a.ToList());
 
     /// <summary>A whole cluster the native reader must accept.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Tandem.Core.Model;
 using Tandem.IntegrationTests.Infrastructure;
 using Xunit;
 
@@ -71,6 +72,38 @@ public sealed class VolumeExportTests : IDisposable
         Assert.True(daemon.ExitCode == 0, daemon.ToString());
         Assert.Contains("nbd.export.stopped", daemon.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(node.Socket), "the export socket should be gone");
+    }
+
+    /// <summary>Issue #18 item 4: the daemon's TCP listener with TLS; a plain client never reaches the export.</summary>
+    [Fact]
+    public async Task With_nbd_tls_the_tcp_export_needs_tls_and_the_unix_socket_stays_plain()
+    {
+        ExternalTool.RequireOrSkip("truncate", "nbdinfo");
+        var certificates = Path.Combine(_work, "pki");
+        Directory.CreateDirectory(certificates);
+        var tls = new NbdTlsSpec(Path.Combine(certificates, "server-cert.pem"))
+        {
+            Key = Path.Combine(certificates, "server-key.pem"),
+            ClientCa = Path.Combine(certificates, "ca-cert.pem"),
+            VerifyClient = NbdClientCertificates.Required,
+        };
+        var node = await VolumeNode.CreateAsync(_work, 16L << 20, tcp: true, tls: tls);
+        var pki = TestCertificates.Create(certificates, node.Tcp!.Address);
+        await using var daemon = await node.StartDaemonAsync();
+
+        var size = (16L << 20).ToString(CultureInfo.InvariantCulture);
+        var secure = await ExternalTool.RunOkAsync("nbdinfo", "--size", $"nbds://{node.Tcp}/r0?tls-certificates={pki.ClientDirectory}");
+        Assert.Equal(size, secure.Output.Trim());
+
+        var plain = await ExternalTool.RunAsync("nbdinfo", ["--size", $"nbd://{node.Tcp}/r0"]);
+        Assert.True(plain.ExitCode != 0, $"a client without TLS reached the export: {plain.All}");
+        var anonymous = await ExternalTool.RunAsync("nbdinfo", ["--size", $"nbds://{node.Tcp}/r0?tls-certificates={pki.NoClientDirectory}"]);
+        Assert.True(anonymous.ExitCode != 0, $"a client without a certificate reached the export although nbd_tls_client_ca requires one: {anonymous.All}");
+
+        var unix = await ExternalTool.RunOkAsync("nbdinfo", "--size", $"nbd+unix:///r0?socket={node.Socket}");
+        Assert.Equal(size, unix.Output.Trim());
+        var volume = Assert.IsType<JsonObject>(Assert.Single(await node.VolumesAsync()));
+        Assert.Equal(node.Tcp.ToString(), (string?)volume["tcp"]);
     }
 
     [Fact]

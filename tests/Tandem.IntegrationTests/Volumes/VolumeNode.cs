@@ -52,7 +52,8 @@ internal sealed class VolumeNode
     public string[] RunDir => ["--run-dir", RunDirectory];
 
     /// <summary>Writes the configuration; <paramref name="backingSize"/> null leaves the backing missing.</summary>
-    public static async Task<VolumeNode> CreateAsync(string work, long? backingSize, bool tcp = false)
+    /// <param name="tls">TLS for the TCP listener; null serves plain TCP with the insecure opt-in.</param>
+    public static async Task<VolumeNode> CreateAsync(string work, long? backingSize, bool tcp = false, NbdTlsSpec? tls = null)
     {
         var backing = Path.Combine(work, "r0.img");
         if (backingSize is { } size)
@@ -68,7 +69,7 @@ internal sealed class VolumeNode
             Name = "volume-it",
             AutoFailback = FailbackMode.Off,
             Timing = LabConfig.Timing(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)),
-            Nodes = [new NodeSpec(NodeName) { NbdListen = nbd?.ToString() }, new NodeSpec("vol-node2")],
+            Nodes = [new NodeSpec(NodeName) { NbdListen = nbd?.ToString(), NbdTls = tls, NbdInsecure = nbd is not null && tls is null }, new NodeSpec("vol-node2")],
             Links = [LabConfig.PortPerNode("lo", address, [(NodeName, subnet.UdpPorts[0]), ("vol-node2", subnet.UdpPorts[1])])],
             Auth = LabConfig.Sha256Key("volume-integration-secret"),
             Fencing = new FencingSpec { Disabled = true },

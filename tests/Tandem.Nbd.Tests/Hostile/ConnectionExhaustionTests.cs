@@ -38,7 +38,7 @@ public sealed class ConnectionExhaustionTests
     {
         ExternalTool.RequireOrSkip("nbdinfo");
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await TestServer.StartAsync(options: new NbdServerOptions { TcpEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
+        await using var server = await TestServer.StartAsync(options: new NbdServerOptions { TcpEndPoint = new IPEndPoint(IPAddress.Loopback, 0), AllowPlainTcp = true });
         var tcp = server.Server.TcpEndPoint!;
         var attackers = new List<Socket>();
         try
@@ -78,6 +78,7 @@ public sealed class ConnectionExhaustionTests
         await using var server = await TestServer.StartAsync(options: new NbdServerOptions
         {
             TcpEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+            AllowPlainTcp = true,
             TcpIdleTimeout = TimeSpan.FromSeconds(3), // longer than the 64 negotiations take on a loaded machine
             EvictIdleAfter = TimeSpan.FromMinutes(10), // only the idle timeout may free the slots here
         });
