@@ -40,8 +40,8 @@ public sealed partial class ReplicatedVolume
         var why = $"{_log.Bytes} bytes unacknowledged, {_md.ActivityLog.BusyExtents} busy extents";
         if (_options.OnCongestion == CongestionPolicy.Disconnect)
         {
-            Log.Congestion(_logger, Resource, "disconnecting", why);
-            Publish("volume.congestion", $"congested ({why}): disconnecting", ("state", "Disconnect"));
+            Log.Congestion(_events.Logger, Resource, "disconnecting", why);
+            _events.Publish("volume.congestion", $"congested ({why}): disconnecting", ("state", "Disconnect"));
             s.LostReason = $"congestion ({why}), on-congestion disconnect";
             s.Abort();
             return true;
@@ -51,8 +51,8 @@ public sealed partial class ReplicatedVolume
             return false; // an older peer knows no out-of-sync notice: block
         }
         _replication = ReplicationState.Ahead;
-        Log.Congestion(_logger, Resource, "Ahead", why);
-        Publish("volume.congestion", $"congested ({why}): Ahead, only marking blocks out of sync", ("state", "Ahead"));
+        Log.Congestion(_events.Logger, Resource, "Ahead", why);
+        _events.Publish("volume.congestion", $"congested ({why}): Ahead, only marking blocks out of sync", ("state", "Ahead"));
         AheadLocked(s, offset, length);
         return true;
     }
@@ -81,9 +81,9 @@ public sealed partial class ReplicatedVolume
                 }
                 if (clear)
                 {
-                    Log.Congestion(_logger, Resource, "cleared", "resyncing the blocks written while Ahead");
-                    Publish("volume.congestion", "congestion cleared: resync", ("state", "Cleared"));
-                    await StartResyncAsSourceAsync(s, "congestion cleared (Ahead -> SyncSource)", ct).ConfigureAwait(false);
+                    Log.Congestion(_events.Logger, Resource, "cleared", "resyncing the blocks written while Ahead");
+                    _events.Publish("volume.congestion", "congestion cleared: resync", ("state", "Cleared"));
+                    await _resyncSource.StartAsync(s, "congestion cleared (Ahead -> SyncSource)", ct).ConfigureAwait(false);
                 }
             }
         }
@@ -92,7 +92,7 @@ public sealed partial class ReplicatedVolume
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
-            Log.ConnectionLost(_logger, Resource, $"resync after congestion failed: {ex.Message}");
+            Log.ConnectionLost(_events.Logger, Resource, $"resync after congestion failed: {ex.Message}");
             s.Abort();
         }
     }
@@ -108,12 +108,8 @@ public sealed partial class ReplicatedVolume
             }
             _replication = ReplicationState.Behind;
         }
-        Log.Congestion(_logger, Resource, "Behind", "the peer is Ahead");
-        Publish("volume.congestion", "the peer is Ahead: Behind until the resync", ("state", "Behind"));
-        if (Disk == DiskState.UpToDate)
-        {
-            await _md.UpdateAsync(u => u, f => f & ~MetadataFlags.WasUpToDate, cancellationToken).ConfigureAwait(false);
-            SetDisk(DiskState.Outdated, "Behind the Ahead peer");
-        }
+        Log.Congestion(_events.Logger, Resource, "Behind", "the peer is Ahead");
+        _events.Publish("volume.congestion", "the peer is Ahead: Behind until the resync", ("state", "Behind"));
+        await _disk.FallBehindAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -3,7 +3,6 @@ using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
 using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
-using Tandem.Replication.Uuids;
 using Tandem.Replication.Writes;
 
 namespace Tandem.Replication;
@@ -12,11 +11,7 @@ namespace Tandem.Replication;
 // and the diskless mode that serves reads and writes from the peer after a detach.
 public sealed partial class ReplicatedVolume
 {
-    private int _detached;
     private long _nextReadId;
-
-    /// <summary>Whether a local disk is attached (not Failed or Diskless); lock-free, it is on the write path.</summary>
-    private bool LocalDiskAttached => Volatile.Read(ref _detached) == 0;
 
     /// <summary>Runs one local request under disk-timeout; a failure applies the on-io-error policy and is rethrown.</summary>
     private async ValueTask LocalAsync(Func<ValueTask> io)
@@ -50,9 +45,9 @@ public sealed partial class ReplicatedVolume
 
     private void OnLocalIoError(string reason)
     {
-        Log.IoError(_logger, Resource, reason);
+        Log.IoError(_events.Logger, Resource, reason);
         var policy = _options.OnIoError;
-        Publish("volume.io-error", reason, ("policy", policy switch
+        _events.Publish("volume.io-error", reason, ("policy", policy switch
         {
             OnIoErrorPolicy.PassOn => "pass_on",
             OnIoErrorPolicy.CallLocalIoError => "call-local-io-error",
@@ -64,20 +59,17 @@ public sealed partial class ReplicatedVolume
         }
         if (Detach(reason) && policy == OnIoErrorPolicy.CallLocalIoError)
         {
-            _ = RunHandlerAsync("local-io-error", _options.LocalIoErrorHandler);
+            _ = _events.RunHandlerAsync("local-io-error", _options.LocalIoErrorHandler);
         }
     }
 
     /// <summary>Drops the local disk: Failed, then Diskless; tells the peer. Returns false if it was already detached.</summary>
     private bool Detach(string reason)
     {
-        if (Interlocked.Exchange(ref _detached, 1) != 0)
+        if (!_disk.TryDetach(reason))
         {
             return false;
         }
-        SetDisk(DiskState.Failed, $"local I/O error: {reason}");
-        SetDisk(DiskState.Diskless, "detached (on-io-error)");
-        Log.Detached(_logger, Resource);
         PeerSession? s;
         lock (_lock)
         {
@@ -85,39 +77,6 @@ public sealed partial class ReplicatedVolume
         }
         s?.SendState(Role, DiskState.Diskless);
         return true;
-    }
-
-    /// <summary>Starts a notification handler if one is configured under that name.</summary>
-    private void NotifyHandler(string name)
-    {
-        if (_options.Handlers.TryGetValue(name, out var command))
-        {
-            _ = RunHandlerAsync(name, command);
-        }
-    }
-
-    /// <summary>Runs a handler command; publishes <c>volume.handler</c> with its exit code.</summary>
-    private async Task<int?> RunHandlerAsync(string name, string? command)
-    {
-        if (command is null)
-        {
-            Publish("volume.handler", $"no {name} handler is configured", ("handler", name), ("exitCode", "none"));
-            return null;
-        }
-        int? code;
-        try
-        {
-            code = await HandlerRunner.RunAsync(command, _options, _options.HandlerTimeout, _stop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-        var text = code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
-        Log.HandlerRan(_logger, Resource, name, text);
-        Publish("volume.handler", code is null ? $"{name} handler did not start or timed out" : $"{name} handler exited with {text}",
-            ("handler", name), ("exitCode", text));
-        return code;
     }
 
     /// <summary>Takes the activity-log slot of a write; false when the disk detached on the metadata error (the peer serves the write).</summary>
@@ -128,7 +87,7 @@ public sealed partial class ReplicatedVolume
             await LocalAsync(() => _md.ActivityLog.BeginAsync(offset, length, cancellationToken)).ConfigureAwait(false);
             return true;
         }
-        catch (IOException) when (!LocalDiskAttached)
+        catch (IOException) when (!_disk.Attached)
         {
             return false;
         }
@@ -269,7 +228,7 @@ public sealed partial class ReplicatedVolume
             await Task.Yield();
             if (Replication == ReplicationState.Established)
             {
-                await StartResyncAsSourceAsync(s, "resync of blocks the peer failed to write", s.Cts.Token).ConfigureAwait(false);
+                await _resyncSource.StartAsync(s, "resync of blocks the peer failed to write", s.Cts.Token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
@@ -282,40 +241,10 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    /// <summary>
-    /// The peer lost its disk while this node keeps the data: the first time, start a new data
-    /// generation (bitmap UUID = the generation the peer's disk has), so that the peer's old disk,
-    /// if it comes back, is a bitmap-based sync target (rule bitmap-peer) instead of equal.
-    /// </summary>
-    private async Task OnPeerDisklessAsync(CancellationToken cancellationToken)
-    {
-        if (Disk != DiskState.UpToDate)
-        {
-            return;
-        }
-        await _generation.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_md.Uuids.Bitmap == 0)
-            {
-                var primaryBit = Role == Role.Primary ? 1UL : 0;
-                await _md.UpdateAsync(u =>
-                {
-                    var next = u.NewCurrent(ReplicaMetadata.NewRandomUuid());
-                    return next with { Current = next.Current | primaryBit };
-                }, f => f, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _generation.Release();
-        }
-    }
-
     /// <summary>A replicated write failed locally but reached the peer.</summary>
     private void AfterReplicatedLocalError(long offset, int length, IOException error)
     {
-        if (LocalDiskAttached)
+        if (_disk.Attached)
         {
             // pass_on: the peer has newer data for these blocks than this disk.
             _md.Bitmap.Set(offset, length);

@@ -46,16 +46,9 @@ public sealed partial class ReplicatedVolume
             {
                 throw new InvalidOperationException($"{Resource}: refusing to outdate while connected to the peer; disconnect first");
             }
-            disk = _disk;
+            disk = _disk.StateLocked;
         }
-        if (disk is not (DiskState.UpToDate or DiskState.Consistent))
-        {
-            return disk;
-        }
-        await _md.UpdateAsync(u => u, f => (f | MetadataFlags.Consistent) & ~MetadataFlags.WasUpToDate, cancellationToken).ConfigureAwait(false);
-        SetDisk(DiskState.Outdated, "outdated (fenced by the peer)");
-        Log.Outdated(_logger, Resource, "outdate");
-        return DiskState.Outdated;
+        return await _disk.OutdateAsync(disk, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Thaws writes frozen by resource-and-stonith fencing (DRBD's <c>resume-io</c>), after the operator made sure the peer cannot write.</summary>
@@ -69,7 +62,7 @@ public sealed partial class ReplicatedVolume
     /// <summary>Called under the lock when a session is lost: whether to fence, and under resource-and-stonith freeze writes.</summary>
     private bool BeginFencingLocked(DiskState peerDiskBefore)
     {
-        var fence = _options.Fencing != FencingPolicy.DontCare && _role == Role.Primary && _disk == DiskState.UpToDate
+        var fence = _options.Fencing != FencingPolicy.DontCare && _role == Role.Primary && _disk.StateLocked == DiskState.UpToDate
             && peerDiskBefore is DiskState.UpToDate or DiskState.Consistent;
         if (fence && _options.Fencing == FencingPolicy.ResourceAndStonith)
         {
@@ -82,8 +75,8 @@ public sealed partial class ReplicatedVolume
     {
         if (_options.Fencing == FencingPolicy.ResourceAndStonith)
         {
-            Log.IoSuspended(_logger, Resource, "frozen", "fencing the peer (resource-and-stonith)");
-            Publish("volume.io", "I/O frozen while fencing the peer", ("state", "frozen"));
+            Log.IoSuspended(_events.Logger, Resource, "frozen", "fencing the peer (resource-and-stonith)");
+            _events.Publish("volume.io", "I/O frozen while fencing the peer", ("state", "frozen"));
         }
         var result = await CallFencePeerAsync($"lost the peer: {reason}").ConfigureAwait(false) ?? FencePeerResult.Failed;
         if (Fenced(result))
@@ -92,8 +85,8 @@ public sealed partial class ReplicatedVolume
         }
         else if (IoFrozen)
         {
-            Log.IoSuspended(_logger, Resource, "stays frozen", $"fencing failed ({result}); make sure the peer cannot write, then resume I/O");
-            Publish("volume.io", $"I/O stays frozen: fencing the peer failed ({result}); resume it when the peer cannot write", ("state", "frozen"));
+            Log.IoSuspended(_events.Logger, Resource, "stays frozen", $"fencing failed ({result}); make sure the peer cannot write, then resume I/O");
+            _events.Publish("volume.io", $"I/O stays frozen: fencing the peer failed ({result}); resume it when the peer cannot write", ("state", "frozen"));
         }
     }
 
@@ -102,14 +95,7 @@ public sealed partial class ReplicatedVolume
 
     private async Task MarkPeerOutdatedAsync(FencePeerResult result)
     {
-        try
-        {
-            await _md.UpdateAsync(u => u, f => f | MetadataFlags.PeerOutdated, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-        {
-            // A failing (or closed) disk: the flag is an optimisation for the next start.
-        }
+        await _disk.MarkPeerOutdatedAsync().ConfigureAwait(false);
         lock (_lock)
         {
             if (_session is null)
@@ -124,11 +110,11 @@ public sealed partial class ReplicatedVolume
     {
         if (_options.FencePeer is null && _options.FencePeerHandler is null)
         {
-            Publish("volume.fencing", "no fence-peer callback or handler is configured", ("phase", "skipped"), ("policy", FencingName));
+            _events.Publish("volume.fencing", "no fence-peer callback or handler is configured", ("phase", "skipped"), ("policy", FencingName));
             return null;
         }
-        Log.FencingStarted(_logger, Resource, _options.Fencing, reason);
-        Publish("volume.fencing", $"fencing the peer: {reason}", ("phase", "started"), ("policy", FencingName));
+        Log.FencingStarted(_events.Logger, Resource, _options.Fencing, reason);
+        _events.Publish("volume.fencing", $"fencing the peer: {reason}", ("phase", "started"), ("policy", FencingName));
         FencePeerResult result;
         if (_options.FencePeer is { } fence)
         {
@@ -145,15 +131,15 @@ public sealed partial class ReplicatedVolume
         }
         else
         {
-            var code = await RunHandlerAsync("fence-peer", _options.FencePeerHandler).ConfigureAwait(false);
+            var code = await _events.RunHandlerAsync("fence-peer", _options.FencePeerHandler).ConfigureAwait(false);
             result = code is >= 3 and <= 7 ? (FencePeerResult)code.Value : FencePeerResult.Failed;
         }
-        Log.FencingResult(_logger, Resource, result);
+        Log.FencingResult(_events.Logger, Resource, result);
         if (Fenced(result))
         {
             await MarkPeerOutdatedAsync(result).ConfigureAwait(false);
         }
-        Publish("volume.fencing", $"fencing the peer returned {result}", ("phase", "finished"), ("policy", FencingName), ("result", result.ToString()));
+        _events.Publish("volume.fencing", $"fencing the peer returned {result}", ("phase", "finished"), ("policy", FencingName), ("result", result.ToString()));
         return result;
     }
 
@@ -191,16 +177,6 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    /// <summary>The peer is UpToDate again: forget that it was outdated.</summary>
-    private async Task ClearPeerOutdatedAsync(CancellationToken cancellationToken)
-    {
-        if ((_md.Flags & MetadataFlags.PeerOutdated) != 0 && LocalDiskAttached)
-        {
-            await _md.UpdateAsync(u => u, f => f & ~MetadataFlags.PeerOutdated, cancellationToken).ConfigureAwait(false);
-            NotifyHandler("unfence-peer");
-        }
-    }
-
     private void Thaw(string reason)
     {
         TaskCompletionSource? frozen;
@@ -221,7 +197,7 @@ public sealed partial class ReplicatedVolume
             h.TrySetResult();
         }
         frozen.TrySetResult();
-        Log.IoSuspended(_logger, Resource, "resumed", reason);
-        Publish("volume.io", $"I/O resumed: {reason}", ("state", "resumed"));
+        Log.IoSuspended(_events.Logger, Resource, "resumed", reason);
+        _events.Publish("volume.io", $"I/O resumed: {reason}", ("state", "resumed"));
     }
 }

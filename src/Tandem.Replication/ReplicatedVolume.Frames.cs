@@ -2,17 +2,17 @@ using System.Buffers.Binary;
 using System.Text;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
-using Tandem.Replication.Metadata;
 using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
-using Tandem.Replication.Uuids;
+using Tandem.Replication.Resync;
+using Tandem.Replication.Verify;
 
 namespace Tandem.Replication;
 
 public sealed partial class ReplicatedVolume
 {
     /// <summary>One handler per frame type the peer may send after the handshake.</summary>
-    private FrameDispatcher CreateFrameDispatcher() => new FrameDispatcher()
+    private FrameDispatcher CreateFrameDispatcher(ResyncTarget resyncTarget, PeerDigests digests) => new FrameDispatcher()
         // Replication (Secondary side): writes, epochs.
         .On(FrameType.Data, OnDataAsync)
         .On(FrameType.Barrier, OnBarrierAsync)
@@ -21,19 +21,13 @@ public sealed partial class ReplicatedVolume
         .On(FrameType.WriteAck, OnWriteAck)
         .On(FrameType.NegAck, OnNegAck)
         .On(FrameType.BarrierAck, OnBarrierAck)
-        // After the handshake: the bitmap exchange, then the resync.
+        // After the handshake: the bitmap exchange, then the resync (each side's frames), and
+        // the digests of online verify and checksum resync.
         .On(FrameType.BitmapChunk, OnBitmapChunk)
         .On(FrameType.BitmapDone, (s, _, ct) => AfterBitmapExchangeAsync(s, ct))
-        .On(FrameType.SyncStart, OnSyncStartAsync)
-        .On(FrameType.ResyncData, OnResyncDataAsync)
-        .On(FrameType.ResyncBatch, OnResyncBatchAsync)
-        .On(FrameType.ResyncInSync, OnResyncInSync)
-        .On(FrameType.SyncDone, OnSyncDoneAsync)
-        .On(FrameType.ResyncAck, OnResyncAck)
-        .On(FrameType.ResyncBatchAck, OnResyncBatchAck)
-        // Digests (online verify, checksum resync).
-        .On(FrameType.DigestRequest, OnDigestRequestAsync)
-        .On(FrameType.DigestReply, OnDigestReply)
+        .With(resyncTarget.Register)
+        .With(_resyncSource.Register)
+        .With(digests.Register)
         // Reads served by the peer (a diskless node), out-of-sync notices, resize.
         .On(FrameType.DataRequest, OnDataRequestAsync)
         .On(FrameType.DataReply, OnDataReply)
@@ -47,9 +41,6 @@ public sealed partial class ReplicatedVolume
         .On(FrameType.PingAck, static (_, _) => { })
         .On(FrameType.Error, static (_, payload) => throw new ProtocolException($"the peer reported: {Encoding.UTF8.GetString(payload)}"));
 
-    private static (ulong Id, long Offset, int Length) ParseAck(byte[] payload, string what) =>
-        ReplicationMessages.TryParseAck(payload, out var ack) ? ack : throw new ProtocolException($"malformed {what}");
-
     private void OnBitmapChunk(PeerSession s, byte[] payload)
     {
         if (!ReplicationMessages.TryParseBitmapChunk(payload, out var first, out var words))
@@ -57,26 +48,6 @@ public sealed partial class ReplicatedVolume
             throw new ProtocolException("malformed bitmap chunk");
         }
         _md.Bitmap.MergeAt(first, words);
-    }
-
-    /// <summary>The SyncSource starts: this side becomes Inconsistent until SyncDone.</summary>
-    private async Task OnSyncStartAsync(PeerSession s, byte[] payload, CancellationToken ct)
-    {
-        if (!ReplicationMessages.TryParseUuids(payload, out var sync, out _))
-        {
-            throw new ProtocolException("malformed sync start");
-        }
-        await _md.UpdateAsync(u => new GenerationUuids(sync.Current & ~1UL, 0, u.History0, u.History1),
-            f => f & ~(MetadataFlags.Consistent | MetadataFlags.WasUpToDate), ct).ConfigureAwait(false);
-        await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
-        SetDisk(DiskState.Inconsistent, "resync target");
-        lock (_lock)
-        {
-            _replication = ReplicationState.SyncTarget;
-            s.Resync = new ResyncProgress(_md.Bitmap.OutOfSyncBytes, _time.GetUtcNow(), ReplicationState.SyncTarget);
-        }
-        Log.SyncStarted(_logger, Resource, ReplicationState.SyncTarget, _md.Bitmap.OutOfSyncBytes);
-        Publish("volume.sync.started", "sync target", ("role", "SyncTarget"), ("bytes", _md.Bitmap.OutOfSyncBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     /// <summary>An epoch's end: every write of it arrived (the loop is sequential); acknowledged once stable.</summary>
@@ -92,13 +63,13 @@ public sealed partial class ReplicatedVolume
         }
         // Write ordering "drain" acknowledges now, "flush" (disk-flushes, the default) first
         // makes them stable, before the next epoch too.
-        if (LocalDiskAttached && _options.DiskFlushes)
+        if (_disk.Attached && _options.DiskFlushes)
         {
             try
             {
                 await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
             }
-            catch (IOException) when (!LocalDiskAttached)
+            catch (IOException) when (!_disk.Attached)
             {
                 // Detached: the writes of this epoch were negatively acknowledged or are marked.
             }
@@ -107,9 +78,9 @@ public sealed partial class ReplicatedVolume
         s.EpochWrites = 0;
     }
 
-    private void OnNegAck(PeerSession s, byte[] payload) => OnNegAck(ParseAck(payload, "negative ack").Id);
+    private void OnNegAck(PeerSession s, byte[] payload) => OnNegAck(ReplicationMessages.ParseAck(payload, "negative ack").Id);
 
-    private void OnWriteAck(PeerSession s, byte[] payload) => OnWriteAck(ParseAck(payload, "ack").Id);
+    private void OnWriteAck(PeerSession s, byte[] payload) => OnWriteAck(ReplicationMessages.ParseAck(payload, "ack").Id);
 
     private void OnBarrierAck(PeerSession s, byte[] payload)
     {
@@ -121,7 +92,7 @@ public sealed partial class ReplicatedVolume
     }
 
     private Task OnDataRequestAsync(PeerSession s, byte[] payload, CancellationToken ct) =>
-        ServeDataRequestAsync(s, ParseAck(payload, "data request"), ct);
+        ServeDataRequestAsync(s, ReplicationMessages.ParseAck(payload, "data request"), ct);
 
     private static void OnDataReply(PeerSession s, byte[] payload)
     {
@@ -137,7 +108,7 @@ public sealed partial class ReplicatedVolume
 
     private void OnNegDataReply(PeerSession s, byte[] payload)
     {
-        var nack = ParseAck(payload, "negative data reply");
+        var nack = ReplicationMessages.ParseAck(payload, "negative data reply");
         if (s.Reads.TryRemove(nack.Id, out var reader))
         {
             reader.TrySetException(new VolumeException(VolumeError.Io, $"{Resource}: the peer could not read {nack.Offset}+{nack.Length}"));
@@ -157,101 +128,6 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    /// <summary>Checksum resync: the SyncSource found this range equal here.</summary>
-    private void OnResyncInSync(PeerSession s, byte[] payload)
-    {
-        var ack = ParseAck(payload, "in-sync notice");
-        _md.Bitmap.Clear(ack.Offset, ack.Length);
-        s.Send(FrameType.ResyncAck, ReplicationMessages.Ack(0, ack.Offset, ack.Length), control: true);
-    }
-
-    /// <summary>The digests of a range (online verify, checksum resync), from the local data.</summary>
-    private async Task OnDigestRequestAsync(PeerSession s, byte[] payload, CancellationToken ct)
-    {
-        if (payload.Length <= ReplicationMessages.AckSize || !ReplicationMessages.TryParseAck(payload.AsSpan(0, ReplicationMessages.AckSize), out var req))
-        {
-            throw new ProtocolException("malformed digest request");
-        }
-        var alg = Encoding.ASCII.GetString(payload, ReplicationMessages.AckSize, payload.Length - ReplicationMessages.AckSize);
-        if (!BlockDigest.IsKnown(alg) || req.Length > FrameHeader.ResyncChunk || req.Offset + req.Length > Size)
-        {
-            throw new ProtocolException($"bad digest request ({alg}, {req.Offset}+{req.Length})");
-        }
-        var data = new byte[req.Length];
-        await LocalAsync(() => _backing.ReadAsync(req.Offset, data, ct)).ConfigureAwait(false);
-        var digests = BlockDigest.Compute(alg, data);
-        var reply = new byte[12 + digests.Length];
-        BinaryPrimitives.WriteInt64BigEndian(reply, req.Offset);
-        BinaryPrimitives.WriteInt32BigEndian(reply.AsSpan(8), BlockDigest.Size(alg));
-        digests.CopyTo(reply, 12);
-        s.Send(FrameType.DigestReply, reply, control: true);
-    }
-
-    private static void OnDigestReply(PeerSession s, byte[] payload)
-    {
-        if (payload.Length < 12)
-        {
-            throw new ProtocolException("malformed digest reply");
-        }
-        var offset = BinaryPrimitives.ReadInt64BigEndian(payload);
-        if (s.Digests.TryRemove(offset, out var waiter))
-        {
-            waiter.TrySetResult(payload[12..]);
-        }
-    }
-
-    private void OnResyncAck(PeerSession s, byte[] payload)
-    {
-        var ack = ParseAck(payload, "resync ack");
-        _md.Bitmap.Clear(ack.Offset, ack.Length);
-        Interlocked.Add(ref s.AckedBytes, ack.Length);
-        s.Window.Release();
-    }
-
-    private void OnResyncBatchAck(PeerSession s, byte[] payload)
-    {
-        if (!ReplicationMessages.TryParseAck(payload, out var ack) || !s.Batches.TryRemove(ack.Id, out var runs))
-        {
-            throw new ProtocolException("malformed resync batch ack, or the ack of a batch never sent");
-        }
-        long total = 0;
-        foreach (var (offset, length) in runs)
-        {
-            _md.Bitmap.Clear(offset, length);
-            total += length;
-        }
-        Interlocked.Add(ref s.AckedBytes, total);
-        s.Window.Release(BatchSlots);
-    }
-
-    /// <summary>The SyncSource is done: this side is UpToDate with its generation.</summary>
-    private async Task OnSyncDoneAsync(PeerSession s, byte[] payload, CancellationToken ct)
-    {
-        if (!ReplicationMessages.TryParseUuids(payload, out var uuids, out var skip))
-        {
-            throw new ProtocolException("malformed sync done");
-        }
-        _md.Bitmap.ClearAll();
-        await LocalAsync(() => _backing.FlushAsync(ct)).ConfigureAwait(false);
-        await _md.FlushBitmapAsync(ct).ConfigureAwait(false);
-        await _md.UpdateAsync(_ => uuids with { Current = uuids.Current & ~1UL },
-            f => (f | MetadataFlags.Consistent | MetadataFlags.WasUpToDate) & ~(MetadataFlags.CrashedPrimary | MetadataFlags.FullSync), ct).ConfigureAwait(false);
-        SetDisk(DiskState.UpToDate, skip == 1 ? "initial sync skipped by the peer" : "resync finished");
-        lock (_lock)
-        {
-            _replication = ReplicationState.Established;
-            _peerDisk = DiskState.UpToDate;
-            s.Resync = null;
-        }
-        if (skip != 1)
-        {
-            Log.SyncFinished(_logger, Resource);
-            Publish("volume.sync.finished", "sync target done", ("role", "SyncTarget"));
-            NotifyHandler("after-resync-target");
-        }
-        s.SendState(Role, Disk);
-    }
-
     /// <summary>The peer's role and disk changed.</summary>
     private async Task OnStateAsync(PeerSession s, byte[] payload, CancellationToken ct)
     {
@@ -269,12 +145,12 @@ public sealed partial class ReplicatedVolume
         var newPeerDisk = (DiskState)payload[1];
         if (newPeerDisk <= DiskState.Failed && oldPeerDisk > DiskState.Failed)
         {
-            Publish("volume.peer-disk", $"the peer's disk is {newPeerDisk}", ("old", oldPeerDisk.ToString()), ("new", newPeerDisk.ToString()));
-            await OnPeerDisklessAsync(ct).ConfigureAwait(false);
+            _events.Publish("volume.peer-disk", $"the peer's disk is {newPeerDisk}", ("old", oldPeerDisk.ToString()), ("new", newPeerDisk.ToString()));
+            await _disk.OnPeerDisklessAsync(Role == Role.Primary, ct).ConfigureAwait(false);
         }
         if (newPeerDisk == DiskState.UpToDate)
         {
-            await ClearPeerOutdatedAsync(ct).ConfigureAwait(false);
+            await _disk.ClearPeerOutdatedAsync(ct).ConfigureAwait(false);
         }
     }
 }

@@ -116,13 +116,13 @@ public sealed partial class ReplicatedVolume
             // The authenticated peer refused (a real version skew, settings that differ) or the
             // handshake's decision says disconnect (split brain): retrying cannot help, an
             // operator must act (drbd.md §7.2).
-            Log.ConnectFailed(_logger, Resource, ex.Message);
+            Log.ConnectFailed(_events.Logger, Resource, ex.Message);
             lock (_lock)
             {
                 _wantConnect = false;
                 SetConnectionLocked(ConnectionState.StandAlone, ex.Message);
             }
-            Publish("volume.connect.refused", ex.Message, ("retrying", "no"), ("authenticated", progress.Authenticated ? "yes" : "no"));
+            _events.Publish("volume.connect.refused", ex.Message, ("retrying", "no"), ("authenticated", progress.Authenticated ? "yes" : "no"));
         }
         catch (ProtocolException ex)
         {
@@ -136,7 +136,7 @@ public sealed partial class ReplicatedVolume
             }
             if (progress.Trusted)
             {
-                Log.ConnectFailed(_logger, Resource, ex is OperationCanceledException ? "the handshake timed out" : "the connection failed during the handshake");
+                Log.ConnectFailed(_events.Logger, Resource, ex is OperationCanceledException ? "the handshake timed out" : "the connection failed during the handshake");
             }
             else
             {
@@ -151,7 +151,7 @@ public sealed partial class ReplicatedVolume
         {
             if (progress.Trusted)
             {
-                Log.ConnectFailed(_logger, Resource, $"the handshake failed ({ex.GetType().Name})");
+                Log.ConnectFailed(_events.Logger, Resource, $"the handshake failed ({ex.GetType().Name})");
             }
             else
             {
@@ -203,6 +203,6 @@ public sealed partial class ReplicatedVolume
             Interlocked.Increment(ref _suppressedRejects);
             return;
         }
-        Log.ConnectionRejected(_logger, Resource, reason, Interlocked.Exchange(ref _suppressedRejects, 0));
+        Log.ConnectionRejected(_events.Logger, Resource, reason, Interlocked.Exchange(ref _suppressedRejects, 0));
     }
 }

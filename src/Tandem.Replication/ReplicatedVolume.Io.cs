@@ -1,4 +1,3 @@
-using System.Buffers;
 using Tandem.Core.Model;
 using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
@@ -21,7 +20,7 @@ public sealed partial class ReplicatedVolume
                 await LocalAsync(() => _backing.ReadAsync(offset, buffer, cancellationToken)).ConfigureAwait(false);
                 return;
             }
-            catch (IOException) when (!LocalDiskAttached)
+            catch (IOException) when (!_disk.Attached)
             {
                 // Detached by this error: the peer serves the read (diskless primary, §6).
             }
@@ -70,7 +69,7 @@ public sealed partial class ReplicatedVolume
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        if (!LocalDiskAttached && PeerDisk != DiskState.UpToDate)
+        if (!_disk.Attached && PeerDisk != DiskState.UpToDate)
         {
             throw new VolumeException(VolumeError.Io, $"{Resource}: no local disk and no UpToDate peer");
         }
@@ -82,13 +81,13 @@ public sealed partial class ReplicatedVolume
             CloseEpochLocked(direct: _inflight == 0);
             wait = _log.LastClosed()?.Acked.Task ?? Task.CompletedTask;
         }
-        if (LocalDiskAttached)
+        if (_disk.Attached)
         {
             try
             {
                 await LocalAsync(() => _backing.FlushAsync(cancellationToken)).ConfigureAwait(false);
             }
-            catch (IOException) when (!LocalDiskAttached && PeerDisk == DiskState.UpToDate)
+            catch (IOException) when (!_disk.Attached && PeerDisk == DiskState.UpToDate)
             {
                 // Detached: the peer's barrier ack below is what makes the data durable.
             }
@@ -139,9 +138,10 @@ public sealed partial class ReplicatedVolume
             {
                 throw new VolumeException(VolumeError.ReadOnly, $"{Resource}: this node is {_role}; only the Primary accepts writes");
             }
-            if (_disk is not (DiskState.UpToDate or DiskState.Diskless or DiskState.Failed)) // Failed: detaching now
+            var disk = _disk.StateLocked;
+            if (disk is not (DiskState.UpToDate or DiskState.Diskless or DiskState.Failed)) // Failed: detaching now
             {
-                throw new VolumeException(VolumeError.Io, $"{Resource}: local disk is {_disk}");
+                throw new VolumeException(VolumeError.Io, $"{Resource}: local disk is {disk}");
             }
         }
         if (length == 0)
@@ -184,7 +184,7 @@ public sealed partial class ReplicatedVolume
     private async Task WriteAdmittedAsync(long offset, int length, ReadOnlyMemory<byte> data, bool fua, CancellationToken cancellationToken)
     {
         // The AL transaction is metadata I/O on the same disk: its failure fails the disk too.
-        if (!LocalDiskAttached || !await BeginActivityAsync(offset, length, cancellationToken).ConfigureAwait(false))
+        if (!_disk.Attached || !await BeginActivityAsync(offset, length, cancellationToken).ConfigureAwait(false))
         {
             await WriteDisklessAsync(offset, data, fua, cancellationToken).ConfigureAwait(false);
             lock (_lock)
@@ -198,7 +198,7 @@ public sealed partial class ReplicatedVolume
         try
         {
             await EnsureGenerationAsync(cancellationToken).ConfigureAwait(false);
-            await LockStripesAsync(offset, length, cancellationToken).ConfigureAwait(false);
+            await _stripes.LockAsync(offset, length, cancellationToken).ConfigureAwait(false);
             try
             {
                 lock (_lock)
@@ -228,7 +228,7 @@ public sealed partial class ReplicatedVolume
             }
             finally
             {
-                UnlockStripes(offset, length);
+                _stripes.Unlock(offset, length);
             }
             if (request is null)
             {
@@ -463,7 +463,7 @@ public sealed partial class ReplicatedVolume
         }
     }
 
-    /// <summary>A Primary writing without its peer starts a new data generation on the first such write (DRBD 9).</summary>
+    /// <summary>A Primary writing without its peer starts a new data generation on the first such write (see <see cref="ReplicaDisk.EnsureGenerationAsync"/>).</summary>
     private async Task EnsureGenerationAsync(CancellationToken cancellationToken)
     {
         bool replicating;
@@ -472,23 +472,7 @@ public sealed partial class ReplicatedVolume
             replicating = _session is not null && _replication is ReplicationState.Established or ReplicationState.SyncSource or ReplicationState.SyncTarget
                 && _peerDisk > DiskState.Failed;
         }
-        if (replicating || _md.Uuids.Bitmap != 0 || !LocalDiskAttached)
-        {
-            return;
-        }
-        await _generation.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_md.Uuids.Bitmap == 0)
-            {
-                await _md.UpdateAsync(u => u.NewCurrent(ReplicaMetadata.NewRandomUuid()) with { Current = ReplicaMetadata.NewRandomUuid() | 1 },
-                    f => f, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _generation.Release();
-        }
+        await _disk.EnsureGenerationAsync(replicating, cancellationToken).ConfigureAwait(false);
     }
 
     private Task ReadyTask()
@@ -505,54 +489,6 @@ public sealed partial class ReplicatedVolume
             }
             return _replication == ReplicationState.WaitingForBitmap && _session is not null ? _session.Ready.Task : Task.CompletedTask;
         }
-    }
-
-    private async Task LockStripesAsync(long offset, long length, CancellationToken cancellationToken)
-    {
-        var (first, count) = StripesOf(offset, length);
-        var taken = 0;
-        try
-        {
-            for (; taken < count; taken++)
-            {
-                await _stripes[StripeAt(first, count, taken)].WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch
-        {
-            // Cancelled half-way: the stripes already taken must not stay locked for good.
-            for (var i = 0; i < taken; i++)
-            {
-                _stripes[StripeAt(first, count, i)].Release();
-            }
-            throw;
-        }
-    }
-
-    private void UnlockStripes(long offset, long length)
-    {
-        var (first, count) = StripesOf(offset, length);
-        for (var i = 0; i < count; i++)
-        {
-            _stripes[StripeAt(first, count, i)].Release();
-        }
-    }
-
-    /// <summary>One stripe per 4 MiB extent (modulo <see cref="Stripes"/>): Count of them from
-    /// First on, wrapping (no allocation on the write path).</summary>
-    private static (int First, int Count) StripesOf(long offset, long length)
-    {
-        var firstExtent = offset >> ActivityLog.ExtentShift;
-        var lastExtent = (offset + Math.Max(length, 1) - 1) >> ActivityLog.ExtentShift;
-        return ((int)(firstExtent % Stripes), (int)Math.Min(lastExtent - firstExtent + 1, Stripes));
-    }
-
-    /// <summary>The <paramref name="i"/>-th of those stripes in ascending order: every range takes
-    /// its stripes in the one global order, so no two ranges ever wait for each other in a cycle.</summary>
-    internal static int StripeAt(int first, int count, int i)
-    {
-        var wrapped = first + count - Stripes; // stripes 0..wrapped-1 come before first..Stripes-1
-        return wrapped > 0 ? (i < wrapped ? i : first + i - wrapped) : first + i;
     }
 
     private void CheckRange(long offset, long length)

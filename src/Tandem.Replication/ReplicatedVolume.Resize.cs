@@ -47,7 +47,7 @@ public sealed partial class ReplicatedVolume
             {
                 throw new InvalidOperationException($"{Resource}: the peer runs an older Tandem without online resize; upgrade it first");
             }
-            if (_disk != DiskState.UpToDate || _peerDisk != DiskState.UpToDate)
+            if (_disk.StateLocked != DiskState.UpToDate || _peerDisk != DiskState.UpToDate)
             {
                 throw new InvalidOperationException($"{Resource}: resize needs UpToDate disks on both nodes");
             }
@@ -101,7 +101,7 @@ public sealed partial class ReplicatedVolume
         if (newSize > old && !assumeClean)
         {
             _md.Bitmap.Set(old, newSize - old);
-            await StartResyncAsSourceAsync(s, "resync of the grown area", cancellationToken).ConfigureAwait(false);
+            await _resyncSource.StartAsync(s, "resync of the grown area", cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -113,8 +113,8 @@ public sealed partial class ReplicatedVolume
         {
             _md.Bitmap.Clear(newSize, _md.Bitmap.Blocks * Tandem.Replication.Metadata.QuickSyncBitmap.BytesPerBit - newSize);
         }
-        Log.Resized(_logger, Resource, old, newSize, reason);
-        Publish("volume.resize", $"size {old} -> {newSize} bytes", ("old", old.ToString(CultureInfo.InvariantCulture)), ("new", newSize.ToString(CultureInfo.InvariantCulture)));
+        Log.Resized(_events.Logger, Resource, old, newSize, reason);
+        _events.Publish("volume.resize", $"size {old} -> {newSize} bytes", ("old", old.ToString(CultureInfo.InvariantCulture)), ("new", newSize.ToString(CultureInfo.InvariantCulture)));
     }
 
     private async Task OnResizeRequestAsync(PeerSession s, byte[] payload, CancellationToken ct)
@@ -133,7 +133,7 @@ public sealed partial class ReplicatedVolume
         string reason;
         try
         {
-            if (!LocalDiskAttached)
+            if (!_disk.Attached)
             {
                 (ok, reason) = (false, "the peer has no local disk");
             }

@@ -7,8 +7,10 @@ using Tandem.Core.Volumes;
 using Tandem.Replication.Metadata;
 using Tandem.Replication.Peer;
 using Tandem.Replication.Protocol;
+using Tandem.Replication.Resync;
 using Tandem.Replication.Transport;
 using Tandem.Replication.Uuids;
+using Tandem.Replication.Verify;
 using Tandem.Replication.Writes;
 
 namespace Tandem.Replication;
@@ -20,26 +22,24 @@ namespace Tandem.Replication;
 /// peer is away are recorded in the quick-sync bitmap and resynchronised on reconnect (§4), after
 /// the generation UUIDs decided the direction (§3).
 /// </summary>
-public sealed partial class ReplicatedVolume : IBlockVolume
+public sealed partial class ReplicatedVolume : IBlockVolume, IVolumeHost
 {
-    private const int Stripes = 64;
-
     private readonly ReplicatedVolumeOptions _options;
     private readonly IBlockVolume _backing;
     private readonly ReplicaMetadata _md;
-    private readonly IEventSink? _events;
-    private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, Stripes).Select(_ => new SemaphoreSlim(1, 1))];
-    private readonly SemaphoreSlim _generation = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stop = new();
+    private readonly VolumeEvents _events;
+    private readonly ReplicaDisk _disk;
+    private readonly StripeLocks _stripes = new();
+    private readonly ResyncSource _resyncSource;
+    private readonly OnlineVerify _verify;
     private readonly FrameDispatcher _frames;
 
     private Role _role = Role.Secondary;
     private Role _peerRole = Role.Unknown;
-    private DiskState _disk;
     private DiskState _peerDisk = DiskState.DUnknown;
     private ConnectionState _connection = ConnectionState.StandAlone;
     private ReplicationState _replication = ReplicationState.Off;
@@ -64,16 +64,13 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         _options = options;
         _backing = backing;
         _md = md;
-        _events = events;
-        _logger = logger;
         _time = time;
         _size = md.LastAgreedSize > 0 ? Math.Min(md.LastAgreedSize, md.UsableSize) : md.UsableSize;
-        // Disk state at attach (drbd.md §2.2): not consistent → Inconsistent; consistent but never
-        // up to date → Outdated; else UpToDate while alone (fencing dont-care).
-        _disk = (md.Flags & MetadataFlags.Consistent) == 0 ? DiskState.Inconsistent
-            : (md.Flags & MetadataFlags.WasUpToDate) == 0 ? DiskState.Outdated
-            : DiskState.UpToDate;
-        _frames = CreateFrameDispatcher();
+        _events = new VolumeEvents(options, events, logger, _stop.Token);
+        _disk = new ReplicaDisk(md, _lock, _events);
+        _resyncSource = new ResyncSource(options, this, backing, _disk, _stripes, _events, time);
+        _verify = new OnlineVerify(this, backing, md, _events);
+        _frames = CreateFrameDispatcher(new ResyncTarget(this, backing, _disk, _events, time), new PeerDigests(this, backing));
     }
 
     /// <summary>Opens a replica on a backing that has metadata (see <see cref="ReplicaMetadata.CreateAsync(IBlockVolume, IBlockVolume?, ReplicatedResourceSpec, bool, CancellationToken)"/>), as Secondary and StandAlone; call <see cref="ConnectAsync"/> to reach the peer.
@@ -138,7 +135,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
     public Role PeerRole { get { lock (_lock) { return _peerRole; } } }
 
     /// <summary>This node's disk state.</summary>
-    public DiskState Disk { get { lock (_lock) { return _disk; } } }
+    public DiskState Disk => _disk.State;
 
     /// <summary>The peer's disk state as last reported.</summary>
     public DiskState PeerDisk { get { lock (_lock) { return _peerDisk; } } }
@@ -192,7 +189,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             {
                 throw new InvalidOperationException($"{Resource}: the peer is Primary; demote it first (two primaries are not allowed)");
             }
-            disk = _disk;
+            disk = _disk.StateLocked;
             if (disk != DiskState.UpToDate && !force)
             {
                 throw new InvalidOperationException($"{Resource}: refusing to promote with disk state {disk}: only UpToDate data may become Primary (use --force to make this node's data current)");
@@ -208,14 +205,12 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         }
         if (force && disk != DiskState.UpToDate)
         {
-            Log.ForcedPromotion(_logger, Resource, disk);
-            await _md.UpdateAsync(u => u.NewCurrent(ReplicaMetadata.NewRandomUuid()) with { Current = ReplicaMetadata.NewRandomUuid() | 1 },
-                f => f | MetadataFlags.Consistent | MetadataFlags.WasUpToDate | MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
-            SetDisk(DiskState.UpToDate, "promoted with --force");
+            Log.ForcedPromotion(_events.Logger, Resource, disk);
+            await _disk.PromoteForcedAsync(cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await _md.UpdateAsync(u => u with { Current = u.Current | 1 }, f => f | MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
+            await _disk.MarkPrimaryAsync(cancellationToken).ConfigureAwait(false);
         }
         SetRole(Role.Primary, force ? "promoted (forced)" : "promoted");
         PeerSession? s;
@@ -244,11 +239,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         await FlushAsync(cancellationToken).ConfigureAwait(false);
         await WaitTransferLogEmptyAsync(cancellationToken).ConfigureAwait(false);
         SetRole(Role.Secondary, "demoted");
-        if (LocalDiskAttached)
-        {
-            await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
-            await _md.UpdateAsync(u => u with { Current = u.Current & ~1UL }, f => f & ~MetadataFlags.PrimaryIndicator, cancellationToken).ConfigureAwait(false);
-        }
+        await _disk.MarkSecondaryAsync(cancellationToken).ConfigureAwait(false);
         PeerSession? s;
         lock (_lock)
         {
@@ -314,10 +305,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             }
             s = _session;
         }
-        _md.Bitmap.SetAll();
-        await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
-        await _md.UpdateAsync(u => u, f => (f & ~(MetadataFlags.Consistent | MetadataFlags.WasUpToDate)) | MetadataFlags.FullSync, cancellationToken).ConfigureAwait(false);
-        SetDisk(DiskState.Inconsistent, "invalidate");
+        await _disk.InvalidateAsync(cancellationToken).ConfigureAwait(false);
         // Reconnecting makes the handshake decide: exactly one side Inconsistent → full sync target.
         s.Abort();
     }
@@ -336,16 +324,12 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         {
             s = _session;
             if (s is null || _replication != ReplicationState.Established
-                || GenerationUuids.Mask(_md.Uuids.Current) != GenerationUuids.JustCreated || _disk != DiskState.Inconsistent || _peerDisk != DiskState.Inconsistent)
+                || GenerationUuids.Mask(_md.Uuids.Current) != GenerationUuids.JustCreated || _disk.StateLocked != DiskState.Inconsistent || _peerDisk != DiskState.Inconsistent)
             {
                 throw new InvalidOperationException($"{Resource}: skipping the initial sync needs both replicas just created, Inconsistent and connected");
             }
         }
-        var fresh = ReplicaMetadata.NewRandomUuid();
-        _md.Bitmap.ClearAll();
-        await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
-        await _md.UpdateAsync(_ => new GenerationUuids(fresh, 0, 0, 0), f => f | MetadataFlags.Consistent | MetadataFlags.WasUpToDate, cancellationToken).ConfigureAwait(false);
-        SetDisk(DiskState.UpToDate, "initial sync skipped (new-current-uuid --clear-bitmap)");
+        await _disk.SkipInitialSyncAsync(cancellationToken).ConfigureAwait(false);
         s.Send(FrameType.SyncDone, ReplicationMessages.Uuids(_md.Uuids, extra: 1), control: true);
         lock (_lock)
         {
@@ -367,7 +351,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         PeerSession s;
         lock (_lock)
         {
-            if (_session is null || _replication != ReplicationState.Established || _disk != DiskState.UpToDate)
+            if (_session is null || _replication != ReplicationState.Established || _disk.StateLocked != DiskState.UpToDate)
             {
                 throw new InvalidOperationException($"{Resource}: verify needs an established connection and UpToDate data");
             }
@@ -377,36 +361,10 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         {
             throw new InvalidOperationException($"{Resource}: refusing to overwrite the Primary's data from this Secondary; verify from the Primary");
         }
-        var alg = _options.VerifyAlg ?? throw new InvalidOperationException($"{Resource}: no verify-alg is configured");
-        if (!BlockDigest.IsKnown(alg))
-        {
-            throw new InvalidOperationException($"{Resource}: verify-alg '{alg}' is not one of md5, sha1, sha256, sha512, crc32c");
-        }
-        Publish("volume.verify.started", $"online verify with {alg}");
-        long found = 0;
-        var buffer = new byte[FrameHeader.ResyncChunk];
-        for (long offset = 0; offset < Size; offset += FrameHeader.ResyncChunk)
-        {
-            var length = (int)Math.Min(FrameHeader.ResyncChunk, Size - offset);
-            var mine = buffer.AsMemory(0, length);
-            await _backing.ReadAsync(offset, mine, cancellationToken).ConfigureAwait(false);
-            var local = BlockDigest.Compute(alg, mine.Span);
-            var peer = await PeerDigestsAsync(s, alg, offset, length, cancellationToken).ConfigureAwait(false);
-            var size = BlockDigest.Size(alg);
-            for (var b = 0; b * size < local.Length; b++)
-            {
-                if (peer.Length < (b + 1) * size || !local.AsSpan(b * size, size).SequenceEqual(peer.AsSpan(b * size, size)))
-                {
-                    _md.Bitmap.Set(offset + (long)b * QuickSyncBitmap.BytesPerBit, QuickSyncBitmap.BytesPerBit);
-                    found += QuickSyncBitmap.BytesPerBit;
-                }
-            }
-        }
-        await _md.FlushBitmapAsync(cancellationToken).ConfigureAwait(false);
-        Publish("volume.verify.finished", $"{found} bytes out of sync", ("outOfSyncBytes", found.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var found = await _verify.RunAsync(s, OnlineVerify.CheckAlgorithm(Resource, _options.VerifyAlg), cancellationToken).ConfigureAwait(false);
         if (resyncFromHere && found > 0)
         {
-            await StartResyncAsSourceAsync(s, "resync after online verify", cancellationToken).ConfigureAwait(false);
+            await _resyncSource.StartAsync(s, "resync after online verify", cancellationToken).ConfigureAwait(false);
         }
         return found;
     }
@@ -422,7 +380,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
                 Resource = Resource,
                 Role = _role.ToString(),
                 PeerRole = _peerRole.ToString(),
-                Disk = _disk.ToString(),
+                Disk = _disk.StateLocked.ToString(),
                 PeerDisk = _peerDisk.ToString(),
                 Connection = _connection.ToString(),
                 Replication = _replication.ToString(),
@@ -499,7 +457,7 @@ public sealed partial class ReplicatedVolume : IBlockVolume
             await _connector.ConfigureAwait(false);
         }
         Thaw("shutting down");
-        if (!LocalDiskAttached)
+        if (!_disk.Attached)
         {
             return; // a detached disk is not touched again
         }
@@ -520,28 +478,12 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         Role old;
         lock (_lock)
         {
-            old = _role;
-            _role = role;
+            (old, _role) = (_role, role);
         }
         if (old != role)
         {
-            Log.RoleChanged(_logger, Resource, old, role, reason);
-            Publish("volume.role", reason, ("old", old.ToString()), ("new", role.ToString()));
-        }
-    }
-
-    private void SetDisk(DiskState disk, string reason)
-    {
-        DiskState old;
-        lock (_lock)
-        {
-            old = _disk;
-            _disk = disk;
-        }
-        if (old != disk)
-        {
-            Log.DiskChanged(_logger, Resource, old, disk, reason);
-            Publish("volume.disk", reason, ("old", old.ToString()), ("new", disk.ToString()));
+            Log.RoleChanged(_events.Logger, Resource, old, role, reason);
+            _events.Changed("volume.role", old, role, reason);
         }
     }
 
@@ -551,16 +493,37 @@ public sealed partial class ReplicatedVolume : IBlockVolume
         _connection = state;
         if (old != state)
         {
-            Log.ConnectionChanged(_logger, Resource, old, state, reason);
-            Publish("volume.connection", reason, ("old", old.ToString()), ("new", state.ToString()));
+            Log.ConnectionChanged(_events.Logger, Resource, old, state, reason);
+            _events.Changed("volume.connection", old, state, reason);
         }
     }
 
-    private void Publish(string kind, string reason, params (string Key, string Value)[] data)
+    /// <inheritdoc />
+    ValueTask IVolumeHost.LocalAsync(Func<ValueTask> io) => LocalAsync(io);
+
+    /// <summary>The volume's replication state during a resync.</summary>
+    void IVolumeHost.EnterResync(PeerSession session, ReplicationState side, ResyncProgress progress)
     {
-        var d = data.ToDictionary(x => x.Key, x => x.Value);
-        d["node"] = _options.NodeName;
-        _events?.Publish(kind, Resource, reason, d);
+        lock (_lock)
+        {
+            _replication = side;
+            if (side == ReplicationState.SyncSource)
+            {
+                _peerDisk = DiskState.Inconsistent;
+            }
+            session.Resync = progress;
+        }
+    }
+
+    /// <summary>The volume's replication state after a resync.</summary>
+    void IVolumeHost.EndResync(PeerSession session)
+    {
+        lock (_lock)
+        {
+            _replication = ReplicationState.Established;
+            _peerDisk = DiskState.UpToDate;
+            session.Resync = null;
+        }
     }
 
     private bool IAmDialer => _options.PeerName is { } peer

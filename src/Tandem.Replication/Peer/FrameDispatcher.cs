@@ -36,6 +36,9 @@ internal sealed class FrameDispatcher
             return true;
         });
 
+    /// <summary>Lets a part of the volume register the handlers of the frames that are its job.</summary>
+    public FrameDispatcher With(Func<FrameDispatcher, FrameDispatcher> register) => register(this);
+
     /// <summary>Runs the frame's handler.</summary>
     /// <returns>Whether the frame's buffer may be released.</returns>
     /// <exception cref="ProtocolException">No handler for the frame's type.</exception>

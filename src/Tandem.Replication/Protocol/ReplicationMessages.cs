@@ -34,6 +34,10 @@ internal static class ReplicationMessages
         return ack.Offset >= 0 && ack.Length >= 0 && ack.Length <= FrameHeader.MaxData;
     }
 
+    /// <summary>Parses an ack-shaped frame; a malformed one ends the session, naming <paramref name="what"/>.</summary>
+    public static (ulong Id, long Offset, int Length) ParseAck(byte[] payload, string what) =>
+        TryParseAck(payload, out var ack) ? ack : throw new ProtocolException($"malformed {what}");
+
     public static byte[] Barrier(uint epoch, uint setSize)
     {
         var b = new byte[8];
