@@ -186,7 +186,8 @@ public sealed partial class DocumentationTests
                 foreach (Match m in InlineMention().Matches(line))
                 {
                     // "there is no `tandem cleanup` yet", "a later `tandem lab` command": said not to exist.
-                    if (!Negated().IsMatch(line[..m.Index]))
+                    // A backslash is a quoted label or escape (`tandem heartbeat link\0<identity>`), not a command line.
+                    if (!Negated().IsMatch(line[..m.Index]) && !m.Groups[1].Value.Contains('\\', StringComparison.Ordinal))
                     {
                         yield return ($"{relative}:{i + 1}", Normalize(m.Groups[1].Value));
                     }

@@ -114,7 +114,11 @@ public sealed class VolumeAttachTests : IDisposable
             Assert.True(detach.ExitCode == 0, detach.ToString());
             Assert.Contains("detaching directly", detach.Stderr, StringComparison.Ordinal);
             Assert.Contains($"detached r0 ({device})", detach.Stdout, StringComparison.Ordinal);
-            Assert.False(File.Exists($"/sys/block/{Path.GetFileName(device)}/loop/backing_file"), "the loop device should be free");
+            // Another test running at the same time may take the freed loop device at once: what must be
+        // gone is this volume's file behind it.
+        var backing = $"/sys/block/{Path.GetFileName(device)}/loop/backing_file";
+        var behind = File.Exists(backing) ? File.ReadAllText(backing).Trim() : "";
+        Assert.False(behind.StartsWith(node.Work, StringComparison.Ordinal), $"the loop device {device} should be free of this volume, but it is still backed by {behind}");
             Assert.False(IsRunningNbdfuse(helper), "nbdfuse should have exited");
             Assert.Empty(new VolumeAttacher(node.AttachDirectory).List());
         }
@@ -147,7 +151,11 @@ public sealed class VolumeAttachTests : IDisposable
         await using var detach = await VolumeNode.TandemAsync(["volume", "detach", "r0", .. node.RunDir]);
         Assert.True(detach.ExitCode == 0, detach.ToString());
         Assert.Contains($"detached r0 ({device})", detach.Stdout, StringComparison.Ordinal);
-        Assert.False(File.Exists($"/sys/block/{Path.GetFileName(device)}/loop/backing_file"), "the loop device should be free");
+        // Another test running at the same time may take the freed loop device at once: what must be
+        // gone is this volume's file behind it.
+        var backing = $"/sys/block/{Path.GetFileName(device)}/loop/backing_file";
+        var behind = File.Exists(backing) ? File.ReadAllText(backing).Trim() : "";
+        Assert.False(behind.StartsWith(node.Work, StringComparison.Ordinal), $"the loop device {device} should be free of this volume, but it is still backed by {behind}");
     }
 
     private static bool IsRunningNbdfuse(int pid)
