@@ -185,7 +185,7 @@ public sealed partial class DocumentationTests
                 var line = lines[i];
                 foreach (Match m in InlineMention().Matches(line))
                 {
-                    // "there is no `tandem cleanup` yet", "a later `tandem lab` command": said not to exist.
+                    // "there is no `tandem cleanup` yet": said not to exist.
                     // A backslash is a quoted label or escape (`tandem heartbeat link\0<identity>`), not a command line.
                     if (!Negated().IsMatch(line[..m.Index]) && !m.Groups[1].Value.Contains('\\', StringComparison.Ordinal))
                     {
@@ -214,7 +214,7 @@ public sealed partial class DocumentationTests
     [GeneratedRegex(@"^ {4,}(?:\$ |# )?((?:\./)?tandem (?:[a-z][a-z-]*)(?![a-z:-]).*)$")]
     private static partial Regex CodeLine();
 
-    [GeneratedRegex(@"(?:\bno|\blater|\bnot)\s*$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"(?:\bno|\bnot)\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex Negated();
 
     [GeneratedRegex(@"--?[a-zA-Z][a-zA-Z-]*")]
